@@ -1,0 +1,93 @@
+"""Plain records every connector returns: the rest of the app never sees a vendor payload."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class TeamRecord:
+    external_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AgentRecord:
+    external_id: str
+    name: str
+    email: str
+    is_active: bool = True
+    is_away: bool = False
+    team_external_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    external_id: str
+    author_kind: str  # an AuthorKind value
+    created_at: datetime
+    body: str  # raw HTML or text from the helpdesk; sanitised on save
+    author_external_id: str = ""
+    author_name: str = ""
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    external_id: str
+    created_at: datetime
+    updated_at: datetime
+    messages: tuple[MessageRecord, ...]
+    url: str = ""
+    subject: str = ""
+    state: str = ""
+    closed_at: datetime | None = None
+    assignee_external_id: str = ""
+    team_external_id: str = ""
+    tags: tuple[str, ...] = ()
+    csat_rating: int | None = None
+    csat_remark: str = ""
+    is_spam: bool = False
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    """A record that could not be read: logged against the sync run and skipped."""
+
+    external_id: str
+    message: str
+    payload_excerpt: str = ""
+
+
+@dataclass
+class ConversationPage:
+    conversations: list[ConversationRecord] = field(default_factory=list)
+    problems: list[RecordProblem] = field(default_factory=list)
+    # Listed but unchanged since the last sync, so not fetched again.
+    unchanged: int = 0
+    # Where the next page starts; None after the last page.
+    next_token: str | None = None
+
+
+# Given (external_id, updated_at) pairs, returns the ids already stored at that version.
+UnchangedFilter = Callable[[list[tuple[str, datetime]]], set[str]]
+
+
+class Helpdesk(Protocol):
+    source: str
+
+    def check_access(self) -> None: ...
+
+    def teams(self) -> list[TeamRecord]: ...
+
+    def agents(self) -> list[AgentRecord]: ...
+
+    def conversation_pages(
+        self,
+        *,
+        updated_since: datetime | None,
+        resume_token: str,
+        unchanged: UnchangedFilter,
+    ) -> Iterator[ConversationPage]: ...

@@ -1,0 +1,32 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from conversations.helpdesks.errors import HelpdeskError
+from conversations.helpdesks.files import FileHelpdesk
+from conversations.models import Source, SyncRun
+from conversations.services import conversations_sync
+
+from .sync_conversations import run_summary
+
+
+class Command(BaseCommand):
+    help = "Import conversations from a JSON or CSV file (format: docs/import-format.md)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="A .json or .csv file, or a folder of them.")
+        parser.add_argument(
+            "--rebase-dates",
+            action="store_true",
+            help="Shift every time in the file so the newest message is now (demo data).",
+        )
+
+    def handle(self, *args, path, rebase_dates=False, **options):
+        try:
+            helpdesk = FileHelpdesk.from_path(path, rebase_dates=rebase_dates)
+        except HelpdeskError as exc:
+            raise CommandError(str(exc)) from exc
+        run = conversations_sync(source=Source.FILE, helpdesk=helpdesk)
+        self.stdout.write(run_summary(run))
+        for problem in run.problems.all():
+            self.stderr.write(f"skipped {problem.external_id or '(no id)'}: {problem.message}")
+        if run.status != SyncRun.Status.SUCCEEDED:
+            raise CommandError(run.error_text or "The import did not run.")

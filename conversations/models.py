@@ -1,0 +1,268 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Source(models.TextChoices):
+    INTERCOM = "intercom", "Intercom"
+    ZENDESK = "zendesk", "Zendesk"
+    FILE = "file", "File import"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=200)
+    # Teams synced from a helpdesk carry its id; teams made in admin have none.
+    source = models.CharField(max_length=20, choices=Source.choices, blank=True)
+    external_id = models.CharField(max_length=100, blank=True)
+    leads = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="led_teams")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="team_unique_external_id_per_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentQuerySet(models.QuerySet):
+    def active(self) -> AgentQuerySet:
+        return self.filter(is_active=True)
+
+    def unlinked(self) -> AgentQuerySet:
+        """Teammates nobody has invited yet: a lead sees them as a to-do list."""
+        return self.filter(user__isnull=True, is_active=True)
+
+
+class Agent(models.Model):
+    """A teammate in the helpdesk, linked to the Carousel user with the same email."""
+
+    source = models.CharField(max_length=20, choices=Source.choices)
+    external_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    is_active = models.BooleanField(default=True)
+    is_away = models.BooleanField(default=False, help_text="Away agents get no weekly batch (Intercom away mode).")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="agent",
+    )
+
+    objects = AgentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="agent_unique_external_id_per_source"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExclusionReason(models.TextChoices):
+    SPAM_FLAGGED = "spam_flagged", "Spam (flagged in the helpdesk)"
+    SPAM_TAG = "spam_tag", "Spam (spam tag)"
+    BOT_ONLY = "bot_only", "No human agent reply"
+    SHORT = "short", "Too short to review"
+
+
+class ConversationQuerySet(models.QuerySet):
+    def reviewable(self) -> ConversationQuerySet:
+        return self.filter(exclusion_reason="")
+
+    def excluded(self) -> ConversationQuerySet:
+        return self.exclude(exclusion_reason="")
+
+
+class Conversation(models.Model):
+    source = models.CharField(max_length=20, choices=Source.choices)
+    external_id = models.CharField(max_length=100)
+    url = models.URLField(max_length=500, blank=True, help_text="The conversation in the helpdesk.")
+    subject = models.CharField(max_length=500, blank=True)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations")
+    assignee = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations")
+    state = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(help_text="Last update in the helpdesk.")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    csat_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    csat_remark = models.TextField(blank=True)
+    customer_message_count = models.PositiveIntegerField(default=0)
+    agent_message_count = models.PositiveIntegerField(default=0)
+    customer_word_count = models.PositiveIntegerField(default=0)
+    agent_word_count = models.PositiveIntegerField(default=0)
+    is_spam = models.BooleanField(default=False, help_text="Flagged as spam by the helpdesk.")
+    exclusion_reason = models.CharField(max_length=20, choices=ExclusionReason.choices, blank=True, db_index=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    objects = ConversationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                name="conversation_unique_external_id_per_source",
+            ),
+            models.CheckConstraint(
+                condition=Q(csat_rating__isnull=True) | Q(csat_rating__gte=1, csat_rating__lte=5),
+                name="conversation_csat_rating_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(exclusion_reason__in=["", *ExclusionReason.values]),
+                name="conversation_exclusion_reason_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "closed_at"], name="conversation_team_closed")]
+
+    def __str__(self) -> str:
+        return self.subject or f"{self.get_source_display()} #{self.external_id}"
+
+    @property
+    def is_excluded(self) -> bool:
+        return bool(self.exclusion_reason)
+
+
+class AuthorKind(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    AGENT = "agent", "Agent"
+    BOT = "bot", "Bot"
+    NOTE = "note", "Internal note"
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    external_id = models.CharField(max_length=100)
+    author_kind = models.CharField(max_length=20, choices=AuthorKind.choices)
+    author_agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    author_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    body_html = models.TextField(help_text="Sanitised at ingest; safe to render.")
+    body_text = models.TextField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "external_id"], name="message_unique_per_conversation"),
+            models.CheckConstraint(condition=Q(author_kind__in=AuthorKind.values), name="message_author_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_author_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SyncRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (another sync was running)"
+
+    source = models.CharField(max_length=20, choices=Source.choices)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    fetched = models.PositiveIntegerField(default=0, help_text="Conversations read in full.")
+    unchanged = models.PositiveIntegerField(
+        default=0, help_text="Listed by the helpdesk but unchanged since the last sync."
+    )
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    kept = models.PositiveIntegerField(default=0)
+    excluded_counts = models.JSONField(
+        default=dict, blank=True, help_text="Excluded conversations per exclusion reason."
+    )
+    errors = models.PositiveIntegerField(default=0, help_text="Records skipped as malformed.")
+    error_text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["running", "succeeded", "failed", "skipped"]),
+                name="syncrun_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} sync {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def excluded(self) -> int:
+        return sum(self.excluded_counts.values())
+
+
+class SyncProblem(models.Model):
+    """A record the sync could not read; kept so a lead can see what was skipped."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="problems")
+    external_id = models.CharField(max_length=100, blank=True)
+    message = models.TextField()
+    payload_excerpt = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.external_id or '?'}: {self.message[:80]}"
+
+
+class SyncCursor(models.Model):
+    """Where the next sync of a source starts, and the lock that keeps runs apart."""
+
+    source = models.CharField(max_length=20, choices=Source.choices, unique=True)
+    # Conversations updated at or after this time are fetched by the next run.
+    updated_since = models.DateTimeField(null=True, blank=True)
+    # Set while a run is part-way through: the helpdesk's page token to resume from,
+    # and the updated_since that run will move to when it finishes.
+    resume_token = models.TextField(blank=True)
+    pending_updated_since = models.DateTimeField(null=True, blank=True)
+    lock_owner = models.CharField(max_length=64, blank=True)
+    lock_expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} cursor"
+
+    @classmethod
+    def lock_acquire(cls, *, source: str, owner: str) -> bool:
+        """Claim the source with a conditional UPDATE so two workers can never both win."""
+        cls.objects.get_or_create(source=source)
+        now = timezone.now()
+        claimed = (
+            cls.objects.filter(source=source)
+            .filter(Q(lock_owner="") | Q(lock_expires_at__lt=now) | Q(lock_owner=owner))
+            .update(
+                lock_owner=owner,
+                lock_expires_at=now + timedelta(seconds=settings.SYNC_LOCK_SECONDS),
+            )
+        )
+        return claimed == 1
+
+    @classmethod
+    def lock_renew(cls, *, source: str, owner: str) -> bool:
+        renewed = cls.objects.filter(source=source, lock_owner=owner).update(
+            lock_expires_at=timezone.now() + timedelta(seconds=settings.SYNC_LOCK_SECONDS)
+        )
+        return renewed == 1
+
+    @classmethod
+    def lock_release(cls, *, source: str, owner: str) -> None:
+        cls.objects.filter(source=source, lock_owner=owner).update(lock_owner="", lock_expires_at=None)

@@ -1,0 +1,302 @@
+"""The Intercom sync over real HTTP against a local server that speaks the spec's shapes."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from conversations.models import Agent, AuthorKind, Conversation, Message, SyncCursor, SyncRun, Team
+from conversations.services import conversations_sync
+from conversations.tests import fake_intercom as fake
+
+pytestmark = pytest.mark.django_db
+
+BASE = int(datetime(2026, 11, 20, 9, 0, tzinfo=UTC).timestamp())
+
+
+@pytest.fixture(autouse=True)
+def morning_before_the_conversations():
+    """Syncs run at 08:00, so conversations updated from 09:00 are newer than any cursor."""
+    with time_machine.travel(datetime(2026, 11, 20, 8, 0, tzinfo=UTC), tick=True):
+        yield
+
+
+@pytest.fixture
+def helpdesk(fake_intercom):
+    fake_intercom.teams = [fake.team("700", "Billing", admin_ids=["101", "102"])]
+    fake_intercom.admins = [
+        fake.admin("101", "Maya Patel", "Maya@Ledgerly.example", team_ids=[700]),
+        fake.admin("102", "John Smith", "john@ledgerly.example", team_ids=[700], away=True),
+    ]
+    for index in range(5):
+        fake_intercom.put(
+            fake.reviewable_conversation(
+                str(5000 + index),
+                updated_at=BASE + index * 60,
+                admin_id="101" if index % 2 else "102",
+                team_id="700",
+                rating=index + 1 if index < 3 else None,
+                remark="Great help" if index == 2 else "",
+                tags=("billing",),
+            )
+        )
+    return fake_intercom
+
+
+def sync(intercom_client, since=None, **options):
+    return conversations_sync(source="intercom", since=since, helpdesk=intercom_client(**options))
+
+
+def test_it_stores_every_conversation_across_three_pages(helpdesk, intercom_client):
+    run = sync(intercom_client)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert (run.fetched, run.created, run.updated, run.kept, run.errors) == (5, 5, 0, 5, 0)
+    assert helpdesk.count("POST", "/conversations/search") == 3
+    assert Conversation.objects.count() == 5
+    conversation = Conversation.objects.get(external_id="5002")
+    assert conversation.assignee.name == "John Smith"
+    assert conversation.team.name == "Billing"
+    assert (conversation.csat_rating, conversation.csat_remark) == (3, "Great help")
+    assert conversation.tags == ["billing"]
+    assert conversation.state == "closed"
+    assert conversation.url == (
+        "https://app.intercom.com/a/inbox/this_is_an_id1_that_should_be_at_least_40/inbox/conversation/5002"
+    )
+    # The customer's opening message plus three agent replies and three customer answers.
+    kinds = list(conversation.messages.values_list("author_kind", flat=True))
+    assert kinds[0] == AuthorKind.CUSTOMER
+    assert kinds.count(AuthorKind.AGENT) == 3
+    assert kinds.count(AuthorKind.CUSTOMER) == 4
+    assert (conversation.agent_message_count, conversation.customer_message_count) == (3, 4)
+    reply = conversation.messages.filter(author_kind=AuthorKind.AGENT).first()
+    assert reply.author_agent.name == "John Smith"
+    assert reply.body_text == "Thanks for the detail, here is step 1 of the fix."
+
+
+def test_it_sends_the_bearer_token_and_api_version_and_searches_by_updated_at(helpdesk, intercom_client):
+    client = intercom_client()
+    assert client.http.session.headers["Authorization"] == f"Bearer {fake.TOKEN}"
+    assert client.http.session.headers["Intercom-Version"] == "2.16"
+
+    conversations_sync(source="intercom", helpdesk=client)
+
+    first = helpdesk.search_bodies[0]
+    assert first["query"] == {"field": "updated_at", "operator": ">", "value": 0}
+    assert first["pagination"] == {"per_page": 2}
+    assert "starting_after" in helpdesk.search_bodies[1]["pagination"]
+
+
+def test_teams_and_teammates_come_from_intercom_and_link_to_users_by_email(helpdesk, intercom_client):
+    maya = get_user_model().objects.create_user("maya", email="maya@ledgerly.example", password="x")
+
+    sync(intercom_client)
+
+    team = Team.objects.get(source="intercom", external_id="700")
+    assert team.name == "Billing"
+    maya_agent = Agent.objects.get(external_id="101")
+    assert (maya_agent.team, maya_agent.user, maya_agent.email) == (team, maya, "maya@ledgerly.example")
+    john = Agent.objects.get(external_id="102")
+    assert john.is_away is True
+    assert list(Agent.objects.unlinked()) == [john]
+
+
+def test_running_twice_on_the_same_data_duplicates_nothing_and_refetches_nothing(helpdesk, intercom_client):
+    sync(intercom_client)
+    details_fetched = helpdesk.count("GET", "/conversations/")
+
+    # Asking again from before the first conversation lists all five again.
+    second = sync(intercom_client, since=datetime(2026, 11, 1, tzinfo=UTC))
+
+    assert Conversation.objects.count() == 5
+    assert Message.objects.count() == 5 * 7
+    assert (second.fetched, second.created, second.updated, second.unchanged) == (0, 0, 0, 5)
+    assert helpdesk.count("GET", "/conversations/") == details_fetched
+
+
+def test_a_changed_conversation_is_updated_in_place(helpdesk, intercom_client):
+    sync(intercom_client)
+    changed = fake.reviewable_conversation(
+        "5001", updated_at=BASE + 7200, admin_id="101", replies=4, rating=1, remark="Still broken"
+    )
+    helpdesk.put(changed)
+
+    run = sync(intercom_client)
+
+    assert (run.created, run.updated) == (0, 1)
+    conversation = Conversation.objects.get(external_id="5001")
+    assert conversation.csat_rating == 1
+    assert conversation.messages.count() == 9
+    assert Conversation.objects.count() == 5
+
+
+def test_the_next_run_asks_only_for_conversations_updated_since_the_last_one(helpdesk, intercom_client):
+    first = sync(intercom_client)
+    cursor = SyncCursor.objects.get(source="intercom")
+    assert cursor.updated_since == first.started_at - timedelta(minutes=5)
+
+    sync(intercom_client)
+
+    assert helpdesk.search_bodies[-1]["query"]["value"] == int(cursor.updated_since.timestamp())
+
+
+def test_it_waits_out_a_429_and_then_succeeds(helpdesk, intercom_client):
+    helpdesk.fail("GET", "/conversations/5003", "429", retry_after="0.3")
+
+    run = sync(intercom_client)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert Conversation.objects.filter(external_id="5003").exists()
+    assert helpdesk.count("GET", "/conversations/5003") == 2
+
+
+def test_it_retries_server_errors_then_succeeds(helpdesk, intercom_client):
+    helpdesk.fail("POST", "/conversations/search", "500", times=2)
+    helpdesk.fail("GET", "/conversations/5000", "503")
+
+    run = sync(intercom_client)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert Conversation.objects.count() == 5
+
+
+def test_it_retries_a_request_that_times_out(helpdesk, intercom_client):
+    helpdesk.hang_seconds = 1.5
+    helpdesk.fail("GET", "/conversations/5004", "timeout")
+
+    run = sync(intercom_client, timeout=0.5)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert Conversation.objects.filter(external_id="5004").exists()
+
+
+def test_a_helpdesk_that_keeps_failing_fails_the_run_with_a_clear_message(helpdesk, intercom_client):
+    helpdesk.fail("POST", "/conversations/search", "500", times=10)
+
+    run = sync(intercom_client, max_retries=2)
+
+    assert run.status == SyncRun.Status.FAILED
+    assert "Intercom did not answer properly (HTTP 500) after 2 retries" in run.error_text
+    assert Conversation.objects.count() == 0
+
+
+def test_an_answer_that_is_not_json_is_retried(helpdesk, intercom_client):
+    helpdesk.fail("POST", "/conversations/search", "garbage")
+
+    run = sync(intercom_client)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert Conversation.objects.count() == 5
+
+
+def test_garbage_that_never_stops_fails_the_run_and_keeps_earlier_data(helpdesk, intercom_client):
+    sync(intercom_client)
+    helpdesk.put(fake.reviewable_conversation("5009", updated_at=BASE + 9000, admin_id="101"))
+    helpdesk.fail("POST", "/conversations/search", "garbage", times=10)
+
+    run = sync(intercom_client, max_retries=1)
+
+    assert run.status == SyncRun.Status.FAILED
+    assert "an answer that is not JSON" in run.error_text
+    assert Conversation.objects.count() == 5
+
+
+def test_a_malformed_conversation_is_logged_against_the_run_and_skipped(helpdesk, intercom_client):
+    broken = fake.reviewable_conversation("5001", updated_at=BASE + 60, admin_id="101")
+    broken["conversation_parts"]["conversation_parts"][0]["created_at"] = "not a time"
+    helpdesk.put(broken)
+    helpdesk.fail("POST", "/conversations/search", "malformed-search")
+
+    run = sync(intercom_client)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.errors == 2
+    problems = {problem.external_id: problem.message for problem in run.problems.all()}
+    assert "Unreadable conversation" in problems["5001"]
+    assert "Unreadable search result" in problems["5000"]
+    assert set(Conversation.objects.values_list("external_id", flat=True)) == {"5002", "5003", "5004"}
+
+
+def test_a_rejected_token_stops_at_once_with_a_message_a_lead_understands(helpdesk, intercom_client):
+    run = sync(intercom_client, access_token="revoked")
+
+    assert run.status == SyncRun.Status.FAILED
+    assert run.error_text.startswith("The Intercom token was rejected (HTTP 401).")
+    assert "INTERCOM_ACCESS_TOKEN" in run.error_text
+    assert helpdesk.log == [("GET", "/me")]
+    assert Conversation.objects.count() == 0
+
+
+def test_a_401_mid_sync_is_not_retried(helpdesk, intercom_client):
+    helpdesk.fail("GET", "/conversations/5002", "401")
+
+    run = sync(intercom_client)
+
+    assert run.status == SyncRun.Status.FAILED
+    assert "token was rejected" in run.error_text
+    assert helpdesk.count("GET", "/conversations/5002") == 1
+
+
+def test_a_run_that_dies_on_page_two_resumes_there_without_duplicates(fake_intercom, intercom_client):
+    fake_intercom.admins = [fake.admin("101", "Maya Patel", "maya@ledgerly.example")]
+    for index in range(6):
+        fake_intercom.put(fake.reviewable_conversation(f"c{index}", updated_at=BASE + index, admin_id="101"))
+    fake_intercom.fail("GET", "/conversations/c3", "500", times=4)
+
+    failed = sync(intercom_client, max_retries=3)
+
+    assert failed.status == SyncRun.Status.FAILED
+    assert set(Conversation.objects.values_list("external_id", flat=True)) == {"c0", "c1"}
+    cursor = SyncCursor.objects.get(source="intercom")
+    assert cursor.resume_token
+    assert cursor.updated_since is None
+
+    resumed = sync(intercom_client)
+
+    assert resumed.status == SyncRun.Status.SUCCEEDED
+    assert fake_intercom.search_bodies[-2]["pagination"]["starting_after"] == cursor.resume_token
+    assert resumed.created == 4
+    assert Conversation.objects.count() == 6
+    assert fake_intercom.count("GET", "/conversations/c0") == 1
+    cursor.refresh_from_db()
+    assert cursor.resume_token == ""
+    assert cursor.updated_since == failed.started_at - timedelta(minutes=5)
+
+
+def test_a_second_sync_of_the_same_source_does_nothing_while_one_holds_the_lock(helpdesk, intercom_client):
+    assert SyncCursor.lock_acquire(source="intercom", owner="another-worker")
+
+    run = sync(intercom_client)
+
+    assert run.status == SyncRun.Status.SKIPPED
+    assert helpdesk.log == []
+    assert Conversation.objects.count() == 0
+
+
+def test_a_lock_left_by_a_killed_worker_expires(helpdesk, intercom_client):
+    assert SyncCursor.lock_acquire(source="intercom", owner="killed-worker")
+    SyncCursor.objects.filter(source="intercom").update(lock_expires_at=timezone.now() - timedelta(seconds=1))
+
+    run = sync(intercom_client)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert SyncCursor.objects.get(source="intercom").lock_owner == ""
+
+
+def test_message_html_is_sanitised_at_ingest(fake_intercom, intercom_client):
+    fake_intercom.admins = [fake.admin("101", "Maya Patel", "maya@ledgerly.example")]
+    hostile = (
+        '<p>See <a href="javascript:alert(1)">this</a> and <a href="https://ok.example/x">that</a></p>'
+        "<script>alert('x')</script><img src=x onerror=alert(1)><svg onload=alert(2)><circle/></svg>"
+        '<p onclick="steal()">Thanks for the quick help with my invoice totals yesterday</p>'
+    )
+    fake_intercom.put(fake.reviewable_conversation("x1", updated_at=BASE, admin_id="101", customer_body=hostile))
+
+    sync(intercom_client)
+
+    body = Message.objects.get(conversation__external_id="x1", external_id__startswith="source-").body_html
+    for dangerous in ("<script", "javascript:", "onerror", "onload", "onclick", "<svg", "<img"):
+        assert dangerous not in body
+    assert '<a href="https://ok.example/x" rel="noopener noreferrer nofollow">that</a>' in body
