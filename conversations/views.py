@@ -1,15 +1,24 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
 from . import selectors
-from .models import ExclusionReason, SyncRun
+from .models import Agent, ExclusionReason, SyncRun
 
 
 def _require_lead(user) -> None:
     if not selectors.user_leads_any_team(user):
         raise PermissionDenied("Only team leads see the sync.")
+
+
+@login_required
+def home(request):
+    """Leads land on the sync page; agents on their own start page."""
+    if selectors.user_leads_any_team(request.user):
+        return redirect("conversations:sync_status")
+    agent = Agent.objects.filter(user=request.user).select_related("team").first()
+    return render(request, "conversations/home.html", {"agent": agent})
 
 
 @login_required
