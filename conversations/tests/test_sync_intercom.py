@@ -1,5 +1,6 @@
 """The Intercom sync over real HTTP against a local server that speaks the spec's shapes."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -300,3 +301,28 @@ def test_message_html_is_sanitised_at_ingest(fake_intercom, intercom_client):
     for dangerous in ("<script", "javascript:", "onerror", "onload", "onclick", "<svg", "<img"):
         assert dangerous not in body
     assert '<a href="https://ok.example/x" rel="noopener noreferrer nofollow">that</a>' in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_syncs_started_together_never_both_run(helpdesk, intercom_client):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("two threads writing at once need a server database: the PostgreSQL pass of scripts/test")
+    helpdesk.latency = 0.05
+    results = []
+
+    def run_one():
+        try:
+            results.append(sync(intercom_client).status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run_one) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == [SyncRun.Status.SKIPPED, SyncRun.Status.SUCCEEDED]
+    assert Conversation.objects.count() == 5
