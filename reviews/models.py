@@ -1,0 +1,235 @@
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from conversations.models import Agent, Conversation, Team
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a time zone name such as Europe/London or America/New_York.")
+
+
+class MidweekJoiners(models.TextChoices):
+    PRO_RATA = "pro_rata", "A share of the batch for the days left"
+    FULL = "full", "A full batch"
+
+
+class TeamSettings(models.Model):
+    """How a team's weekly review batches are made; one row per team."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="review_settings")
+    reviews_per_week = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    week_starts_on = models.PositiveSmallIntegerField(
+        default=0,
+        choices=[
+            (0, "Monday"),
+            (1, "Tuesday"),
+            (2, "Wednesday"),
+            (3, "Thursday"),
+            (4, "Friday"),
+            (5, "Saturday"),
+            (6, "Sunday"),
+        ],
+    )
+    week_starts_at = models.TimeField(default=time(0, 0), help_text="Local time in the team's time zone.")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    lookback_days = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MinValueValidator(1)],
+        help_text="Conversations closed in this many days before the week.",
+    )
+    max_lookback_days = models.PositiveSmallIntegerField(
+        default=28, validators=[MinValueValidator(1)], help_text="How far back to look when supply is short."
+    )
+    lowest_csat_percent = models.PositiveSmallIntegerField(
+        default=20, validators=[MaxValueValidator(100)], help_text="Share of the batch from the lowest CSAT ratings."
+    )
+    highest_csat_percent = models.PositiveSmallIntegerField(
+        default=20, validators=[MaxValueValidator(100)], help_text="Share of the batch from the highest CSAT ratings."
+    )
+    leads_review = models.BooleanField(default=False, help_text="Leads get a weekly batch too.")
+    leads_are_reviewed = models.BooleanField(default=True, help_text="Leads' own conversations can be reviewed.")
+    midweek_joiners = models.CharField(max_length=20, choices=MidweekJoiners.choices, default=MidweekJoiners.PRO_RATA)
+
+    class Meta:
+        verbose_name_plural = "team settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lowest_csat_percent__lte=100 - F("highest_csat_percent")),
+                name="teamsettings_csat_shares_at_most_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_lookback_days__gte=F("lookback_days")), name="teamsettings_max_lookback_not_shorter"
+            ),
+            models.CheckConstraint(
+                condition=Q(reviews_per_week__gte=1, week_starts_on__lte=6), name="teamsettings_week_values_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review settings of {self.team}"
+
+    def clean(self) -> None:
+        if self.lowest_csat_percent + self.highest_csat_percent > 100:
+            raise ValidationError("The lowest and highest CSAT shares add up to more than 100%.")
+        if self.max_lookback_days < self.lookback_days:
+            raise ValidationError({"max_lookback_days": "Must be at least the normal look-back."})
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def week_start_for_date(self, day: date) -> datetime:
+        """The start of the team's week that begins on or before this local date."""
+        offset = (day.weekday() - self.week_starts_on) % 7
+        start_day = day - timedelta(days=offset)
+        return datetime.combine(start_day, self.week_starts_at, tzinfo=self.zone)
+
+    def week_start_at(self, moment: datetime) -> datetime:
+        """The start of the team's week containing this moment, in the team's own time zone."""
+        local = moment.astimezone(self.zone)
+        start = self.week_start_for_date(local.date())
+        if start > local:
+            start = self.week_start_for_date(local.date() - timedelta(days=1))
+        return start
+
+    def week_start_for_label(self, label: str) -> datetime:
+        """'2026-W48' is the team's week that starts in ISO week 48 of 2026."""
+        try:
+            year, week = label.upper().split("-W")
+            monday = date.fromisocalendar(int(year), int(week), 1)
+        except ValueError as exc:
+            raise ValueError(f"{label!r} is not a week like 2026-W48.") from exc
+        return self.week_start_for_date(monday + timedelta(days=self.week_starts_on))
+
+
+def week_label(start: datetime) -> str:
+    year, week, _ = start.date().isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+class ReviewWeek(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="review_weeks")
+    label = models.CharField(max_length=10)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    seed = models.BigIntegerField(help_text="Seed of the random choices, kept so a batch can be explained.")
+    lookback_days_used = models.PositiveSmallIntegerField(default=0)
+    assigned_at = models.DateTimeField(null=True, blank=True, help_text="When the weekly batches were made.")
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "label"], name="reviewweek_unique_label_per_team"),
+            models.UniqueConstraint(fields=["team", "starts_at"], name="reviewweek_unique_start_per_team"),
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="reviewweek_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.label}"
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        return (now or timezone.now()) < self.ends_at
+
+
+class AgentWeek(models.Model):
+    """One agent's quota for one week: the KPI leads check."""
+
+    week = models.ForeignKey(ReviewWeek, on_delete=models.CASCADE, related_name="agent_weeks")
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="review_weeks")
+    quota = models.PositiveSmallIntegerField(help_text="What the team asks of this agent this week.")
+    required = models.PositiveSmallIntegerField(help_text="The quota less what the pool could not supply.")
+    is_away = models.BooleanField(default=False)
+    joined_midweek = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["week", "agent"], name="agentweek_unique_agent_per_week"),
+            models.CheckConstraint(condition=Q(required__lte=F("quota")), name="agentweek_required_within_quota"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} in {self.week}"
+
+    @property
+    def shortfall(self) -> int:
+        return self.quota - self.required
+
+
+class SkipReason(models.TextChoices):
+    WRONG_LANGUAGE = "wrong_language", "Wrong language"
+    NOT_SUPPORT = "not_support", "Not really a support conversation"
+    AUTOMATED = "automated", "Mostly automated"
+    SENSITIVE = "sensitive", "Sensitive"
+    OTHER = "other", "Other"
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def active(self) -> AssignmentQuerySet:
+        return self.filter(status__in=Assignment.ACTIVE_STATUSES)
+
+
+class Assignment(models.Model):
+    class Status(models.TextChoices):
+        ASSIGNED = "assigned", "To do"
+        COMPLETED = "completed", "Done"
+        SKIPPED = "skipped", "Handed back"
+        RELEASED = "released", "Released"
+
+    class Kind(models.TextChoices):
+        BATCH = "batch", "Weekly batch"
+        PULLED = "pulled", "Pulled on demand"
+        REPLACEMENT = "replacement", "Replacement for a skip"
+
+    ACTIVE_STATUSES = (Status.ASSIGNED, Status.COMPLETED)
+
+    week = models.ForeignKey(ReviewWeek, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="assignments_to_review")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="assignments")
+    # Who handled the conversation when it was assigned: fairness is counted on this.
+    reviewee = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="assignments_reviewed")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BATCH)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ASSIGNED)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
+    skip_note = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was skipped or released.")
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["week", "reviewer"], name="assignment_week_reviewer")]
+        constraints = [
+            # The database, not the code, guarantees a conversation is never handed out twice,
+            # even to two agents pulling at the same moment.
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=Q(status__in=["assigned", "completed"]),
+                name="assignment_one_active_per_conversation",
+            ),
+            models.CheckConstraint(condition=~Q(reviewer=F("reviewee")), name="assignment_never_own_conversation"),
+            models.CheckConstraint(
+                condition=Q(status="skipped", skip_reason__gt="") | (~Q(status="skipped") & Q(skip_reason="")),
+                name="assignment_skip_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="completed", completed_at__isnull=False)
+                | (~Q(status="completed") & Q(completed_at__isnull=True)),
+                name="assignment_completed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} reviews {self.conversation}"

@@ -1,0 +1,124 @@
+"""Invariants of the weekly allocation over random teams and supplies (hypothesis)."""
+
+import random
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reviews.allocation import HIGH, LOW, Candidate, Mix, allocate
+
+
+@st.composite
+def teams(draw):
+    agents = draw(st.integers(min_value=1, max_value=12))
+    quota = draw(st.integers(min_value=1, max_value=6))
+    needs = {agent: quota for agent in range(agents)}
+    supply = draw(st.lists(st.integers(min_value=0, max_value=12), min_size=agents, max_size=agents))
+    candidates = []
+    for agent, count in enumerate(supply):
+        for number in range(count):
+            rating = draw(st.sampled_from([None, 1, 2, 3, 4, 5]))
+            candidates.append(Candidate(conversation_id=agent * 100 + number, reviewee_id=agent, csat_rating=rating))
+    seed = draw(st.integers(min_value=0, max_value=2**32))
+    return needs, candidates, seed
+
+
+def run(needs, candidates, seed, previous_pairs=frozenset()):
+    return allocate(needs=needs, candidates=candidates, previous_pairs=previous_pairs, rng=random.Random(seed))
+
+
+@settings(max_examples=300, deadline=None)
+@given(teams())
+def test_never_own_never_twice_never_over_quota(team):
+    needs, candidates, seed = team
+
+    assigned = run(needs, candidates, seed)
+
+    handed_out = [c.conversation_id for batch in assigned.values() for c in batch]
+    assert len(handed_out) == len(set(handed_out))
+    for reviewer, batch in assigned.items():
+        assert all(c.reviewee_id != reviewer for c in batch)
+        assert len(batch) <= needs[reviewer]
+
+
+@settings(max_examples=300, deadline=None)
+@given(teams())
+def test_reviews_received_differ_by_at_most_one_unless_a_reviewee_ran_out(team):
+    needs, candidates, seed = team
+    supply = Counter(c.reviewee_id for c in candidates)
+    total_need = sum(needs.values())
+
+    assigned = run(needs, candidates, seed)
+
+    received = Counter(c.reviewee_id for batch in assigned.values() for c in batch)
+    # A reviewee "ran out" when all their conversations went out, or when everyone else's
+    # need was already covered.
+    cap = {r: min(supply[r], total_need - needs[r]) for r in supply}
+    for richer in supply:
+        for poorer in supply:
+            if received[richer] - received[poorer] > 1:
+                assert received[poorer] == cap[poorer]
+
+
+@settings(max_examples=300, deadline=None)
+@given(teams())
+def test_as_many_reviews_as_supply_allows_are_assigned(team):
+    needs, candidates, seed = team
+    supply = Counter(c.reviewee_id for c in candidates)
+    total_need = sum(needs.values())
+    possible = min(total_need, sum(min(supply[r], total_need - needs[r]) for r in supply))
+
+    assigned = run(needs, candidates, seed)
+
+    assert sum(len(batch) for batch in assigned.values()) == possible
+
+
+def test_the_same_seed_gives_the_same_batches_and_another_seed_differs():
+    needs = {agent: 5 for agent in range(8)}
+    candidates = [Candidate(agent * 100 + n, agent, None) for agent in range(8) for n in range(20)]
+
+    assert run(needs, candidates, 7) == run(needs, candidates, 7)
+    assert run(needs, candidates, 7) != run(needs, candidates, 8)
+
+
+def test_last_weeks_pairs_are_avoided_when_the_team_is_large_enough():
+    needs = {agent: 2 for agent in range(6)}
+    candidates = [Candidate(agent * 100 + n, agent, None) for agent in range(6) for n in range(10)]
+    last_week = run(needs, candidates, 1)
+    previous_pairs = {(reviewer, c.reviewee_id) for reviewer, batch in last_week.items() for c in batch}
+
+    this_week = run(needs, candidates, 2, previous_pairs)
+
+    pairs = {(reviewer, c.reviewee_id) for reviewer, batch in this_week.items() for c in batch}
+    assert pairs.isdisjoint(previous_pairs)
+
+
+def test_the_sample_follows_the_csat_mix():
+    needs = {agent: 5 for agent in range(10)}
+    ratings = [1, 2, 5, 5, None, None, 3, 4, None, 5, 1, None]
+    candidates = [Candidate(agent * 100 + n, agent, rating) for agent in range(10) for n, rating in enumerate(ratings)]
+
+    assigned = allocate(needs=needs, candidates=candidates, mix=Mix(20, 20), rng=random.Random(3))
+
+    categories = Counter(c.category for batch in assigned.values() for c in batch)
+    assert categories[LOW] == 10 and categories[HIGH] == 10
+    assert sum(categories.values()) == 50
+
+
+def test_an_all_unrated_team_still_gets_full_batches():
+    needs = {agent: 5 for agent in range(4)}
+    candidates = [Candidate(agent * 100 + n, agent, None) for agent in range(4) for n in range(10)]
+
+    assigned = allocate(needs=needs, candidates=candidates, mix=Mix(40, 40), rng=random.Random(0))
+
+    assert [len(batch) for batch in assigned.values()] == [5, 5, 5, 5]
+
+
+def test_a_short_supply_is_shared_evenly_between_reviewers():
+    needs = {agent: 5 for agent in range(5)}
+    candidates = [Candidate(agent * 100 + n, agent, None) for agent in range(5) for n in range(2)]
+
+    assigned = allocate(needs=needs, candidates=candidates, rng=random.Random(4))
+
+    assert sorted(len(batch) for batch in assigned.values()) == [2, 2, 2, 2, 2]

@@ -1,0 +1,339 @@
+"""The weekly quota: fair batches of teammates' conversations, and what happens as weeks go by."""
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+
+from conversations.models import ExclusionReason
+from reviews import services
+from reviews.models import AgentWeek, Assignment, ReviewWeek, SkipReason
+from reviews.selectors import skip_counts, team_completion_percent, week_completion
+from reviews.services import QuotaError, assignment_complete, assignment_skip, assignments_pull, week_assign
+
+from .conftest import MONDAY, WEEK_START
+
+pytestmark = pytest.mark.django_db
+
+
+def batches(week):
+    result: dict[int, list[Assignment]] = {}
+    for assignment in Assignment.objects.filter(week=week).select_related("conversation"):
+        result.setdefault(assignment.reviewer_id, []).append(assignment)
+    return result
+
+
+def test_every_agent_gets_five_teammates_conversations(team_of_five, monday):
+    builder, agents = team_of_five
+
+    week = week_assign(team=builder.team)
+
+    assert (week.label, week.starts_at, week.ends_at) == ("2026-W48", WEEK_START, WEEK_START + timedelta(days=7))
+    for agent in agents:
+        mine = Assignment.objects.filter(week=week, reviewer=agent)
+        assert mine.count() == 5
+        assert not mine.filter(conversation__assignee=agent).exists()
+        assert AgentWeek.objects.get(week=week, agent=agent).required == 5
+    conversation_ids = list(Assignment.objects.values_list("conversation_id", flat=True))
+    assert len(conversation_ids) == len(set(conversation_ids)) == 25
+
+
+def test_assigning_the_same_week_twice_changes_nothing(team_of_five, monday):
+    builder, _ = team_of_five
+    call_command("assign_week", "--team", builder.team.name, "--week", "2026-W48")
+    before = list(Assignment.objects.values_list("pk", "reviewer_id", "conversation_id"))
+
+    call_command("assign_week", "--team", builder.team.name, "--week", "2026-W48")
+    week_assign(team=builder.team)
+
+    assert list(Assignment.objects.values_list("pk", "reviewer_id", "conversation_id")) == before
+    assert ReviewWeek.objects.count() == 1
+
+
+def test_excluded_reviewed_and_already_assigned_conversations_are_never_assigned(build, monday):
+    builder = build()
+    ana, ben = builder.agent("Ana"), builder.agent("Ben")
+    builder.conversations(ana, 3, exclusion_reason=ExclusionReason.SHORT)
+    builder.conversations(ana, 2, exclusion_reason=ExclusionReason.SPAM_TAG)
+    reviewed_last_week = builder.conversations(ana, 1)[0]
+    earlier = services.review_week_get_or_create(team=builder.team, starts_at=WEEK_START - timedelta(days=7))
+    Assignment.objects.create(
+        week=earlier,
+        reviewer=ben,
+        reviewee=ana,
+        conversation=reviewed_last_week,
+        status=Assignment.Status.COMPLETED,
+        completed_at=MONDAY - timedelta(days=3),
+    )
+    fresh = builder.conversations(ana, 2)
+
+    week = week_assign(team=builder.team)
+
+    assert {a.conversation for a in Assignment.objects.filter(week=week)} == set(fresh)
+
+
+def test_reviews_received_are_spread_evenly_across_teammates(build, monday):
+    builder = build()
+    agents = [builder.agent(f"Agent {n}") for n in range(6)]
+    for agent, supply in zip(agents, [20, 15, 9, 6, 5, 5], strict=True):
+        builder.conversations(agent, supply)
+
+    week = week_assign(team=builder.team)
+
+    received = Counter(Assignment.objects.filter(week=week).values_list("reviewee_id", flat=True))
+    assert sum(received.values()) == 30
+    assert max(received.values()) - min(received.values()) <= 1
+
+
+def test_the_same_pairs_are_avoided_in_consecutive_weeks(build, monday):
+    builder = build()
+    agents = [builder.agent(f"Agent {n}") for n in range(6)]
+    for agent in agents:
+        builder.conversations(agent, 4, closed_days_ago=2)
+        builder.conversations(agent, 4, closed_days_ago=9)
+    services.team_settings_get(team=builder.team)
+    builder.team.review_settings.reviews_per_week = 2
+    builder.team.review_settings.save()
+    last_week = week_assign(team=builder.team, starts_at=WEEK_START - timedelta(days=7))
+
+    this_week = week_assign(team=builder.team)
+
+    def pairs(week):
+        return set(Assignment.objects.filter(week=week).values_list("reviewer_id", "reviewee_id"))
+
+    assert len(pairs(last_week)) >= 6
+    assert pairs(this_week).isdisjoint(pairs(last_week))
+
+
+def test_the_batch_samples_csat_extremes_as_configured(build, monday):
+    builder = build()
+    agents = [builder.agent(f"Agent {n}") for n in range(5)]
+    for agent in agents:
+        builder.conversations(agent, 6, csat=None)
+        builder.conversations(agent, 3, csat=1)
+        builder.conversations(agent, 3, csat=5)
+    settings = services.team_settings_get(team=builder.team)
+    settings.lowest_csat_percent, settings.highest_csat_percent = 40, 20
+    settings.save()
+
+    week = week_assign(team=builder.team)
+
+    ratings = Counter(Assignment.objects.filter(week=week).values_list("conversation__csat_rating", flat=True))
+    assert ratings == {1: 10, 5: 5, None: 10}
+
+
+def test_a_given_seed_gives_the_same_batches(team_of_five, monday):
+    builder, _ = team_of_five
+    first = week_assign(team=builder.team, seed=42)
+    chosen = set(Assignment.objects.filter(week=first).values_list("reviewer_id", "conversation_id"))
+    first.delete()
+
+    again = week_assign(team=builder.team, seed=42)
+
+    assert set(Assignment.objects.filter(week=again).values_list("reviewer_id", "conversation_id")) == chosen
+
+
+def test_a_short_supply_widens_the_window_then_records_the_shortfall(build, monday):
+    builder = build()
+    agents = [builder.agent(name) for name in ("Ana", "Ben", "Cleo")]
+    builder.conversations(agents[0], 2, closed_days_ago=3)
+    builder.conversations(agents[1], 2, closed_days_ago=20)
+    builder.conversations(agents[2], 2, closed_days_ago=40)  # too old even for the wider window
+
+    week = week_assign(team=builder.team)
+
+    assert week.lookback_days_used == 28
+    rows = {row.agent.name: row for row in week_completion(week)}
+    assert sum(row.required for row in rows.values()) == 4
+    assert {row.quota for row in rows.values()} == {5}
+    assert all(row.shortfall >= 3 for row in rows.values())
+    assert not any(row.is_behind for row in rows.values() if row.required == 0)
+
+
+def test_the_week_follows_the_teams_time_zone_and_start(build):
+    import time_machine
+
+    builder = build()
+    settings = services.team_settings_get(team=builder.team)
+    settings.time_zone, settings.week_starts_on = "Pacific/Auckland", 0
+    settings.week_starts_at = settings.week_starts_at.replace(hour=8)
+    settings.save()
+    # Sunday 20:00 UTC is Monday 09:00 in Auckland: the team's new week has begun.
+    with time_machine.travel(WEEK_START - timedelta(hours=4), tick=False):
+        week = week_assign(team=builder.team)
+
+    assert week.label == "2026-W48"
+    assert week.starts_at.isoformat() == "2026-11-22T19:00:00+00:00"
+    assert settings.week_start_for_label("2026-W48") == week.starts_at
+
+
+def test_an_away_agent_gets_no_batch_and_is_not_behind(team_of_five, monday):
+    builder, agents = team_of_five
+    agents[0].is_away = True
+    agents[0].save()
+
+    week = week_assign(team=builder.team)
+
+    assert not Assignment.objects.filter(week=week, reviewer=agents[0]).exists()
+    row = next(row for row in week_completion(week) if row.agent == agents[0])
+    assert (row.is_away, row.required, row.is_behind) == (True, 0, False)
+
+
+def test_an_agent_added_midweek_gets_a_share_of_the_batch(team_of_five, monday):
+    builder, _ = team_of_five
+    week = week_assign(team=builder.team)
+    monday.move_to(MONDAY + timedelta(days=3))  # Thursday 09:00: 3 days 15 hours of 7 days left
+    newcomer = builder.agent("Finn")
+
+    services.quota_refresh(week=week)
+
+    agent_week = AgentWeek.objects.get(week=week, agent=newcomer)
+    assert (agent_week.quota, agent_week.joined_midweek) == (3, True)
+    assert Assignment.objects.filter(week=week, reviewer=newcomer).count() == 3
+
+
+def test_a_full_batch_for_newcomers_when_the_team_says_so(team_of_five, monday):
+    builder, _ = team_of_five
+    settings = services.team_settings_get(team=builder.team)
+    settings.midweek_joiners = "full"
+    settings.save()
+    week = week_assign(team=builder.team)
+    newcomer = builder.agent("Finn")
+
+    services.quota_refresh(week=week)
+
+    assert Assignment.objects.filter(week=week, reviewer=newcomer).count() == 5
+
+
+def test_a_deactivated_agents_open_reviews_go_back_to_the_pool(team_of_five, monday):
+    builder, agents = team_of_five
+    week = week_assign(team=builder.team)
+    leaver = agents[0]
+    first = Assignment.objects.filter(week=week, reviewer=leaver).first()
+    assignment_complete(assignment=first)
+    leaver.is_active = False
+    leaver.save()
+
+    services.quota_refresh(week=week)
+
+    statuses = Counter(Assignment.objects.filter(week=week, reviewer=leaver).values_list("status", flat=True))
+    assert statuses == {"released": 4, "completed": 1}
+    assert AgentWeek.objects.get(week=week, agent=leaver).required == 1
+    released = Assignment.objects.filter(status="released").values_list("conversation_id", flat=True)
+    pulled = assignments_pull(agent=agents[1], count=20)
+    assert set(released) & {a.conversation_id for a in pulled}
+
+
+def test_a_skipped_conversation_is_replaced_and_its_reason_kept(team_of_five, monday):
+    builder, agents = team_of_five
+    week = week_assign(team=builder.team)
+    handed_back = Assignment.objects.filter(week=week, reviewer=agents[0]).first()
+
+    replacement = assignment_skip(assignment=handed_back, reason=SkipReason.WRONG_LANGUAGE, note="German")
+
+    handed_back.refresh_from_db()
+    assert (handed_back.status, handed_back.skip_reason, handed_back.skip_note) == (
+        "skipped",
+        "wrong_language",
+        "German",
+    )
+    assert replacement.kind == Assignment.Kind.REPLACEMENT
+    assert replacement.reviewee != agents[0]
+    assert Assignment.objects.active().filter(week=week, reviewer=agents[0]).count() == 5
+    assert skip_counts(week) == {"wrong_language": 1}
+    # Handed back means not reviewable: nobody else is offered it.
+    assert not Assignment.objects.active().filter(conversation=handed_back.conversation).exists()
+
+
+def test_a_skip_needs_a_reason(team_of_five, monday):
+    builder, agents = team_of_five
+    week = week_assign(team=builder.team)
+    assignment = Assignment.objects.filter(week=week, reviewer=agents[0]).first()
+
+    with pytest.raises(QuotaError, match="Choose why"):
+        assignment_skip(assignment=assignment, reason="boring")
+    with pytest.raises(QuotaError, match="Say in a few words"):
+        assignment_skip(assignment=assignment, reason=SkipReason.OTHER, note="  ")
+    assert Assignment.objects.get(pk=assignment.pk).status == "assigned"
+
+
+def test_a_skip_with_nothing_to_replace_it_lowers_what_is_required(build, monday):
+    builder = build()
+    ana, ben = builder.agent("Ana"), builder.agent("Ben")
+    builder.conversations(ana, 5)
+    builder.conversations(ben, 5)
+    week = week_assign(team=builder.team)
+    assignment = Assignment.objects.filter(week=week, reviewer=ana).first()
+
+    assert assignment_skip(assignment=assignment, reason=SkipReason.SENSITIVE) is None
+
+    assert AgentWeek.objects.get(week=week, agent=ana).required == 4
+
+
+def test_pulling_more_gives_new_teammates_conversations(team_of_five, monday):
+    builder, agents = team_of_five
+    week = week_assign(team=builder.team)
+
+    pulled = assignments_pull(agent=agents[0], count=3)
+
+    assert len(pulled) == 3
+    assert all(a.kind == "pulled" and a.week == week and a.reviewee != agents[0] for a in pulled)
+    assert Assignment.objects.active().filter(reviewer=agents[0]).count() == 8
+    assert len(set(Assignment.objects.values_list("conversation_id", flat=True))) == Assignment.objects.count()
+
+
+def test_pulling_from_an_empty_pool_gives_nothing_and_a_bad_count_is_refused(build, monday):
+    builder = build()
+    ana, ben = builder.agent("Ana"), builder.agent("Ben")
+    builder.conversations(ana, 1)
+    builder.conversations(ben, 1)
+
+    assert len(assignments_pull(agent=ana, count=5)) == 0  # the weekly batch took the only one
+    with pytest.raises(QuotaError):
+        assignments_pull(agent=ana, count=0)
+
+
+def test_leads_are_left_out_of_batches_unless_the_team_says_otherwise(team_of_five, monday):
+    builder, agents = team_of_five
+    builder.team.leads.add(agents[0].user)
+    week = week_assign(team=builder.team)
+    assert not Assignment.objects.filter(week=week, reviewer=agents[0]).exists()
+    assert Assignment.objects.filter(week=week, reviewee=agents[0]).exists()
+
+    week.delete()
+    settings = services.team_settings_get(team=builder.team)
+    settings.leads_review, settings.leads_are_reviewed = True, False
+    settings.save()
+    week = week_assign(team=builder.team)
+
+    assert Assignment.objects.filter(week=week, reviewer=agents[0]).count() == 5
+    assert not Assignment.objects.filter(week=week, reviewee=agents[0]).exists()
+
+
+def test_a_review_completed_later_counts_for_its_own_week(team_of_five, monday):
+    builder, agents = team_of_five
+    week = week_assign(team=builder.team)
+    late = Assignment.objects.filter(week=week, reviewer=agents[0]).first()
+    monday.move_to(MONDAY + timedelta(days=8))
+    next_week = week_assign(team=builder.team)
+
+    assignment_complete(assignment=late)
+
+    rows = {row.agent: row for row in week_completion(week)}
+    assert (rows[agents[0]].completed, rows[agents[0]].remaining) == (1, 4)
+    assert all(row.completed == 0 for row in week_completion(next_week))
+    assert team_completion_percent(list(rows.values())) == 4  # 1 of 25
+
+
+def test_the_completion_query_count_does_not_grow_with_the_team(build, monday, django_assert_max_num_queries):
+    builder = build()
+    agents = [builder.agent(f"Agent {n}") for n in range(30)]
+    for agent in agents:
+        builder.conversations(agent, 6)
+    week = week_assign(team=builder.team)
+
+    with django_assert_max_num_queries(1):
+        rows = week_completion(week)
+
+    assert len(rows) == 30
