@@ -4,9 +4,7 @@ from conversations.tests.fake_intercom import TOKEN, FakeIntercom
 
 
 @pytest.fixture(autouse=True)
-def fast_plain_http_settings(settings):
-    """Production redirects to HTTPS; the test client speaks plain HTTP."""
-    settings.SECURE_SSL_REDIRECT = False
+def fast_password_hashing(settings):
     # Real hashing costs ~0.2 s a user; tests make hundreds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

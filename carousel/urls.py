@@ -7,4 +7,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("conversations.urls")),
+    path("", include("reviews.urls")),
 ]

@@ -1,10 +1,10 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 
 from . import selectors
-from .models import Agent, ExclusionReason, SyncRun
+from .models import ExclusionReason, SyncRun
 
 
 def _require_lead(user) -> None:
@@ -13,18 +13,10 @@ def _require_lead(user) -> None:
 
 
 @login_required
-def home(request):
-    """Leads land on the sync page; agents on their own start page."""
-    if selectors.user_leads_any_team(request.user):
-        return redirect("conversations:sync_status")
-    agent = Agent.objects.filter(user=request.user).select_related("team").first()
-    return render(request, "conversations/home.html", {"agent": agent})
-
-
-@login_required
 def sync_status(request):
     _require_lead(request.user)
     runs = selectors.recent_sync_runs()
+    excluded_counts = selectors.excluded_counts_for(request.user)
     return render(
         request,
         "conversations/sync_status.html",
@@ -32,8 +24,7 @@ def sync_status(request):
             "runs": runs,
             "last_success": SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).first(),
             "excluded_counts": [
-                (reason, label, selectors.excluded_counts_for(request.user).get(reason, 0))
-                for reason, label in ExclusionReason.choices
+                (reason, label, excluded_counts.get(reason, 0)) for reason, label in ExclusionReason.choices
             ],
             "uninvited_agents": selectors.uninvited_agents_for(request.user),
         },

@@ -152,7 +152,41 @@ def allocate(
         elif need_left.get(reviewee, 0) > 0:
             _swap_in(candidate, reviewee, assigned, need_left, from_reviewee)
     _even_out(assigned, need_left, previous_pairs)
+    _avoid_repeats(assigned, previous_pairs)
     return assigned
+
+
+def _avoid_repeats(assigned: dict[int, list[Candidate]], previous_pairs: set[tuple[int, int]]) -> None:
+    """Swap conversations between two reviewers when that breaks up one of last week's pairs.
+
+    A swap keeps every reviewer's and reviewee's count, so fairness is untouched.
+    """
+    if not previous_pairs:
+        return
+
+    def repeat(reviewer: int, candidate: Candidate) -> bool:
+        return (reviewer, candidate.reviewee_id) in previous_pairs
+
+    for reviewer, batch in assigned.items():
+        for index, candidate in enumerate(batch):
+            if not repeat(reviewer, candidate):
+                continue
+            for other, other_batch in assigned.items():
+                swap_index = next(
+                    (
+                        i
+                        for i, theirs in enumerate(other_batch)
+                        if other != reviewer
+                        and theirs.reviewee_id != reviewer
+                        and candidate.reviewee_id != other
+                        and not repeat(reviewer, theirs)
+                        and not repeat(other, candidate)
+                    ),
+                    None,
+                )
+                if swap_index is not None:
+                    batch[index], other_batch[swap_index] = other_batch[swap_index], candidate
+                    break
 
 
 def _even_out(

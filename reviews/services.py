@@ -266,35 +266,33 @@ def _assignments_add(*, week: ReviewWeek, agent: Agent, count: int, kind: str, n
     # The least-reviewed teammates first keeps pulls fair to reviewees too.
     candidates.sort(key=lambda c: (received.get(c.reviewee_id, 0), rng.random()))
     added: list[Assignment] = []
-    for start in range(0, len(candidates), 50):
-        chunk = [c.conversation_id for c in candidates[start : start + 50]]
-        with transaction.atomic():
-            # On PostgreSQL, rows another puller holds are skipped instead of waited for;
-            # the unique constraint below is the guarantee on every database.
-            free = set(
+    with transaction.atomic():
+        for candidate in candidates:
+            # On PostgreSQL a conversation another puller is taking right now is skipped, not
+            # waited for; the unique constraint below is the guarantee on every database.
+            free = (
                 Conversation.objects.select_for_update(skip_locked=True)
-                .filter(pk__in=chunk)
+                .filter(pk=candidate.conversation_id)
                 .values_list("pk", flat=True)
             )
-            for candidate in candidates[start : start + 50]:
-                if candidate.conversation_id not in free:
-                    continue
-                try:
-                    with transaction.atomic():
-                        added.append(
-                            Assignment.objects.create(
-                                week=week,
-                                reviewer=agent,
-                                conversation_id=candidate.conversation_id,
-                                reviewee_id=candidate.reviewee_id,
-                                kind=kind,
-                                created_at=now,
-                            )
+            if not list(free):
+                continue
+            try:
+                with transaction.atomic():
+                    added.append(
+                        Assignment.objects.create(
+                            week=week,
+                            reviewer=agent,
+                            conversation_id=candidate.conversation_id,
+                            reviewee_id=candidate.reviewee_id,
+                            kind=kind,
+                            created_at=now,
                         )
-                except IntegrityError:
-                    continue  # someone else took it a moment ago
-                if len(added) == count:
-                    return added
+                    )
+            except IntegrityError:
+                continue  # someone else took it a moment ago
+            if len(added) == count:
+                break
     return added
 
 

@@ -112,12 +112,3 @@ def test_the_sync_page_has_a_fixed_number_of_queries(client, billing_lead, djang
     with django_assert_max_num_queries(10):
         assert client.get(reverse("conversations:sync_status")).status_code == 200
 
-
-def test_home_sends_leads_to_the_sync_page_and_greets_agents(client, agent_user, billing_lead):
-    client.force_login(billing_lead)
-    assert client.get(reverse("conversations:home")).url == reverse("conversations:sync_status")
-
-    client.force_login(agent_user)
-    page = client.get(reverse("conversations:home")).content.decode()
-
-    assert "You are Maya Patel, in Billing." in page

@@ -21,7 +21,9 @@ def teams(draw):
             rating = draw(st.sampled_from([None, 1, 2, 3, 4, 5]))
             candidates.append(Candidate(conversation_id=agent * 100 + number, reviewee_id=agent, csat_rating=rating))
     seed = draw(st.integers(min_value=0, max_value=2**32))
-    return needs, candidates, seed
+    pairs = [(reviewer, reviewee) for reviewer in range(agents) for reviewee in range(agents) if reviewer != reviewee]
+    previous_pairs = set(draw(st.lists(st.sampled_from(pairs), max_size=len(pairs)))) if pairs else set()
+    return needs, candidates, seed, previous_pairs
 
 
 def run(needs, candidates, seed, previous_pairs=frozenset()):
@@ -31,9 +33,9 @@ def run(needs, candidates, seed, previous_pairs=frozenset()):
 @settings(max_examples=300, deadline=None)
 @given(teams())
 def test_never_own_never_twice_never_over_quota(team):
-    needs, candidates, seed = team
+    needs, candidates, seed, previous_pairs = team
 
-    assigned = run(needs, candidates, seed)
+    assigned = run(needs, candidates, seed, previous_pairs)
 
     handed_out = [c.conversation_id for batch in assigned.values() for c in batch]
     assert len(handed_out) == len(set(handed_out))
@@ -45,11 +47,11 @@ def test_never_own_never_twice_never_over_quota(team):
 @settings(max_examples=300, deadline=None)
 @given(teams())
 def test_reviews_received_differ_by_at_most_one_unless_a_reviewee_ran_out(team):
-    needs, candidates, seed = team
+    needs, candidates, seed, previous_pairs = team
     supply = Counter(c.reviewee_id for c in candidates)
     total_need = sum(needs.values())
 
-    assigned = run(needs, candidates, seed)
+    assigned = run(needs, candidates, seed, previous_pairs)
 
     received = Counter(c.reviewee_id for batch in assigned.values() for c in batch)
     # A reviewee "ran out" when all their conversations went out, or when everyone else's
@@ -64,12 +66,12 @@ def test_reviews_received_differ_by_at_most_one_unless_a_reviewee_ran_out(team):
 @settings(max_examples=300, deadline=None)
 @given(teams())
 def test_as_many_reviews_as_supply_allows_are_assigned(team):
-    needs, candidates, seed = team
+    needs, candidates, seed, previous_pairs = team
     supply = Counter(c.reviewee_id for c in candidates)
     total_need = sum(needs.values())
     possible = min(total_need, sum(min(supply[r], total_need - needs[r]) for r in supply))
 
-    assigned = run(needs, candidates, seed)
+    assigned = run(needs, candidates, seed, previous_pairs)
 
     assert sum(len(batch) for batch in assigned.values()) == possible
 

@@ -1,0 +1,152 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from conversations.models import Agent, Team
+from conversations.selectors import teams_led_by
+
+from . import selectors, services
+from .forms import PullForm, SkipForm, TeamSettingsForm
+from .models import AgentWeek, Assignment, ReviewWeek, SkipReason
+
+
+def _agent_for(user) -> Agent | None:
+    return Agent.objects.filter(user=user, is_active=True).select_related("team").first()
+
+
+def _led_team(user, team_id: int) -> Team:
+    """Leads see their own teams and staff every team; anyone else gets a 404, not a hint."""
+    return get_object_or_404(teams_led_by(user), pk=team_id)
+
+
+def _current_week(agent: Agent) -> ReviewWeek | None:
+    if agent.team is None:
+        return None
+    settings = services.team_settings_get(team=agent.team)
+    week = ReviewWeek.objects.filter(team=agent.team, starts_at=settings.week_start_at(timezone.now())).first()
+    if week and not AgentWeek.objects.filter(week=week, agent=agent).exists():
+        # First time we see this agent this week: give them their (pro rata) batch now.
+        services.quota_refresh(week=week)
+    return week
+
+
+@login_required
+def home(request):
+    """Agents land on their week; leads on their team's week; staff without a team on the sync."""
+    if _agent_for(request.user) is None:
+        led = teams_led_by(request.user).first()
+        if led is not None:
+            return redirect("reviews:team_week", team_id=led.pk)
+        if request.user.is_staff:
+            return redirect("conversations:sync_status")
+    return redirect("reviews:my_week")
+
+
+@login_required
+def my_week(request):
+    agent = _agent_for(request.user)
+    if agent is None:
+        return render(request, "reviews/not_linked.html", status=200)
+    week = _current_week(agent)
+    assignments = list(selectors.assignments_for_reviewer(agent=agent, week=week)) if week else []
+    completion = next((row for row in selectors.week_completion(week) if row.agent == agent), None) if week else None
+    previous = ReviewWeek.objects.filter(team=agent.team, starts_at__lt=week.starts_at).first() if week else None
+    last_week = next((r for r in selectors.week_completion(previous) if r.agent == agent), None) if previous else None
+    return render(
+        request,
+        "reviews/my_week.html",
+        {
+            "agent": agent,
+            "week": week,
+            "assignments": assignments,
+            "completion": completion,
+            "last_week": last_week,
+            "pull_form": PullForm(),
+            "skip_reasons": SkipReason.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def pull(request):
+    agent = _agent_for(request.user)
+    if agent is None:
+        raise Http404("You are not linked to a helpdesk teammate.")
+    form = PullForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose between 1 and 20 conversations.")
+        return redirect("reviews:my_week")
+    try:
+        added = services.assignments_pull(agent=agent, count=form.cleaned_data["count"])
+    except services.QuotaError as exc:
+        messages.error(request, str(exc))
+        return redirect("reviews:my_week")
+    if added:
+        messages.success(request, f"Added {len(added)} conversation{'s' if len(added) != 1 else ''} to your week.")
+    else:
+        messages.info(request, "There are no more teammates' conversations to review right now.")
+    return redirect("reviews:my_week")
+
+
+@login_required
+@require_POST
+def skip(request, assignment_id: int):
+    assignment = get_object_or_404(
+        Assignment.objects.select_related("week"), pk=assignment_id, reviewer__user=request.user
+    )
+    form = SkipForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(error for field_errors in form.errors.values() for error in field_errors)
+        messages.error(request, f"Not handed back: {errors}")
+        return redirect("reviews:my_week")
+    try:
+        replacement = services.assignment_skip(
+            assignment=assignment, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
+        )
+    except services.QuotaError as exc:
+        messages.error(request, str(exc))
+        return redirect("reviews:my_week")
+    messages.success(
+        request,
+        "Handed back. " + ("A replacement is in your list." if replacement else "There was nothing to replace it."),
+    )
+    return redirect("reviews:my_week")
+
+
+@login_required
+def team_week(request, team_id: int):
+    team = _led_team(request.user, team_id)
+    weeks = ReviewWeek.objects.filter(team=team)
+    label = request.GET.get("week")
+    week = (weeks.filter(label=label).first() if label else None) or weeks.first()
+    rows = selectors.week_completion(week) if week else []
+    return render(
+        request,
+        "reviews/team_week.html",
+        {
+            "team": team,
+            "week": week,
+            "weeks": weeks[:12],
+            "rows": rows,
+            "completion_percent": selectors.team_completion_percent(rows),
+            "skips": [(label, selectors.skip_counts(week).get(value, 0)) for value, label in SkipReason.choices]
+            if week
+            else [],
+        },
+    )
+
+
+@login_required
+def team_settings(request, team_id: int):
+    team = _led_team(request.user, team_id)
+    settings = services.team_settings_get(team=team)
+    form = TeamSettingsForm(request.POST or None, instance=settings)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved. The changes apply from the next weekly batch.")
+        return redirect("reviews:team_week", team_id=team.pk)
+    return render(request, "reviews/team_settings.html", {"team": team, "form": form})
