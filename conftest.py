@@ -78,3 +78,76 @@ def product_lead(product):
 @pytest.fixture
 def staff_user(db):
     return _user("admin@ledgerly.example", is_staff=True)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """Starts `celery worker` as its own process on Redis, against this test's database.
+
+    Only on PostgreSQL + Redis (the second pass of scripts/test): the worker is another
+    process, so it cannot see SQLite's in-memory test database.
+    """
+    import os
+    import subprocess
+    import sys
+    import uuid
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.db import connection
+
+    if not settings.REDIS_URL or connection.vendor != "postgresql":
+        pytest.skip("needs REDIS_URL and PostgreSQL (the worker is another process): the second pass of scripts/test")
+    started = []
+
+    def start(**extra_env) -> str:
+        db = connection.settings_dict
+        queue = f"test-{uuid.uuid4().hex[:8]}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "REDIS_URL": settings.REDIS_URL,
+            "DEBUG": "true",
+            **extra_env,
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "carousel",
+            "worker",
+            "--pool",
+            "solo",
+            "-Q",
+            queue,
+            "--loglevel",
+            "WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        started.append(
+            subprocess.Popen(
+                command, cwd=Path(__file__).parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+        )
+        return queue
+
+    yield start
+    for worker in started:
+        worker.terminate()
+        output = worker.communicate(timeout=30)[0]
+        if output.strip():
+            print("celery worker output:\n" + output)
+
+
+def wait_for(condition, seconds: float = 60.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False

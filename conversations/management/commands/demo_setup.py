@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from conversations.models import Team
+from reviews.services import due_weeks_assign
 
 DEMO_FILE = Path(settings.BASE_DIR) / "demo" / "conversations.json"
 DEMO_PASSWORD = "carousel-demo"
@@ -44,6 +45,9 @@ class Command(BaseCommand):
         lead = users.get(username=DEMO_LEAD[0])
         for team in Team.objects.filter(source="file"):
             team.leads.add(lead)
+        # This week's batches now, rather than at beat's next hourly look.
+        for week in due_weeks_assign():
+            self.stdout.write(f"{week.team} {week.label}: {week.assignments.count()} conversations to review")
         self.stdout.write(
             f"Demo ready. Sign in with password {DEMO_PASSWORD!r} as an agent (e.g. maya@ledgerly.example), "
             f"as the lead ({DEMO_LEAD[0]}) or as the admin ({DEMO_ADMIN[0]})."
