@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import SkipReason, TeamSettings
+from .models import Review, Rubric, SkipReason, TeamSettings
 
 
 class PullForm(forms.Form):
@@ -35,3 +35,80 @@ class TeamSettingsForm(forms.ModelForm):
             "midweek_joiners",
         ]
         widgets = {"week_starts_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}
+
+
+class ReviewForm(forms.ModelForm):
+    followed_process = forms.TypedChoiceField(
+        label="Followed internal processes",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the internal processes were followed."},
+    )
+
+    class Meta:
+        model = Review
+        fields = [
+            "quality",
+            "quality_note",
+            "tone",
+            "tone_note",
+            "followed_process",
+            "process_note",
+            "share_as_example",
+        ]
+        labels = {
+            "quality_note": "Notes on quality",
+            "tone_note": "Notes on tone",
+            "process_note": "Notes on processes",
+            "share_as_example": "Share as an example for the team",
+        }
+        widgets = {
+            "quality": forms.RadioSelect,
+            "tone": forms.RadioSelect,
+            "quality_note": forms.Textarea(attrs={"rows": 3}),
+            "tone_note": forms.Textarea(attrs={"rows": 3}),
+            "process_note": forms.Textarea(attrs={"rows": 3}),
+        }
+        error_messages = {
+            "quality": {"required": "Choose a level for quality."},
+            "tone": {"required": "Choose a level for tone."},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("quality", "tone"):
+            # No blank "---------" radio: a level must be chosen.
+            self.fields[name].choices = [choice for choice in self.fields[name].choices if choice[0] != ""]
+        if self.instance.pk:
+            self.initial["followed_process"] = "yes" if self.instance.followed_process else "no"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("share_as_example") and not (cleaned.get("quality_note") or cleaned.get("tone_note")):
+            self.add_error("quality_note", "Say what makes it a good example before sharing it with the team.")
+        return cleaned
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Reply",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Write something before sending a reply."},
+    )
+
+
+class RubricForm(forms.ModelForm):
+    class Meta:
+        model = Rubric
+        fields = [
+            "quality_needs_improvement",
+            "quality_good",
+            "quality_exceptional",
+            "tone_needs_improvement",
+            "tone_good",
+            "tone_exceptional",
+            "process_checklist",
+        ]
+        widgets = {field: forms.Textarea(attrs={"rows": 2}) for field in fields}

@@ -3,6 +3,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -233,3 +234,140 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer} reviews {self.conversation}"
+
+
+class Level(models.IntegerChoices):
+    NEEDS_IMPROVEMENT = 1, "Needs improvement"
+    GOOD = 2, "Good"
+    EXCEPTIONAL = 3, "Exceptional"
+
+
+DEFAULT_RUBRIC = {
+    "quality_needs_improvement": "Inaccurate or incomplete: the wrong functionality, a symptom treated instead of the "
+    "root problem, or the customer left without an answer or workaround.",
+    "quality_good": "Accurate and complete: the right functionality conveyed clearly, and the customer's problem "
+    "solved.",
+    "quality_exceptional": "Accurate, complete and thorough: the root problem found, the best answer or workaround "
+    "given, and the next question anticipated.",
+    "tone_needs_improvement": "Distant or robotic: canned phrases, no acknowledgement of the customer's situation, "
+    "or unprofessional.",
+    "tone_good": "Friendly and professional; the customer's perspective acknowledged.",
+    "tone_exceptional": "A real connection: empathy for the customer's perspective, warm and professional throughout, "
+    "de-escalates where needed.",
+    "process_checklist": "Verified the customer's identity before account changes; tagged the conversation; "
+    "added an internal note for anything escalated; followed the refund and escalation policies.",
+}
+
+
+class Rubric(models.Model):
+    """One version of a team's rubric definitions. Rows are never edited: a change is a new
+    version, so a review always shows the scale it was made with."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="rubrics")
+    version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    quality_needs_improvement = models.TextField(default=DEFAULT_RUBRIC["quality_needs_improvement"])
+    quality_good = models.TextField(default=DEFAULT_RUBRIC["quality_good"])
+    quality_exceptional = models.TextField(default=DEFAULT_RUBRIC["quality_exceptional"])
+    tone_needs_improvement = models.TextField(default=DEFAULT_RUBRIC["tone_needs_improvement"])
+    tone_good = models.TextField(default=DEFAULT_RUBRIC["tone_good"])
+    tone_exceptional = models.TextField(default=DEFAULT_RUBRIC["tone_exceptional"])
+    process_checklist = models.TextField(default=DEFAULT_RUBRIC["process_checklist"])
+
+    class Meta:
+        ordering = ["team", "-version"]
+        get_latest_by = "version"
+        constraints = [models.UniqueConstraint(fields=["team", "version"], name="rubric_unique_version_per_team")]
+
+    def __str__(self) -> str:
+        return f"{self.team} rubric v{self.version}"
+
+    def quality_levels(self) -> list[tuple[int, str, str]]:
+        return [
+            (Level.NEEDS_IMPROVEMENT, Level.NEEDS_IMPROVEMENT.label, self.quality_needs_improvement),
+            (Level.GOOD, Level.GOOD.label, self.quality_good),
+            (Level.EXCEPTIONAL, Level.EXCEPTIONAL.label, self.quality_exceptional),
+        ]
+
+    def tone_levels(self) -> list[tuple[int, str, str]]:
+        return [
+            (Level.NEEDS_IMPROVEMENT, Level.NEEDS_IMPROVEMENT.label, self.tone_needs_improvement),
+            (Level.GOOD, Level.GOOD.label, self.tone_good),
+            (Level.EXCEPTIONAL, Level.EXCEPTIONAL.label, self.tone_exceptional),
+        ]
+
+
+class ReviewQuerySet(models.QuerySet):
+    def with_people(self) -> ReviewQuerySet:
+        return self.select_related("reviewer", "reviewee", "conversation", "rubric", "assignment__week")
+
+    def highlights(self) -> ReviewQuerySet:
+        return self.filter(share_as_example=True, unshared_at__isnull=True)
+
+
+class Review(models.Model):
+    # One review per assignment, enforced by the database: a double click or a second tab
+    # cannot make two.
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="review")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="reviews_written")
+    reviewee = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="reviews_received")
+    rubric = models.ForeignKey(Rubric, on_delete=models.PROTECT, related_name="reviews")
+    quality = models.PositiveSmallIntegerField(choices=Level.choices)
+    quality_note = models.TextField(blank=True)
+    tone = models.PositiveSmallIntegerField(choices=Level.choices)
+    tone_note = models.TextField(blank=True)
+    followed_process = models.BooleanField()
+    process_note = models.TextField(blank=True)
+    share_as_example = models.BooleanField(default=False)
+    unshared_at = models.DateTimeField(null=True, blank=True)
+    unshared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(null=True, blank=True, help_text="When the reviewee acknowledged it.")
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["reviewee", "-created_at"], name="review_reviewee_newest"),
+            models.Index(fields=["reviewer", "-created_at"], name="review_reviewer_newest"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(quality__in=Level.values), name="review_quality_level_valid"),
+            models.CheckConstraint(condition=Q(tone__in=Level.values), name="review_tone_level_valid"),
+            models.CheckConstraint(condition=~Q(reviewer=F("reviewee")), name="review_never_own_conversation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.conversation} by {self.reviewer}"
+
+    @property
+    def is_highlighted(self) -> bool:
+        return self.share_as_example and self.unshared_at is None
+
+    def is_editable(self, now: datetime | None = None) -> bool:
+        """Its author may change it until the team's week closes."""
+        return self.assignment.week.is_open(now)
+
+
+class ReviewComment(models.Model):
+    """A short thread on a review: the reviewee replies, the reviewer answers."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_comments")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(body=""), name="reviewcomment_not_empty")]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.review}"

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 
 from conversations.models import Agent
 
-from .models import AgentWeek, Assignment, ReviewWeek
+from .models import AgentWeek, Assignment, Level, Review, ReviewWeek
 
 
 @dataclass(frozen=True)
@@ -89,3 +89,49 @@ def assignments_for_reviewer(*, agent: Agent, week: ReviewWeek) -> QuerySet[Assi
         .select_related("conversation", "reviewee")
         .order_by("status", "created_at")
     )
+
+
+def feedback_for(agent: Agent, *, week_label: str = "") -> QuerySet[Review]:
+    """Reviews of the agent's own conversations, newest first."""
+    reviews = Review.objects.filter(reviewee=agent).with_people().annotate(comment_count=Count("comments"))
+    if week_label:
+        reviews = reviews.filter(assignment__week__label=week_label)
+    return reviews.order_by("-created_at", "-id")
+
+
+def level_summary(reviews: QuerySet[Review]) -> dict[str, dict]:
+    """Counts per level: a running picture for the agent, not a ranking against others."""
+    totals = reviews.order_by().aggregate(
+        **{f"quality_{level}": Count("id", filter=Q(quality=level)) for level in Level.values},
+        **{f"tone_{level}": Count("id", filter=Q(tone=level)) for level in Level.values},
+        process_yes=Count("id", filter=Q(followed_process=True)),
+        process_no=Count("id", filter=Q(followed_process=False)),
+    )
+    return {
+        "quality": [(label, totals[f"quality_{value}"]) for value, label in Level.choices],
+        "tone": [(label, totals[f"tone_{value}"]) for value, label in Level.choices],
+        "process": [("Yes", totals["process_yes"]), ("No", totals["process_no"])],
+    }
+
+
+def reviews_written_by(agent: Agent) -> QuerySet[Review]:
+    return (
+        Review.objects.filter(reviewer=agent)
+        .with_people()
+        .annotate(comment_count=Count("comments"))
+        .order_by("-created_at", "-id")
+    )
+
+
+def team_highlights(team_ids: list[int] | None) -> QuerySet[Review]:
+    reviews = Review.objects.highlights().with_people()
+    if team_ids is not None:
+        reviews = reviews.filter(reviewee__team__in=team_ids)
+    return reviews.order_by("-created_at", "-id")
+
+
+def acknowledgement_rate(week: ReviewWeek) -> int | None:
+    counts = Review.objects.filter(assignment__week=week).aggregate(
+        total=Count("id"), seen=Count("id", filter=Q(seen_at__isnull=False))
+    )
+    return round(100 * counts["seen"] / counts["total"]) if counts["total"] else None

@@ -133,6 +133,7 @@ def team_week(request, team_id: int):
             "weeks": weeks[:12],
             "rows": rows,
             "completion_percent": selectors.team_completion_percent(rows),
+            "acknowledged_percent": selectors.acknowledgement_rate(week) if week else None,
             "skips": [(label, selectors.skip_counts(week).get(value, 0)) for value, label in SkipReason.choices]
             if week
             else [],

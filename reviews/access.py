@@ -1,0 +1,76 @@
+"""Who may see what: every review page fetches its object through one of these (404 otherwise)."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from conversations.models import Agent, Conversation, Team
+
+from .models import Assignment, Review
+
+
+def agent_of(user) -> Agent | None:
+    return Agent.objects.filter(user=user).select_related("team").first() if user.is_authenticated else None
+
+
+def led_team_ids(user) -> list[int]:
+    return list(Team.objects.filter(leads=user).values_list("pk", flat=True))
+
+
+def visible_conversations(user) -> QuerySet[Conversation]:
+    """Assigned to me, handled by me, highlighted in my team, or in a team I lead."""
+    if user.is_staff:
+        return Conversation.objects.all()
+    agent = agent_of(user)
+    rule = Q(assignee__team__in=led_team_ids(user))
+    if agent is not None:
+        assigned_to_me = Assignment.objects.active().filter(conversation=OuterRef("pk"), reviewer=agent)
+        highlighted = Review.objects.highlights().filter(conversation=OuterRef("pk"))
+        rule |= Q(assignee=agent) | Exists(assigned_to_me)
+        if agent.team_id:
+            rule |= Q(assignee__team=agent.team_id) & Exists(highlighted)
+    return Conversation.objects.filter(rule)
+
+
+def visible_reviews(user) -> QuerySet[Review]:
+    """Reviews I wrote, reviews of my conversations, my team's highlights, my led teams' reviews."""
+    if user.is_staff:
+        return Review.objects.all()
+    agent = agent_of(user)
+    rule = Q(reviewee__team__in=led_team_ids(user))
+    if agent is not None:
+        rule |= Q(reviewer=agent) | Q(reviewee=agent)
+        if agent.team_id:
+            rule |= Q(reviewee__team=agent.team_id, share_as_example=True, unshared_at__isnull=True)
+    return Review.objects.filter(rule)
+
+
+def get_visible_conversation(user, conversation_id: int) -> Conversation:
+    conversation = visible_conversations(user).select_related("assignee", "team").filter(pk=conversation_id).first()
+    if conversation is None:
+        raise Http404("No such conversation.")
+    return conversation
+
+
+def get_visible_review(user, review_id: int) -> Review:
+    review = visible_reviews(user).with_people().filter(pk=review_id).first()
+    if review is None:
+        raise Http404("No such review.")
+    return review
+
+
+def get_own_assignment(user, assignment_id: int) -> Assignment:
+    """Only the reviewer it is assigned to may open an assignment to review it."""
+    assignment = (
+        Assignment.objects.select_related("conversation__assignee", "week", "reviewee", "reviewer")
+        .filter(pk=assignment_id, reviewer__user=user)
+        .first()
+    )
+    if assignment is None:
+        raise Http404("No such assignment.")
+    return assignment
+
+
+def leads_team(user, team_id: int | None) -> bool:
+    return user.is_staff or (team_id is not None and Team.objects.filter(pk=team_id, leads=user).exists())

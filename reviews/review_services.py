@@ -1,0 +1,107 @@
+"""Review workflows: submit and edit a review, acknowledge it, reply, highlight, rubric versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from conversations.models import Team
+
+from .models import DEFAULT_RUBRIC, Assignment, Review, ReviewComment, Rubric
+
+RUBRIC_FIELDS = list(DEFAULT_RUBRIC)
+REVIEW_FIELDS = [
+    "quality",
+    "quality_note",
+    "tone",
+    "tone_note",
+    "followed_process",
+    "process_note",
+    "share_as_example",
+]
+
+
+class ReviewError(Exception):
+    """A request the review rules refuse; the message is shown to the user."""
+
+
+def rubric_current(*, team: Team) -> Rubric:
+    rubric = Rubric.objects.filter(team=team).order_by("-version").first()
+    if rubric is None:
+        try:
+            with transaction.atomic():
+                rubric = Rubric.objects.create(team=team, version=1)
+        except IntegrityError:  # another request made version 1 at the same moment
+            rubric = Rubric.objects.get(team=team, version=1)
+    return rubric
+
+
+def rubric_update(*, team: Team, user, definitions: dict[str, str]) -> Rubric:
+    """A changed rubric is a new version; reviews keep pointing at the one they were made with."""
+    current = rubric_current(team=team)
+    if all(getattr(current, field) == definitions[field] for field in RUBRIC_FIELDS):
+        return current
+    return Rubric.objects.create(
+        team=team, version=current.version + 1, created_by=user, **{f: definitions[f] for f in RUBRIC_FIELDS}
+    )
+
+
+def review_submit(*, assignment: Assignment, answers: dict[str, Any], now: datetime | None = None) -> Review:
+    """Create the assignment's review, or update it while the week is open.
+
+    A second submission of the same form (double click, two tabs) lands on the same row.
+    """
+    now = now or timezone.now()
+    if assignment.status not in Assignment.ACTIVE_STATUSES:
+        raise ReviewError("This conversation was handed back or released, so it can no longer be reviewed.")
+    if not assignment.week.is_open(now):
+        raise ReviewError(f"Week {assignment.week.label} has closed; its reviews can no longer be changed.")
+    values = {field: answers[field] for field in REVIEW_FIELDS}
+    with transaction.atomic():
+        review = Review.objects.select_for_update().filter(assignment=assignment).first()
+        if review is None:
+            try:
+                with transaction.atomic():
+                    review = Review.objects.create(
+                        assignment=assignment,
+                        conversation_id=assignment.conversation_id,
+                        reviewer_id=assignment.reviewer_id,
+                        reviewee_id=assignment.reviewee_id,
+                        rubric=rubric_current(team=assignment.week.team),
+                        created_at=now,
+                        updated_at=now,
+                        **values,
+                    )
+            except IntegrityError:
+                review = Review.objects.select_for_update().get(assignment=assignment)
+        if review.pk and any(getattr(review, field) != value for field, value in values.items()):
+            for field, value in values.items():
+                setattr(review, field, value)
+            review.updated_at = now
+            review.save(update_fields=[*REVIEW_FIELDS, "updated_at"])
+        Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.ASSIGNED).update(
+            status=Assignment.Status.COMPLETED, completed_at=now
+        )
+    return review
+
+
+def review_acknowledge(*, review: Review, now: datetime | None = None) -> None:
+    Review.objects.filter(pk=review.pk, seen_at__isnull=True).update(seen_at=now or timezone.now())
+
+
+def review_comment_add(*, review: Review, author, body: str) -> ReviewComment:
+    body = body.strip()
+    if not body:
+        raise ReviewError("Write something before sending a reply.")
+    if len(body) > 2000:
+        raise ReviewError("Keep replies under 2,000 characters.")
+    return ReviewComment.objects.create(review=review, author=author, body=body)
+
+
+def highlight_unshare(*, review: Review, user, now: datetime | None = None) -> None:
+    Review.objects.filter(pk=review.pk, unshared_at__isnull=True).update(
+        unshared_at=now or timezone.now(), unshared_by=user
+    )

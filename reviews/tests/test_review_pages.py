@@ -1,0 +1,341 @@
+"""Reviewing in the browser's pages: the rubric, feedback, replies, highlights, rubric versions."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils.html import escape
+
+from conversations.models import Message
+from reviews import review_services
+from reviews.models import Assignment, Review, ReviewComment, Rubric
+from reviews.services import week_assign
+
+from .conftest import MONDAY
+
+pytestmark = pytest.mark.django_db
+
+ANSWERS = {
+    "quality": "2",
+    "quality_note": "Right fix, clearly explained.",
+    "tone": "3",
+    "tone_note": "Warm and calm with an upset customer.",
+    "followed_process": "yes",
+    "process_note": "",
+}
+
+
+@pytest.fixture
+def scene(team_of_five, monday, build):
+    """Ana reviews one of Ben's conversations; Lee leads the team; Olga is in another team."""
+    builder, agents = team_of_five
+    week_assign(team=builder.team)
+    ana, ben = agents[0], agents[1]
+    assignment = Assignment.objects.filter(reviewer=ana).first()
+    if assignment.reviewee != ben:
+        # Hand Ana one of Ben's conversations so the personas read naturally.
+        assignment = Assignment.objects.filter(reviewee=ben).exclude(reviewer=ana).first()
+        assignment.reviewer = ana
+        assignment.save()
+    Message.objects.create(
+        conversation=assignment.conversation,
+        external_id="1",
+        author_kind="customer",
+        author_name="Casey",
+        created_at=MONDAY - timedelta(days=3),
+        body_html="<p>My invoice total is wrong.</p>",
+        body_text="My invoice total is wrong.",
+    )
+    lead = get_user_model().objects.create_user("lee@ledgerly.example", email="lee@ledgerly.example", password="pw")
+    builder.team.leads.add(lead)
+    other = build("Other team")
+    olga = other.agent("Olga")
+    return {
+        "ana": ana,
+        "ben": ben,
+        "cleo": agents[2],
+        "lead": lead,
+        "olga": olga,
+        "other": other,
+        "assignment": assignment,
+    }
+
+
+def submit(client, assignment, **changes):
+    return client.post(reverse("reviews:review", args=[assignment.pk]), {**ANSWERS, **changes})
+
+
+def test_the_review_page_shows_the_transcript_beside_the_rubric(client, scene):
+    client.force_login(scene["ana"].user)
+
+    page = client.get(reverse("reviews:review", args=[scene["assignment"].pk])).content.decode()
+
+    assert "My invoice total is wrong." in page
+    assert 'class="message message-customer"' in page
+    assert "Needs improvement" in page and "Exceptional" in page
+    assert escape(Rubric.objects.get().quality_good) in page
+    assert "Followed internal processes" in page
+
+
+def test_submitting_a_review_completes_the_assignment(client, scene):
+    client.force_login(scene["ana"].user)
+
+    response = submit(client, scene["assignment"])
+
+    assert response.status_code == 302
+    review = Review.objects.get()
+    assert (review.quality, review.tone, review.followed_process) == (2, 3, True)
+    assert (review.reviewer, review.reviewee) == (scene["ana"], scene["ben"])
+    assert Assignment.objects.get(pk=scene["assignment"].pk).status == "completed"
+    page = client.get(reverse("reviews:my_week")).content.decode()
+    assert "1 of 5</strong> reviews done this week" in page
+
+
+def test_missing_answers_are_shown_next_to_their_fields_and_nothing_is_saved(client, scene):
+    client.force_login(scene["ana"].user)
+
+    response = submit(client, scene["assignment"], quality="", followed_process="", tone="7")
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Choose a level for quality." in page
+    assert "Say whether the internal processes were followed." in page
+    assert "Select a valid choice. 7 is not one of the available choices." in page
+    assert ANSWERS["quality_note"] in page  # what was typed is kept
+    assert not Review.objects.exists()
+
+
+def test_submitting_twice_keeps_one_review_and_edits_update_it(client, scene):
+    client.force_login(scene["ana"].user)
+    submit(client, scene["assignment"])
+    submit(client, scene["assignment"])
+
+    submit(client, scene["assignment"], quality="1", quality_note="Missed the root cause.")
+
+    review = Review.objects.get()
+    assert (review.quality, review.quality_note) == (1, "Missed the root cause.")
+
+
+def test_a_review_cannot_be_changed_after_the_week_closes(client, scene, monday):
+    client.force_login(scene["ana"].user)
+    submit(client, scene["assignment"])
+    monday.move_to(MONDAY + timedelta(days=7))
+
+    response = submit(client, scene["assignment"], quality="1")
+
+    assert response.status_code == 403
+    assert Review.objects.get().quality == 2
+
+
+def test_nobody_else_can_open_or_submit_an_assignment(client, scene):
+    for intruder in (scene["ben"].user, scene["cleo"].user, scene["olga"].user, scene["lead"]):
+        client.force_login(intruder)
+        assert client.get(reverse("reviews:review", args=[scene["assignment"].pk])).status_code == 404
+        assert submit(client, scene["assignment"]).status_code == 404
+    assert not Review.objects.exists()
+
+
+def test_the_reviewee_reads_the_review_marks_it_seen_and_replies(client, scene):
+    client.force_login(scene["ana"].user)
+    submit(client, scene["assignment"])
+    client.force_login(scene["ben"].user)
+
+    page = client.get(reverse("reviews:feedback")).content.decode()
+    assert "Reviewed by <strong>Ana</strong>" in page
+    assert "Quality: <strong>Good</strong>" in page and "Tone: <strong>Exceptional</strong>" in page
+    assert "Followed internal processes: <strong>Yes</strong>" in page
+    assert "Warm and calm with an upset customer." in page
+    assert "1 new</strong>" in page
+
+    review = Review.objects.get()
+    client.post(reverse("reviews:review_seen", args=[review.pk]))
+    client.post(reverse("reviews:review_comment", args=[review.pk]), {"body": "Thanks, that helps!"})
+
+    review.refresh_from_db()
+    assert review.seen_at is not None
+    assert ReviewComment.objects.get().body == "Thanks, that helps!"
+    client.force_login(scene["ana"].user)
+    assert "Thanks, that helps!" in client.get(reverse("reviews:review_detail", args=[review.pk])).content.decode()
+
+
+def test_feedback_filters_by_week_and_summarises_levels(client, scene):
+    client.force_login(scene["ana"].user)
+    submit(client, scene["assignment"])
+    client.force_login(scene["ben"].user)
+
+    this_week = client.get(reverse("reviews:feedback"), {"week": "2026-W48"}).content.decode()
+    other_week = client.get(reverse("reviews:feedback"), {"week": "2026-W40"}).content.decode()
+
+    assert "Reviewed by" in this_week and "Reviewed by" not in other_week
+    assert "Quality: Needs improvement 0 · Good 1 · Exceptional 0" in this_week
+
+
+def test_other_agents_cannot_see_or_answer_someone_elses_reviews(client, scene):
+    client.force_login(scene["ana"].user)
+    submit(client, scene["assignment"])
+    review = Review.objects.get()
+
+    for outsider in (scene["cleo"].user, scene["olga"].user):
+        client.force_login(outsider)
+        assert client.get(reverse("reviews:review_detail", args=[review.pk])).status_code == 404
+        assert client.post(reverse("reviews:review_comment", args=[review.pk]), {"body": "x"}).status_code == 404
+        assert client.get(reverse("reviews:conversation", args=[review.conversation_id])).status_code == 404
+        assert "Reviewed by" not in client.get(reverse("reviews:feedback")).content.decode()
+    # The reviewer can read the review but not mark it seen for the reviewee.
+    client.force_login(scene["ana"].user)
+    assert client.post(reverse("reviews:review_seen", args=[review.pk])).status_code == 403
+    assert not ReviewComment.objects.exists()
+
+
+def test_the_lead_sees_their_teams_reviews_and_nothing_of_other_teams(client, scene):
+    client.force_login(scene["ana"].user)
+    submit(client, scene["assignment"])
+    review = Review.objects.get()
+    client.force_login(scene["lead"])
+
+    assert client.get(reverse("reviews:review_detail", args=[review.pk])).status_code == 200
+    assert client.get(reverse("reviews:conversation", args=[review.conversation_id])).status_code == 200
+    elsewhere = scene["other"].conversations(scene["olga"], 1)[0]
+    assert client.get(reverse("reviews:conversation", args=[elsewhere.pk])).status_code == 404
+
+
+def test_an_agent_sees_their_own_conversations_and_assigned_ones_only(client, scene):
+    own = scene["assignment"].conversation  # Ben's
+    client.force_login(scene["ben"].user)
+    assert client.get(reverse("reviews:conversation", args=[own.pk])).status_code == 200
+    client.force_login(scene["ana"].user)
+    assert client.get(reverse("reviews:conversation", args=[own.pk])).status_code == 200
+    client.force_login(scene["cleo"].user)
+    assert client.get(reverse("reviews:conversation", args=[own.pk])).status_code == 404
+
+
+def test_reviews_i_wrote_lists_mine_with_links(client, scene):
+    client.force_login(scene["ana"].user)
+    submit(client, scene["assignment"])
+
+    page = client.get(reverse("reviews:written")).content.decode()
+
+    assert str(scene["assignment"].conversation) in page
+    assert reverse("reviews:review", args=[scene["assignment"].pk]) in page  # still editable this week
+
+
+def test_a_shared_example_is_visible_to_the_team_and_a_lead_can_unshare_it(client, scene):
+    client.force_login(scene["ana"].user)
+    submit(client, scene["assignment"], share_as_example="on")
+    review = Review.objects.get()
+
+    client.force_login(scene["cleo"].user)
+    assert "Warm and calm with an upset customer." in client.get(reverse("reviews:highlights")).content.decode()
+    assert client.get(reverse("reviews:conversation", args=[review.conversation_id])).status_code == 200
+    assert client.post(reverse("reviews:highlight_unshare", args=[review.pk])).status_code == 403
+    client.force_login(scene["olga"].user)
+    assert "Warm and calm" not in client.get(reverse("reviews:highlights")).content.decode()
+
+    client.force_login(scene["lead"])
+    client.post(reverse("reviews:highlight_unshare", args=[review.pk]))
+
+    client.force_login(scene["cleo"].user)
+    assert "Warm and calm" not in client.get(reverse("reviews:highlights")).content.decode()
+    assert client.get(reverse("reviews:conversation", args=[review.conversation_id])).status_code == 404
+
+
+def test_sharing_needs_a_note_saying_why(client, scene):
+    client.force_login(scene["ana"].user)
+
+    response = submit(client, scene["assignment"], share_as_example="on", quality_note="", tone_note="")
+
+    assert "Say what makes it a good example" in response.content.decode()
+
+
+def test_editing_the_rubric_makes_a_new_version_and_old_reviews_keep_theirs(client, scene):
+    client.force_login(scene["ana"].user)
+    submit(client, scene["assignment"])
+    first = Review.objects.get().rubric
+    client.force_login(scene["lead"])
+    url = reverse("reviews:rubric_edit", args=[scene["ana"].team_id])
+    fields = {field: getattr(first, field) for field in review_services.RUBRIC_FIELDS}
+
+    client.post(url, {**fields, "quality_good": "Correct answer, clearly put."})
+
+    assert Rubric.objects.filter(team=scene["ana"].team).count() == 2
+    assert Review.objects.get().rubric == first
+    client.force_login(scene["ana"].user)
+    page = client.get(reverse("reviews:review", args=[scene["assignment"].pk])).content.decode()
+    assert escape(first.quality_good) in page  # the review's own version
+    other = Assignment.objects.filter(reviewer=scene["ana"], status="assigned").first()
+    assert "Correct answer, clearly put." in client.get(reverse("reviews:review", args=[other.pk])).content.decode()
+
+
+def test_agents_cannot_change_the_rubric(client, scene):
+    client.force_login(scene["ana"].user)
+    url = reverse("reviews:rubric_edit", args=[scene["ana"].team_id])
+
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"quality_good": "x"}).status_code == 404
+
+
+def test_sign_in_with_email_in_any_case(client, scene):
+    response = client.post(reverse("login"), {"username": scene["ana"].user.email.upper(), "password": "pw"})
+    assert response.status_code == 302
+
+    wrong = client.post(reverse("login"), {"username": scene["ana"].user.email, "password": "nope"})
+    assert "Please enter a correct" in wrong.content.decode()
+
+
+def test_password_reset_sends_a_link_by_email(client, scene, mailoutbox):
+    client.post(reverse("password_reset"), {"email": scene["ana"].user.email})
+
+    assert len(mailoutbox) == 1
+    assert "/accounts/reset/" in mailoutbox[0].body
+
+
+@pytest.mark.parametrize("page", ["feedback", "written", "highlights"])
+def test_list_pages_have_a_fixed_number_of_queries(client, build, monday, page, django_assert_max_num_queries):
+    builder = build()
+    reviewer, reviewee = builder.agent("Rita"), builder.agent("Rob")
+    conversations = builder.conversations(reviewee, 50)
+    week = week_assign(team=builder.team)
+    Assignment.objects.filter(week=week).delete()
+    for conversation in conversations:
+        assignment = Assignment.objects.create(
+            week=week, reviewer=reviewer, reviewee=reviewee, conversation=conversation
+        )
+        review_services.review_submit(
+            assignment=assignment,
+            answers={
+                "quality": 2,
+                "quality_note": "ok",
+                "tone": 2,
+                "tone_note": "",
+                "followed_process": True,
+                "process_note": "",
+                "share_as_example": True,
+            },
+        )
+    client.force_login(reviewee.user if page == "feedback" else reviewer.user)
+
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse(f"reviews:{page}"))
+
+    assert response.content.decode().count("Reviewed by") == 25  # one page
+
+
+def test_the_review_page_has_a_fixed_number_of_queries(client, scene, django_assert_max_num_queries):
+    conversation = scene["assignment"].conversation
+    for number in range(50):
+        Message.objects.create(
+            conversation=conversation,
+            external_id=f"m{number}",
+            author_kind="agent",
+            author_agent=scene["ben"],
+            created_at=MONDAY,
+            body_html="<p>hi</p>",
+            body_text="hi",
+        )
+    client.force_login(scene["ana"].user)
+
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("reviews:review", args=[scene["assignment"].pk]))
+
+    assert response.content.decode().count("message-agent") == 50
