@@ -124,6 +124,7 @@ def team_week(request, team_id: int):
     label = request.GET.get("week")
     week = (weeks.filter(label=label).first() if label else None) or weeks.first()
     rows = selectors.week_completion(week) if week else []
+    skips = selectors.skip_counts(week) if week else {}
     return render(
         request,
         "reviews/team_week.html",
@@ -134,9 +135,7 @@ def team_week(request, team_id: int):
             "rows": rows,
             "completion_percent": selectors.team_completion_percent(rows),
             "acknowledged_percent": selectors.acknowledgement_rate(week) if week else None,
-            "skips": [(label, selectors.skip_counts(week).get(value, 0)) for value, label in SkipReason.choices]
-            if week
-            else [],
+            "skips": [(label, skips.get(value, 0)) for value, label in SkipReason.choices],
         },
     )
 
