@@ -12,7 +12,7 @@ from reviews.models import AgentWeek, Assignment, ReviewWeek, SkipReason
 from reviews.selectors import skip_counts, team_completion_percent, week_completion
 from reviews.services import QuotaError, assignment_complete, assignment_skip, assignments_pull, week_assign
 
-from .conftest import MONDAY, WEEK_START
+from .factories import MONDAY, WEEK_START
 
 pytestmark = pytest.mark.django_db
 

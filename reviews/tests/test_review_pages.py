@@ -12,7 +12,7 @@ from reviews import review_services
 from reviews.models import Assignment, Review, ReviewComment, Rubric
 from reviews.services import week_assign
 
-from .conftest import MONDAY
+from .factories import MONDAY
 
 pytestmark = pytest.mark.django_db
 

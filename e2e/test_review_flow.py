@@ -1,0 +1,225 @@
+"""End to end in headless Chromium: an agent reviews, the reviewee reads it; keyboard only; XSS."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from conversations.helpdesks.files import FileHelpdesk
+from conversations.models import Conversation, Message
+from conversations.services import conversations_sync
+from reviews.models import Assignment, Review
+from reviews.services import week_assign
+from reviews.tests.factories import MONDAY
+
+from .conftest import sign_in, sign_out
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def monday_ticking():
+    with time_machine.travel(MONDAY, tick=True):
+        yield
+
+
+@pytest.fixture
+def week(team_of_five, monday_ticking):
+    builder, agents = team_of_five
+    for conversation in builder.team.conversations.all():
+        Message.objects.bulk_create(
+            [
+                Message(
+                    conversation=conversation,
+                    external_id="1",
+                    author_kind="customer",
+                    author_name="Casey",
+                    created_at=MONDAY - timedelta(days=3, hours=1),
+                    body_html="<p>Hi! My March invoice shows the old VAT rate. Can you fix it?</p>",
+                    body_text="Hi! My March invoice shows the old VAT rate. Can you fix it?",
+                ),
+                Message(
+                    conversation=conversation,
+                    external_id="2",
+                    author_kind="agent",
+                    author_agent=conversation.assignee,
+                    created_at=MONDAY - timedelta(days=3),
+                    body_html="<p>Sorry about that, Casey. I have re-issued it with 20%.</p>",
+                    body_text="Sorry about that, Casey. I have re-issued it with 20%.",
+                ),
+                Message(
+                    conversation=conversation,
+                    external_id="3",
+                    author_kind="note",
+                    author_agent=conversation.assignee,
+                    created_at=MONDAY - timedelta(days=3),
+                    body_html="<p>Checked the tax settings first.</p>",
+                    body_text="Checked the tax settings first.",
+                ),
+            ]
+        )
+    return week_assign(team=builder.team), agents
+
+
+def test_an_agent_reviews_and_the_reviewee_reads_it(page, week, screenshot):
+    _, agents = week
+    ana = agents[0]
+    assignment = Assignment.objects.filter(reviewer=ana).select_related("reviewee", "conversation").first()
+
+    sign_in(page, ana.user.email)
+    page.get_by_role("link", name="My week").click()
+    assert "0 of 5" in page.locator(".progress").inner_text()
+    screenshot(page, "my-week")
+
+    page.locator(f'a[href="/assignments/{assignment.pk}/review/"]').click()
+    assert page.locator(".message-note").first.is_visible()
+    screenshot(page, "review-form")
+    page.get_by_role("button", name="Submit review").click()
+    assert "Choose a level for quality." in page.content()
+    screenshot(page, "review-form-errors")
+
+    page.locator("fieldset", has_text="Quality").get_by_label("Good").check()
+    page.get_by_label("Notes on quality").fill("Fixed the root cause, not just the PDF.")
+    page.locator("fieldset", has_text="Tone").get_by_label("Exceptional").check()
+    page.get_by_label("Notes on tone").fill("Warm apology and a clear next step.")
+    page.get_by_label("Yes").check()
+    page.get_by_role("button", name="Submit review").click()
+    assert "1 of 5" in page.locator(".progress").inner_text()
+    sign_out(page)
+
+    sign_in(page, assignment.reviewee.user.email)
+    page.get_by_role("link", name="Feedback").click()
+    review_text = page.locator("article.review").first.inner_text()
+    assert f"Reviewed by {ana.name} — Quality: Good — Tone: Exceptional — Followed internal processes: Yes" in (
+        review_text
+    )
+    assert "Fixed the root cause, not just the PDF." in review_text
+    assert page.locator(".badge", has_text="New").is_visible()
+    screenshot(page, "feedback")
+    page.get_by_role("button", name="Mark as seen").click()
+    assert page.locator(".badge", has_text="New").count() == 0
+    assert Review.objects.get().seen_at is not None
+
+
+def test_the_rubric_can_be_completed_with_the_keyboard_alone(page, week):
+    _, agents = week
+    ana = agents[0]
+    assignment = Assignment.objects.filter(reviewer=ana).first()
+    sign_in(page, ana.user.email)
+    page.goto(f"/assignments/{assignment.pk}/review/")
+
+    # Tab to the first quality level, then arrows choose within the radio group.
+    page.locator("body").focus()
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "quality":
+            break
+    page.keyboard.press("ArrowDown")  # Good
+    page.keyboard.press("Tab")
+    page.keyboard.type("Clear and correct.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")  # onto tone's first level moves to its second: select first explicitly
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Tab")
+    page.keyboard.type("A bit curt.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")  # Yes
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # past the process note
+    page.keyboard.press("Tab")  # past "share as example"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/week/")
+
+    review = Review.objects.get()
+    assert (review.quality, review.tone, review.followed_process) == (2, 1, True)
+    assert (review.quality_note, review.tone_note) == ("Clear and correct.", "A bit curt.")
+
+
+XSS_CORPUS = [
+    "<script>window.__xss = 'script'</script>",
+    "<img src=x onerror=\"window.__xss='img'\">",
+    "<svg onload=\"window.__xss='svg'\"><circle r=5></circle></svg>",
+    "<svg><script>window.__xss='svg-script'</script></svg>",
+    "<a href=\"javascript:window.__xss='link'\">click me</a>",
+    "<a href=\"JaVaScRiPt:window.__xss='mixed-case'\">and me</a>",
+    "<iframe srcdoc=\"<script>parent.__xss='iframe'</script>\"></iframe>",
+    '<p onmouseover="window.__xss=\'hover\'" style="position:fixed;inset:0">hover here</p>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=\"window.__xss='mxss'\">",
+    '<a href="data:text/html,<script>alert(1)</script>">data link</a>',
+    "<details open ontoggle=\"window.__xss='details'\">x</details>",
+    "<object data=\"javascript:window.__xss='object'\"></object>",
+]
+
+
+def test_hostile_helpdesk_html_never_runs_in_the_browser(page, week, tmp_path, screenshot):
+    _, agents = week
+    ana, ben = agents[0], agents[1]
+    document = {
+        "format": "carousel.conversations/v1",
+        "agents": [{"id": ben.external_id, "name": ben.name, "email": ben.email}],
+        "conversations": [
+            {
+                "id": "xss-1",
+                "subject": "<script>window.__xss='subject'</script>Hostile subject",
+                "created_at": "2026-11-19T09:00:00Z",
+                "updated_at": "2026-11-19T10:00:00Z",
+                "closed_at": "2026-11-19T10:00:00Z",
+                "assignee": ben.external_id,
+                "tags": ["<img src=x onerror=\"window.__xss='tag'\">"],
+                "csat": {"rating": 2, "remark": "<script>window.__xss='remark'</script>"},
+                "messages": [
+                    {
+                        "id": str(n),
+                        "author": "customer" if n % 2 else "agent",
+                        **({} if n % 2 else {"agent": ben.external_id}),
+                        "created_at": f"2026-11-19T09:{n:02d}:00Z",
+                        "body": payload + " and some more words so the conversation counts as a real one",
+                    }
+                    for n, payload in enumerate(XSS_CORPUS, start=1)
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(document))
+    conversations_sync(source="file", helpdesk=FileHelpdesk.from_path(path))
+    hostile = Conversation.objects.get(external_id="xss-1")
+    assignment = Assignment.objects.create(
+        week=Assignment.objects.filter(reviewer=ana).first().week,
+        reviewer=ana,
+        reviewee=ben,
+        conversation=hostile,
+    )
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    sign_in(page, ana.user.email)
+    page.goto(f"/assignments/{assignment.pk}/review/")
+    page.mouse.move(640, 450)
+    for link in page.locator(".transcript a").all():
+        link.click(modifiers=["Control"])  # a new tab if anything, never a script
+    screenshot(page, "review-form-xss-corpus")
+
+    assert page.evaluate("window.__xss") is None
+    assert dialogs == []
+    assert page.locator(".transcript script, .transcript iframe, .transcript svg, .transcript img").count() == 0
+    assert "Hostile subject" in page.content()
+
+
+def test_screenshots_of_the_other_pages(page, week, screenshot):
+    _, agents = week
+    ana = agents[0]
+    sign_in(page, ana.user.email)
+    for path, name in [
+        ("/reviews/written/", "reviews-i-wrote"),
+        ("/highlights/", "highlights"),
+        ("/accounts/password_reset/", "password-reset"),
+    ]:
+        page.goto(path)
+        assert page.locator("h1").is_visible()
+        screenshot(page, name)
+    sign_out(page)
+    page.goto("/accounts/login/")
+    screenshot(page, "sign-in")
+    assert datetime.now(tz=UTC) >= MONDAY

@@ -1,0 +1,71 @@
+"""People, teams and conversations for quota and review tests, at a fixed Monday."""
+
+from datetime import UTC, datetime, timedelta
+from itertools import count
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+
+from conversations.models import Agent, Conversation, Team
+
+# Monday of ISO week 48, 09:00 UTC: the week that starts 2026-11-23 00:00 UTC is running.
+MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+WEEK_START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+_ids = count(1)
+
+
+@pytest.fixture
+def monday():
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        yield traveller
+
+
+class TeamBuilder:
+    def __init__(self, name="Support"):
+        self.team = Team.objects.create(name=name)
+
+    def agent(self, name, *, user=True, **extra) -> Agent:
+        number = next(_ids)
+        email = f"{name.lower().replace(' ', '.')}.{number}@ledgerly.example"
+        linked = get_user_model().objects.create_user(email, email=email, password="pw") if user else None
+        return Agent.objects.create(
+            source="file", external_id=f"agent-{number}", name=name, email=email, team=self.team, user=linked, **extra
+        )
+
+    def conversations(self, assignee, how_many, *, closed_days_ago=2, csat=None, **extra) -> list[Conversation]:
+        closed = WEEK_START - timedelta(days=closed_days_ago)
+        return [
+            Conversation.objects.create(
+                source="file",
+                external_id=f"c-{next(_ids)}",
+                subject=f"{assignee.name} conversation",
+                team=self.team,
+                assignee=assignee,
+                created_at=closed - timedelta(hours=1),
+                updated_at=closed,
+                closed_at=closed,
+                state="closed",
+                csat_rating=csat,
+                customer_message_count=3,
+                agent_message_count=3,
+                customer_word_count=40,
+                **extra,
+            )
+            for _ in range(how_many)
+        ]
+
+
+@pytest.fixture
+def build(db):
+    return TeamBuilder
+
+
+@pytest.fixture
+def team_of_five(build):
+    """Five agents who can sign in, each with eight conversations closed last week."""
+    builder = build()
+    agents = [builder.agent(name) for name in ("Ana", "Ben", "Cleo", "Dev", "Eli")]
+    for agent in agents:
+        builder.conversations(agent, 8)
+    return builder, agents
