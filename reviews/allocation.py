@@ -11,8 +11,9 @@ The rules, in order of importance:
 
 from __future__ import annotations
 
+import heapq
 import random
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 
 LOW, HIGH, OTHER = "low", "high", "other"
@@ -52,10 +53,14 @@ def reviewee_targets(*, needs: dict[int, int], pools: dict[int, list[Candidate]]
     caps = {reviewee: min(len(pool), total_need - needs.get(reviewee, 0)) for reviewee, pool in pools.items()}
     targets = dict.fromkeys(pools, 0)
     remaining = min(total_need, sum(caps.values()))
+    # Reviewees only ever fill up, so each round filters the last round's open ones (in
+    # pool order, as before): a round costs what it hands out, not the whole team.
+    still_open = list(targets)
     while remaining > 0:
-        open_reviewees = [reviewee for reviewee in targets if targets[reviewee] < caps[reviewee]]
-        if not open_reviewees:
+        still_open = [reviewee for reviewee in still_open if targets[reviewee] < caps[reviewee]]
+        if not still_open:
             break
+        open_reviewees = list(still_open)
         rng.shuffle(open_reviewees)
         for reviewee in open_reviewees[:remaining]:
             targets[reviewee] += 1
@@ -67,7 +72,7 @@ def _pick_by_mix(
     *, pools: dict[int, list[Candidate]], targets: dict[int, int], mix: Mix, rng: random.Random
 ) -> dict[int, list[Candidate]]:
     """Choose each reviewee's conversations so the whole team's sample follows the mix."""
-    by_category: dict[int, dict[str, list[Candidate]]] = {}
+    by_category: dict[int, dict[str, deque[Candidate]]] = {}
     for reviewee, pool in pools.items():
         shuffled = list(pool)
         rng.shuffle(shuffled)
@@ -76,19 +81,19 @@ def _pick_by_mix(
             buckets[candidate.category].append(candidate)
         # The extremes first: the lowest ratings at the front of LOW, the highest of HIGH.
         buckets[LOW].sort(key=lambda c: c.csat_rating)
-        by_category[reviewee] = buckets
+        by_category[reviewee] = {category: deque(bucket) for category, bucket in buckets.items()}
     shares = mix.shares()
     chosen_counts: Counter = Counter()
     picks: dict[int, list[Candidate]] = defaultdict(list)
     # Round-robin across reviewees so no one reviewee soaks up all the low ratings.
     reviewees = list(targets)
     rng.shuffle(reviewees)
-    order = [
-        reviewee
-        for round_ in range(max(targets.values(), default=0))
-        for reviewee in reviewees
-        if targets[reviewee] > round_
-    ]
+    order: list[int] = []
+    round_ = 0
+    while reviewees:
+        reviewees = [reviewee for reviewee in reviewees if targets[reviewee] > round_]
+        order.extend(reviewees)
+        round_ += 1
     for step, reviewee in enumerate(order, start=1):
         buckets = by_category[reviewee]
         deficits = sorted(
@@ -97,7 +102,7 @@ def _pick_by_mix(
         )
         for _, _, category in deficits:
             if buckets[category]:
-                picks[reviewee].append(buckets[category].pop(0))
+                picks[reviewee].append(buckets[category].popleft())
                 chosen_counts[category] += 1
                 break
     return picks
@@ -126,34 +131,91 @@ def allocate(
 
     need_left = dict(needs)
     assigned: dict[int, list[Candidate]] = {reviewer: [] for reviewer in needs}
-    from_reviewee: Counter = Counter()
+    # reviewee -> reviewer -> how many of the reviewee's conversations the reviewer holds.
+    from_reviewee: dict[int, Counter] = defaultdict(Counter)
     # Most constrained first: the biggest reviewee's conversations have the fewest homes.
     queue = sorted(
         (candidate for reviewee_picks in picks.values() for candidate in reviewee_picks),
         key=lambda c: (-targets[c.reviewee_id], c.reviewee_id, rng.random()),
     )
     tiebreak = {reviewer: rng.random() for reviewer in needs}
+    chooser = _ReviewerChooser(need_left, tiebreak, previous_pairs)
     for candidate in queue:
         reviewee = candidate.reviewee_id
-        options = [reviewer for reviewer, left in need_left.items() if left > 0 and reviewer != reviewee]
-        if options:
-            reviewer = min(
-                options,
-                key=lambda r: (
-                    (r, reviewee) in previous_pairs,
-                    -need_left[r],
-                    from_reviewee[(r, reviewee)],
-                    tiebreak[r],
-                ),
-            )
+        reviewer = chooser.best_for(reviewee, from_reviewee[reviewee])
+        if reviewer is not None:
             assigned[reviewer].append(candidate)
-            need_left[reviewer] -= 1
-            from_reviewee[(reviewer, reviewee)] += 1
+            chooser.took_one(reviewer)
+            from_reviewee[reviewee][reviewer] += 1
         elif need_left.get(reviewee, 0) > 0:
             _swap_in(candidate, reviewee, assigned, need_left, from_reviewee)
+            chooser.took_one(reviewee, already_counted=True)
     _even_out(assigned, need_left, previous_pairs)
     _avoid_repeats(assigned, previous_pairs)
     return assigned
+
+
+class _ReviewerChooser:
+    """Picks the reviewer for a reviewee's conversation without looking at the whole team.
+
+    The rule: among reviewers with work left other than the reviewee, the least of
+    (reviewed them last week, -work left, how many of theirs they already hold, tiebreak),
+    the first in ``need_left`` order on a tie. Only a few reviewers differ from the plain
+    (False, -work left, 0, tiebreak) for a given reviewee: last week's reviewers of them
+    and those already holding some of theirs. The best of everyone else is the top of a
+    heap ordered by (-work left, tiebreak, order), so a choice costs those few, not the team.
+    """
+
+    def __init__(self, need_left: dict[int, int], tiebreak: dict[int, float], previous_pairs) -> None:
+        self.need_left = need_left
+        self.tiebreak = tiebreak
+        self.previous_pairs = previous_pairs
+        self.position = {reviewer: index for index, reviewer in enumerate(need_left)}
+        self.last_week: dict[int, set[int]] = defaultdict(set)
+        for reviewer, reviewee in previous_pairs:
+            if reviewer in need_left:
+                self.last_week[reviewee].add(reviewer)
+        # Entries go stale when a reviewer's work left changes; they are dropped when met.
+        self.heap = [self._entry(reviewer) for reviewer, left in need_left.items() if left > 0]
+        heapq.heapify(self.heap)
+
+    def _entry(self, reviewer: int) -> tuple[int, float, int, int]:
+        return (-self.need_left[reviewer], self.tiebreak[reviewer], self.position[reviewer], reviewer)
+
+    def took_one(self, reviewer: int, *, already_counted: bool = False) -> None:
+        if not already_counted:
+            self.need_left[reviewer] -= 1
+        if self.need_left[reviewer] > 0:
+            heapq.heappush(self.heap, self._entry(reviewer))
+
+    def best_for(self, reviewee: int, held: Counter) -> int | None:
+        special = self.last_week.get(reviewee, set()) | held.keys() | {reviewee}
+        best_key, best = None, None
+        set_aside = []
+        while self.heap:
+            negative_left, tiebreak, position, reviewer = self.heap[0]
+            if self.need_left[reviewer] != -negative_left:
+                heapq.heappop(self.heap)  # stale
+            elif reviewer in special:
+                set_aside.append(heapq.heappop(self.heap))
+            else:
+                best_key, best = (False, negative_left, 0, tiebreak, position), reviewer
+                break
+        for entry in set_aside:
+            heapq.heappush(self.heap, entry)
+        for reviewer in special:
+            if reviewer == reviewee or self.need_left.get(reviewer, 0) <= 0:
+                continue
+            key = (
+                (reviewer, reviewee) in self.previous_pairs,
+                -self.need_left[reviewer],
+                held[reviewer],
+                self.tiebreak[reviewer],
+                self.position[reviewer],
+            )
+            if best_key is None or key < best_key:
+                best_key, best = key, reviewer
+        return best
 
 
 def _avoid_repeats(assigned: dict[int, list[Candidate]], previous_pairs: set[tuple[int, int]]) -> None:
@@ -219,7 +281,7 @@ def _swap_in(
     reviewee: int,
     assigned: dict[int, list[Candidate]],
     need_left: dict[int, int],
-    from_reviewee: Counter,
+    from_reviewee: dict[int, Counter],
 ) -> None:
     """Only the reviewee still needs work: trade their own conversation for someone else's.
 
@@ -234,7 +296,7 @@ def _swap_in(
                 held[index] = candidate
                 assigned[reviewee].append(swapped)
                 need_left[reviewee] -= 1
-                from_reviewee[(other, swapped.reviewee_id)] -= 1
-                from_reviewee[(other, reviewee)] += 1
-                from_reviewee[(reviewee, swapped.reviewee_id)] += 1
+                from_reviewee[swapped.reviewee_id][other] -= 1
+                from_reviewee[reviewee][other] += 1
+                from_reviewee[swapped.reviewee_id][reviewee] += 1
                 return

@@ -135,3 +135,150 @@ def acknowledgement_rate(week: ReviewWeek) -> int | None:
         total=Count("id"), seen=Count("id", filter=Q(seen_at__isnull=False))
     )
     return round(100 * counts["seen"] / counts["total"]) if counts["total"] else None
+
+
+@dataclass
+class WeekCell:
+    required: int = 0
+    completed: int = 0
+    quota: int = 0
+    is_away: bool = False
+    present: bool = False
+
+    @property
+    def shortfall(self) -> int:
+        return self.quota - self.required
+
+    @property
+    def remaining(self) -> int:
+        return max(self.required - self.completed, 0)
+
+
+@dataclass
+class TeamWeeks:
+    weeks: list[ReviewWeek]
+    agents: list[Agent]
+    cells: dict[tuple[int, int], WeekCell]  # (agent id, week id) -> cell
+    totals: dict[int, tuple[int, int]]  # week id -> (completed within required, required)
+
+    def row(self, agent: Agent) -> list[WeekCell]:
+        return [self.cells.get((agent.pk, week.pk), WeekCell()) for week in self.weeks]
+
+    def rows(self) -> list[tuple[Agent, list[WeekCell]]]:
+        return [(agent, self.row(agent)) for agent in self.agents]
+
+    def percent(self, week: ReviewWeek) -> int | None:
+        done, required = self.totals.get(week.pk, (0, 0))
+        return round(100 * done / required) if required else None
+
+    def percents(self) -> list[tuple[ReviewWeek, int | None]]:
+        return [(week, self.percent(week)) for week in self.weeks]
+
+
+def team_weeks(team, *, weeks: int = 8) -> TeamWeeks:
+    """Completion per agent for the team's last N weeks in three queries, whatever the team's size."""
+    recent = list(ReviewWeek.objects.filter(team=team).order_by("-starts_at")[:weeks])
+    recent.reverse()
+    quotas = AgentWeek.objects.filter(week__in=recent).select_related("agent").order_by("agent__name")
+    done = (
+        Assignment.objects.filter(week__in=recent, status=Assignment.Status.COMPLETED)
+        .values("week_id", "reviewer_id")
+        .annotate(total=Count("id"))
+        .order_by()
+    )
+    completed = {(row["reviewer_id"], row["week_id"]): row["total"] for row in done}
+    cells: dict[tuple[int, int], WeekCell] = {}
+    agents: dict[int, Agent] = {}
+    totals: dict[int, list[int]] = {}
+    for quota in quotas:
+        agents.setdefault(quota.agent_id, quota.agent)
+        cell = WeekCell(
+            required=quota.required,
+            completed=completed.get((quota.agent_id, quota.week_id), 0),
+            quota=quota.quota,
+            is_away=quota.is_away,
+            present=True,
+        )
+        cells[(quota.agent_id, quota.week_id)] = cell
+        week_total = totals.setdefault(quota.week_id, [0, 0])
+        week_total[0] += min(cell.completed, cell.required)
+        week_total[1] += cell.required
+    return TeamWeeks(
+        weeks=recent,
+        agents=sorted(agents.values(), key=lambda agent: agent.name),
+        cells=cells,
+        totals={week_id: (done_, required) for week_id, (done_, required) in totals.items()},
+    )
+
+
+@dataclass(frozen=True)
+class WeekTrend:
+    label: str
+    reviews: int
+    quality: dict[int, int]  # level -> percent
+    tone: dict[int, int]
+    process_percent: int | None
+
+
+def _percent(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+def review_trends(*, reviews: QuerySet[Review], weeks: list[ReviewWeek]) -> list[WeekTrend]:
+    """Share of each level for quality and tone, and process compliance, per week: one query."""
+    rows = (
+        reviews.filter(assignment__week__in=weeks)
+        .values("assignment__week_id")
+        .annotate(
+            total=Count("id"),
+            **{f"quality_{level}": Count("id", filter=Q(quality=level)) for level in Level.values},
+            **{f"tone_{level}": Count("id", filter=Q(tone=level)) for level in Level.values},
+            process_yes=Count("id", filter=Q(followed_process=True)),
+        )
+        .order_by()
+    )
+    by_week = {row["assignment__week_id"]: row for row in rows}
+    trends = []
+    for week in weeks:
+        row = by_week.get(week.pk)
+        total = row["total"] if row else 0
+        trends.append(
+            WeekTrend(
+                label=week.label,
+                reviews=total,
+                quality={level: _percent(row[f"quality_{level}"], total) if row else 0 for level in Level.values},
+                tone={level: _percent(row[f"tone_{level}"], total) if row else 0 for level in Level.values},
+                process_percent=_percent(row["process_yes"], total) if total else None,
+            )
+        )
+    return trends
+
+
+def agent_coaching(agent: Agent, *, weeks: list[ReviewWeek]) -> dict:
+    """Reviews given and received per week, and the levels received: coaching, not the KPI."""
+    given = dict(
+        Review.objects.filter(reviewer=agent, assignment__week__in=weeks)
+        .values("assignment__week_id")
+        .annotate(total=Count("id"))
+        .order_by()
+        .values_list("assignment__week_id", "total")
+    )
+    received = review_trends(reviews=Review.objects.filter(reviewee=agent), weeks=weeks)
+    return {
+        "weeks": [(week, given.get(week.pk, 0), trend) for week, trend in zip(weeks, received, strict=True)],
+        "notes": Review.objects.filter(reviewee=agent, assignment__week__in=weeks)
+        .with_people()
+        .order_by("-created_at")[:100],
+    }
+
+
+def sync_health(source: str | None = None) -> dict:
+    from conversations.models import SyncRun
+
+    runs = SyncRun.objects.exclude(status=SyncRun.Status.SKIPPED)
+    if source:
+        runs = runs.filter(source=source)
+    return {
+        "last_success": runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-started_at").first(),
+        "last_failure": runs.filter(status=SyncRun.Status.FAILED).order_by("-started_at").first(),
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import review_views, views
+from . import lead_views, review_views, views
 
 app_name = "reviews"
 urlpatterns = [
@@ -8,7 +8,11 @@ urlpatterns = [
     path("week/", views.my_week, name="my_week"),
     path("week/pull/", views.pull, name="pull"),
     path("assignments/<int:assignment_id>/skip/", views.skip, name="skip"),
-    path("teams/<int:team_id>/week/", views.team_week, name="team_week"),
+    path("teams/<int:team_id>/week/", lead_views.team_week, name="team_week"),
+    path("teams/<int:team_id>/trends/", lead_views.trends, name="trends"),
+    path("teams/<int:team_id>/agents/<int:agent_id>/", lead_views.agent_detail, name="agent_detail"),
+    path("teams/<int:team_id>/export/reviews.csv", lead_views.export_reviews, name="export_reviews"),
+    path("teams/<int:team_id>/export/completion.csv", lead_views.export_completion, name="export_completion"),
     path("teams/<int:team_id>/settings/", views.team_settings, name="team_settings"),
     path("teams/<int:team_id>/rubric/", review_views.rubric_edit, name="rubric_edit"),
     path("assignments/<int:assignment_id>/review/", review_views.review_conversation, name="review"),

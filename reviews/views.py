@@ -118,29 +118,6 @@ def skip(request, assignment_id: int):
 
 
 @login_required
-def team_week(request, team_id: int):
-    team = _led_team(request.user, team_id)
-    weeks = ReviewWeek.objects.filter(team=team)
-    label = request.GET.get("week")
-    week = (weeks.filter(label=label).first() if label else None) or weeks.first()
-    rows = selectors.week_completion(week) if week else []
-    skips = selectors.skip_counts(week) if week else {}
-    return render(
-        request,
-        "reviews/team_week.html",
-        {
-            "team": team,
-            "week": week,
-            "weeks": weeks[:12],
-            "rows": rows,
-            "completion_percent": selectors.team_completion_percent(rows),
-            "acknowledged_percent": selectors.acknowledgement_rate(week) if week else None,
-            "skips": [(label, skips.get(value, 0)) for value, label in SkipReason.choices],
-        },
-    )
-
-
-@login_required
 def team_settings(request, team_id: int):
     team = _led_team(request.user, team_id)
     settings = services.team_settings_get(team=team)

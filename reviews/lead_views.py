@@ -1,0 +1,123 @@
+"""Pages for leads: the team's weeks, trends, an agent's coaching view, CSV exports."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from conversations.models import Agent
+from conversations.selectors import teams_led_by
+
+from . import charts, exports, selectors
+from .models import Review, ReviewWeek, SkipReason
+
+WEEK_CHOICES = [4, 8, 12, 26, 52]
+
+
+def _led_team(user, team_id: int):
+    """Leads see their own teams and staff every team; anyone else gets a 404, not a hint."""
+    return get_object_or_404(teams_led_by(user), pk=team_id)
+
+
+def _week_count(request) -> int:
+    try:
+        weeks = int(request.GET.get("weeks", 8))
+    except ValueError:
+        return 8
+    return weeks if weeks in WEEK_CHOICES else 8
+
+
+def _recent_weeks(team, count: int) -> list[ReviewWeek]:
+    weeks = list(ReviewWeek.objects.filter(team=team).order_by("-starts_at")[:count])
+    weeks.reverse()
+    return weeks
+
+
+@login_required
+def team_week(request, team_id: int):
+    team = _led_team(request.user, team_id)
+    count = _week_count(request)
+    matrix = selectors.team_weeks(team, weeks=count)
+    label = request.GET.get("week")
+    week = next((w for w in matrix.weeks if w.label == label), matrix.weeks[-1] if matrix.weeks else None)
+    rows = selectors.week_completion(week) if week else []
+    skips = selectors.skip_counts(week) if week else {}
+    return render(
+        request,
+        "reviews/team_week.html",
+        {
+            "team": team,
+            "matrix": matrix,
+            "week": week,
+            "week_count": count,
+            "week_choices": WEEK_CHOICES,
+            "rows": rows,
+            "completion_percent": selectors.team_completion_percent(rows),
+            "acknowledged_percent": selectors.acknowledgement_rate(week) if week else None,
+            "skips": [(label, skips.get(value, 0)) for value, label in SkipReason.choices],
+            "sync": selectors.sync_health(),
+        },
+    )
+
+
+@login_required
+def trends(request, team_id: int):
+    team = _led_team(request.user, team_id)
+    count = _week_count(request)
+    weeks = _recent_weeks(team, count)
+    week_trends = selectors.review_trends(reviews=Review.objects.filter(reviewee__team=team), weeks=weeks)
+    return render(
+        request,
+        "reviews/trends.html",
+        {
+            "team": team,
+            "trends": week_trends,
+            "week_count": count,
+            "week_choices": WEEK_CHOICES,
+            "quality_chart": charts.stacked_levels(week_trends, criterion="quality", title="Quality per week"),
+            "tone_chart": charts.stacked_levels(week_trends, criterion="tone", title="Tone per week"),
+        },
+    )
+
+
+@login_required
+def agent_detail(request, team_id: int, agent_id: int):
+    team = _led_team(request.user, team_id)
+    agent = get_object_or_404(Agent, pk=agent_id, team=team)
+    weeks = _recent_weeks(team, _week_count(request))
+    return render(
+        request,
+        "reviews/agent_detail.html",
+        {
+            "team": team,
+            "agent": agent,
+            "coaching": selectors.agent_coaching(agent, weeks=weeks),
+            "week_count": _week_count(request),
+            "week_choices": WEEK_CHOICES,
+        },
+    )
+
+
+def _csv_response(lines, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def export_reviews(request, team_id: int):
+    team = _led_team(request.user, team_id)
+    weeks = _recent_weeks(team, _week_count(request))
+
+    def link_for(conversation) -> str:
+        return conversation.url or request.build_absolute_uri(reverse("reviews:conversation", args=[conversation.pk]))
+
+    reviews = Review.objects.filter(assignment__week__in=weeks)
+    return _csv_response(exports.review_rows(reviews, link_for=link_for), f"{team.name}-reviews.csv")
+
+
+@login_required
+def export_completion(request, team_id: int):
+    team = _led_team(request.user, team_id)
+    weeks = _recent_weeks(team, _week_count(request))
+    return _csv_response(exports.completion_rows(weeks), f"{team.name}-quota-completion.csv")

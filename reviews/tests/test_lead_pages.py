@@ -1,0 +1,195 @@
+"""Leads: weeks of completion, trends, an agent's coaching page and CSV exports, with permissions."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+
+from conversations.models import SyncRun
+from reviews import review_services
+from reviews.models import Assignment
+from reviews.services import assignment_skip, week_assign
+
+from .factories import WEEK_START
+
+pytestmark = pytest.mark.django_db
+
+
+def review(assignment, quality=2, tone=2, followed=True, note=""):
+    return review_services.review_submit(
+        assignment=assignment,
+        answers={
+            "quality": quality,
+            "quality_note": note,
+            "tone": tone,
+            "tone_note": "",
+            "followed_process": followed,
+            "process_note": "",
+            "share_as_example": False,
+        },
+        now=assignment.week.starts_at + timedelta(days=1),
+    )
+
+
+@pytest.fixture
+def history(build, monday):
+    """Three weeks of a four-person team: week 46 all done, week 47 half, week 48 just started."""
+    builder = build("Billing")
+    agents = [builder.agent(name) for name in ("Ana", "Ben", "Cleo", "Dev")]
+    for agent in agents:
+        for days_ago in (2, 9, 16):
+            builder.conversations(agent, 5, closed_days_ago=days_ago, csat=None)
+    weeks = [week_assign(team=builder.team, starts_at=WEEK_START - timedelta(days=7 * n), seed=n) for n in (2, 1, 0)]
+    for assignment in Assignment.objects.filter(week=weeks[0]):
+        review(assignment, quality=3, tone=2)
+    for index, assignment in enumerate(Assignment.objects.filter(week=weeks[1]).order_by("pk")):
+        if index % 2 == 0:
+            review(assignment, quality=1, tone=3, followed=False, note=f"Missed the refund policy {index}")
+    lead = get_user_model().objects.create_user("lead@ledgerly.example", email="lead@ledgerly.example", password="pw")
+    builder.team.leads.add(lead)
+    SyncRun.objects.create(
+        source="intercom", status="succeeded", kept=40, excluded_counts={"short": 3}, finished_at=timezone.now()
+    )
+    SyncRun.objects.create(
+        source="intercom",
+        status="failed",
+        error_text="The Intercom token was rejected (HTTP 401).",
+        finished_at=timezone.now(),
+    )
+    other = build("Product")
+    other_lead = get_user_model().objects.create_user("plead@ledgerly.example", password="pw")
+    other.team.leads.add(other_lead)
+    return {"team": builder.team, "agents": agents, "weeks": weeks, "lead": lead, "other_lead": other_lead}
+
+
+def test_team_weeks_show_each_agents_done_over_required_and_team_percent(client, history):
+    client.force_login(history["lead"])
+
+    page = client.get(reverse("reviews:team_week", args=[history["team"].pk])).content.decode()
+
+    assert "2026-W46" in page and "2026-W47" in page and "2026-W48" in page
+    assert '<td class="met">\n          5/5' in page
+    assert "<th>100%</th>" in page and "<th>0%</th>" in page
+    assert "The Intercom token was rejected (HTTP 401)." in page
+    assert "40 kept" in page and "3 short" in page
+    assert "to go" in page and "behind" not in page.lower()
+
+
+def test_the_selected_week_shows_hand_backs_and_shortfall(client, history):
+    assignment_skip(assignment=Assignment.objects.filter(week=history["weeks"][2]).first(), reason="sensitive")
+    client.force_login(history["lead"])
+
+    page = client.get(reverse("reviews:team_week", args=[history["team"].pk]), {"week": "2026-W48"}).content.decode()
+
+    assert "Week 2026-W48" in page
+    assert "Sensitive: 1" in page
+
+
+def test_trends_show_level_shares_per_week_as_a_chart_and_a_table(client, history):
+    client.force_login(history["lead"])
+
+    page = client.get(reverse("reviews:trends", args=[history["team"].pk])).content.decode()
+
+    assert page.count("<svg") == 2
+    assert "2026-W46: Exceptional 100% of 20" in page
+    assert "2026-W47: Needs improvement 100% of 10" in page
+    row_47 = page.split("<td>2026-W47</td>")[1].split("</tr>")[0]
+    assert "<td>10</td><td>100%</td><td>0%</td><td>0%</td><td>0%</td><td>0%</td><td>100%</td><td>0%</td>" in (
+        row_47.replace("\n", "").replace(" ", "")
+    )
+
+
+def test_the_agent_page_is_labelled_coaching_and_lists_notes_received(client, history):
+    client.force_login(history["lead"])
+    ana = history["agents"][0]
+
+    page = client.get(reverse("reviews:agent_detail", args=[history["team"].pk, ana.pk])).content.decode()
+
+    assert "Coaching information for leads" in page
+    assert "separate from the quota KPI" in page
+    assert page.count("Reviewed by") == ana.reviews_received.count()
+
+
+def read_csv(response):
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
+
+
+def test_the_reviews_export_streams_every_review_with_links_and_iso_dates(client, history):
+    client.force_login(history["lead"])
+
+    response = client.get(reverse("reviews:export_reviews", args=[history["team"].pk]))
+
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = read_csv(response)
+    assert len(rows) == 30
+    first = rows[0]
+    assert first["week"] == "2026-W46"
+    assert first["reviewed_at"].startswith("2026-11-10T")
+    assert first["quality"] == "Exceptional" and first["followed_internal_processes"] == "yes"
+    assert first["conversation_link"].startswith("http://testserver/conversations/")
+
+
+def test_the_export_follows_the_weeks_shown(client, history):
+    client.force_login(history["lead"])
+
+    rows = read_csv(client.get(reverse("reviews:export_reviews", args=[history["team"].pk]), {"weeks": 4}))
+    completion = read_csv(client.get(reverse("reviews:export_completion", args=[history["team"].pk])))
+
+    assert {row["week"] for row in rows} == {"2026-W46", "2026-W47"}
+    assert len(completion) == 12
+    assert {row["completed"] for row in completion if row["week"] == "2026-W46"} == {"5"}
+    assert completion[0].keys() == {"week", "agent", "email", "quota", "required", "completed", "shortfall", "away"}
+
+
+@pytest.mark.parametrize(
+    "name,extra",
+    [
+        ("team_week", []),
+        ("trends", []),
+        ("agent_detail", ["agent"]),
+        ("export_reviews", []),
+        ("export_completion", []),
+        ("team_settings", []),
+        ("rubric_edit", []),
+    ],
+)
+def test_lead_pages_are_404_for_agents_and_other_leads_and_open_to_staff(client, history, name, extra):
+    args = [history["team"].pk] + [history["agents"][0].pk for _ in extra]
+    url = reverse(f"reviews:{name}", args=args)
+    staff = get_user_model().objects.create_user("root@ledgerly.example", password="pw", is_staff=True)
+
+    for outsider in (history["agents"][0].user, history["other_lead"]):
+        client.force_login(outsider)
+        assert client.get(url).status_code == 404
+    client.force_login(staff)
+    assert client.get(url).status_code == 200
+
+
+def test_an_agent_of_another_team_is_not_found_under_this_team(client, history, build):
+    stranger = build("Elsewhere").agent("Zed")
+    client.force_login(history["lead"])
+
+    url = reverse("reviews:agent_detail", args=[history["team"].pk, stranger.pk])
+
+    assert client.get(url).status_code == 404
+
+
+def test_lead_pages_have_a_fixed_number_of_queries(client, history, django_assert_max_num_queries):
+    client.force_login(history["lead"])
+    team = history["team"].pk
+    for name, args, limit in [
+        ("team_week", [team], 14),
+        ("trends", [team], 8),
+        ("agent_detail", [team, history["agents"][0].pk], 10),
+    ]:
+        with django_assert_max_num_queries(limit):
+            assert client.get(reverse(f"reviews:{name}", args=args), {"weeks": 52}).status_code == 200
+    with django_assert_max_num_queries(8):
+        read_csv(client.get(reverse("reviews:export_reviews", args=[team]), {"weeks": 52}))
