@@ -109,6 +109,10 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=587)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+# Links in emails point here.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Hours after the start of a team's week when the mid-week nudge goes out (default: 3 days).
+NUDGE_AFTER_HOURS = env.int("NUDGE_AFTER_HOURS", default=72)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Carousel <carousel@localhost>")
 
 # --- Security (production values unless DEBUG) ---------------------------------
@@ -150,6 +154,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "assign-due-weeks": {
         "task": "reviews.tasks.assign_due_weeks",
+        "schedule": 60 * 60,
+    },
+    "send-digests-and-nudges": {
+        "task": "reviews.tasks.send_digests_and_nudges",
         "schedule": 60 * 60,
     },
 }

@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Review, Rubric, SkipReason, TeamSettings
+from .models import NotificationSettings, Review, Rubric, SkipReason, TeamSettings
 
 
 class PullForm(forms.Form):
@@ -112,3 +112,10 @@ class RubricForm(forms.ModelForm):
             "process_checklist",
         ]
         widgets = {field: forms.Textarea(attrs={"rows": 2}) for field in fields}
+
+
+class NotificationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = NotificationSettings
+        fields = ["weekly_email", "nudges"]
+        labels = {"weekly_email": "Weekly email", "nudges": "Mid-week reminders"}

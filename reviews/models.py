@@ -371,3 +371,43 @@ class ReviewComment(models.Model):
 
     def __str__(self) -> str:
         return f"Comment by {self.author} on {self.review}"
+
+
+class NotificationSettings(models.Model):
+    """What email a person wants; everyone can turn theirs off."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    weekly_email = models.BooleanField(
+        default=True, help_text="Monday: your new batch and last week's feedback (leads: the team's completion)."
+    )
+    nudges = models.BooleanField(default=True, help_text="Mid-week: a reminder when reviews are still to do.")
+
+    class Meta:
+        verbose_name_plural = "notification settings"
+
+    def __str__(self) -> str:
+        return f"Notification settings of {self.user}"
+
+
+class NotificationSent(models.Model):
+    """One row per email sent, so an hourly task never sends the same one twice."""
+
+    class Kind(models.TextChoices):
+        WEEKLY_AGENT = "weekly_agent", "Weekly batch and feedback"
+        WEEKLY_LEAD = "weekly_lead", "Weekly team completion"
+        NUDGE = "nudge", "Mid-week nudge"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week = models.ForeignKey(ReviewWeek, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week", "kind"], name="notificationsent_once_per_week_and_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.user} for {self.week}"

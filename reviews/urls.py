@@ -22,6 +22,7 @@ urlpatterns = [
     path("reviews/<int:review_id>/", review_views.review_detail, name="review_detail"),
     path("reviews/<int:review_id>/seen/", review_views.review_seen, name="review_seen"),
     path("reviews/<int:review_id>/comments/", review_views.review_comment, name="review_comment"),
+    path("account/notifications/", views.notification_settings, name="notifications"),
     path("highlights/", review_views.highlights, name="highlights"),
     path("highlights/<int:review_id>/unshare/", review_views.highlight_unshare, name="highlight_unshare"),
 ]

@@ -9,8 +9,8 @@ from conversations.models import Agent, Team
 from conversations.selectors import teams_led_by
 
 from . import selectors, services
-from .forms import PullForm, SkipForm, TeamSettingsForm
-from .models import AgentWeek, Assignment, ReviewWeek, SkipReason
+from .forms import NotificationSettingsForm, PullForm, SkipForm, TeamSettingsForm
+from .models import AgentWeek, Assignment, NotificationSettings, ReviewWeek, SkipReason
 
 
 def _agent_for(user) -> Agent | None:
@@ -127,3 +127,14 @@ def team_settings(request, team_id: int):
         messages.success(request, "Saved. The changes apply from the next weekly batch.")
         return redirect("reviews:team_week", team_id=team.pk)
     return render(request, "reviews/team_settings.html", {"team": team, "form": form})
+
+
+@login_required
+def notification_settings(request):
+    preferences = NotificationSettings.objects.get_or_create(user=request.user)[0]
+    form = NotificationSettingsForm(request.POST or None, instance=preferences)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Email settings saved.")
+        return redirect("reviews:notifications")
+    return render(request, "reviews/notification_settings.html", {"form": form})
