@@ -76,3 +76,14 @@ def sign_out(page) -> None:
 
 
 from reviews.tests.factories import build, team_of_five  # noqa: E402, F401  (fixtures)
+
+
+@pytest.fixture
+def monday_ticking():
+    """The fixed Monday of the factories, with the clock running (the browser waits on it)."""
+    import time_machine
+
+    from reviews.tests.factories import MONDAY
+
+    with time_machine.travel(MONDAY, tick=True):
+        yield

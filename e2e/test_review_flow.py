@@ -4,7 +4,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 
 from conversations.helpdesks.files import FileHelpdesk
 from conversations.models import Conversation, Message
@@ -16,12 +15,6 @@ from reviews.tests.factories import MONDAY
 from .conftest import sign_in, sign_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def monday_ticking():
-    with time_machine.travel(MONDAY, tick=True):
-        yield
 
 
 @pytest.fixture
