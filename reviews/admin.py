@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AgentWeek, Assignment, ReviewWeek, TeamSettings
+from .models import AgentWeek, Assignment, AuditEvent, ReviewWeek, TeamSettings
 
 
 @admin.register(TeamSettings)
@@ -31,3 +31,17 @@ class AssignmentAdmin(admin.ModelAdmin):
     list_select_related = ["conversation", "reviewer", "reviewee", "week__team"]
     raw_id_fields = ["conversation", "reviewer", "reviewee", "week"]
     search_fields = ["reviewer__name", "reviewee__name", "conversation__external_id"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "action", "actor", "review"]
+    list_filter = ["action"]
+    list_select_related = ["actor", "review__conversation"]
+    readonly_fields = ["created_at", "action", "actor", "review", "changes"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -411,3 +411,25 @@ class NotificationSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.user} for {self.week}"
+
+
+class AuditEvent(models.Model):
+    """Who changed a review or a highlight, when, and from what to what."""
+
+    class Action(models.TextChoices):
+        REVIEW_CREATED = "review_created", "Review written"
+        REVIEW_EDITED = "review_edited", "Review edited"
+        HIGHLIGHT_SHARED = "highlight_shared", "Shared as an example"
+        HIGHLIGHT_UNSHARED = "highlight_unshared", "Stopped sharing as an example"
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=30, choices=Action.choices)
+    review = models.ForeignKey(Review, null=True, on_delete=models.SET_NULL, related_name="audit_events")
+    changes = models.JSONField(default=dict, blank=True, help_text="Field: [before, after].")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from conversations.models import Team
 
-from .models import DEFAULT_RUBRIC, Assignment, Review, ReviewComment, Rubric
+from .models import DEFAULT_RUBRIC, Assignment, AuditEvent, Review, ReviewComment, Rubric
 
 RUBRIC_FIELDS = list(DEFAULT_RUBRIC)
 REVIEW_FIELDS = [
@@ -49,7 +49,9 @@ def rubric_update(*, team: Team, user, definitions: dict[str, str]) -> Rubric:
     )
 
 
-def review_submit(*, assignment: Assignment, answers: dict[str, Any], now: datetime | None = None) -> Review:
+def review_submit(
+    *, assignment: Assignment, answers: dict[str, Any], now: datetime | None = None, actor=None
+) -> Review:
     """Create the assignment's review, or update it while the week is open.
 
     A second submission of the same form (double click, two tabs) lands on the same row.
@@ -77,11 +79,26 @@ def review_submit(*, assignment: Assignment, answers: dict[str, Any], now: datet
                     )
             except IntegrityError:
                 review = Review.objects.select_for_update().get(assignment=assignment)
-        if review.pk and any(getattr(review, field) != value for field, value in values.items()):
+            else:
+                _audit(actor, AuditEvent.Action.REVIEW_CREATED, review, {})
+                if review.share_as_example:
+                    _audit(actor, AuditEvent.Action.HIGHLIGHT_SHARED, review, {})
+        changes = {
+            field: [getattr(review, field), value] for field, value in values.items() if getattr(review, field) != value
+        }
+        if changes:
             for field, value in values.items():
                 setattr(review, field, value)
             review.updated_at = now
             review.save(update_fields=[*REVIEW_FIELDS, "updated_at"])
+            _audit(actor, AuditEvent.Action.REVIEW_EDITED, review, changes)
+            if "share_as_example" in changes:
+                shared = (
+                    AuditEvent.Action.HIGHLIGHT_SHARED
+                    if review.share_as_example
+                    else AuditEvent.Action.HIGHLIGHT_UNSHARED
+                )
+                _audit(actor, shared, review, {})
         Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.ASSIGNED).update(
             status=Assignment.Status.COMPLETED, completed_at=now
         )
@@ -102,6 +119,13 @@ def review_comment_add(*, review: Review, author, body: str) -> ReviewComment:
 
 
 def highlight_unshare(*, review: Review, user, now: datetime | None = None) -> None:
-    Review.objects.filter(pk=review.pk, unshared_at__isnull=True).update(
-        unshared_at=now or timezone.now(), unshared_by=user
-    )
+    with transaction.atomic():
+        unshared = Review.objects.filter(pk=review.pk, unshared_at__isnull=True).update(
+            unshared_at=now or timezone.now(), unshared_by=user
+        )
+        if unshared:
+            _audit(user, AuditEvent.Action.HIGHLIGHT_UNSHARED, review, {})
+
+
+def _audit(actor, action: str, review: Review, changes: dict) -> None:
+    AuditEvent.objects.create(actor=actor, action=action, review=review, changes=changes)

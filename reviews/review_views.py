@@ -31,7 +31,7 @@ def review_conversation(request, assignment_id: int):
             raise PermissionDenied("This review can no longer be changed.")
         if form.is_valid():
             try:
-                review_services.review_submit(assignment=assignment, answers=form.cleaned_data)
+                review_services.review_submit(assignment=assignment, answers=form.cleaned_data, actor=request.user)
             except review_services.ReviewError as exc:
                 messages.error(request, str(exc))
             else:

@@ -427,3 +427,22 @@ def test_the_conversation_and_review_pages_have_a_fixed_number_of_queries(client
         assert client.get(reverse("reviews:conversation", args=[review.conversation_id])).status_code == 200
     with django_assert_max_num_queries(10):
         assert client.get(reverse("reviews:review_detail", args=[review.pk])).status_code == 200
+
+
+def test_review_edits_and_highlight_changes_are_in_the_audit_log(client, scene):
+    from reviews.models import AuditEvent
+
+    client.force_login(scene["ana"].user)
+    submit(client, scene["assignment"])
+    submit(client, scene["assignment"], quality="1", share_as_example="on")
+    client.force_login(scene["lead"])
+    client.post(reverse("reviews:highlight_unshare", args=[Review.objects.get().pk]))
+
+    events = list(AuditEvent.objects.order_by("id").values_list("action", "actor__email", "changes"))
+    ana = scene["ana"].user.email
+    assert events == [
+        ("review_created", ana, {}),
+        ("review_edited", ana, {"quality": [2, 1], "share_as_example": [False, True]}),
+        ("highlight_shared", ana, {}),
+        ("highlight_unshared", "lee@ledgerly.example", {}),
+    ]
