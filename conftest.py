@@ -1,6 +1,7 @@
 import pytest
 
 from conversations.tests.fake_intercom import TOKEN, FakeIntercom
+from reviews.tests.factories import build, monday, team_of_five  # noqa: F401  (shared fixtures)
 
 
 @pytest.fixture(autouse=True)

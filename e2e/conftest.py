@@ -75,9 +75,6 @@ def sign_out(page) -> None:
     page.wait_for_load_state()
 
 
-from reviews.tests.factories import build, team_of_five  # noqa: E402, F401  (fixtures)
-
-
 @pytest.fixture
 def monday_ticking():
     """The fixed Monday of the factories, with the clock running (the browser waits on it)."""

@@ -1,1 +1,0 @@
-from .factories import build, monday, team_of_five  # noqa: F401  (fixtures)
