@@ -124,20 +124,18 @@ class FileHelpdesk:
 
     source = "file"
 
-    def __init__(self, documents: list[dict[str, Any]], *, rebase_dates: bool = False):
+    def __init__(self, documents: list[dict[str, Any]], *, rebase_to: datetime | None = None):
         self.documents = documents
-        self.shift = self._rebase_shift() if rebase_dates else timedelta(0)
+        self.shift = self._rebase_shift(rebase_to) if rebase_to else timedelta(0)
 
     @classmethod
-    def from_path(cls, path: str | Path, *, rebase_dates: bool = False) -> FileHelpdesk:
+    def from_path(cls, path: str | Path, *, rebase_to: datetime | None = None) -> FileHelpdesk:
         path = Path(path)
         files = sorted([*path.glob("*.json"), *path.glob("*.csv")]) if path.is_dir() else [path]
-        return cls([load_document(file) for file in files], rebase_dates=rebase_dates)
+        return cls([load_document(file) for file in files], rebase_to=rebase_to)
 
-    def _rebase_shift(self) -> timedelta:
-        """Moves every time by one amount so the newest message is now (demo data)."""
-        from django.utils import timezone
-
+    def _rebase_shift(self, newest: datetime) -> timedelta:
+        """Moves every time by one amount so the newest message is at `newest` (demo data)."""
         latest = None
         for document in self.documents:
             for conversation in document.get("conversations", []):
@@ -150,7 +148,7 @@ class FileHelpdesk:
         if latest is None:
             return timedelta(0)
         # Whole minutes keep re-imports of the same file idempotent within a minute.
-        return timedelta(minutes=int((timezone.now() - latest).total_seconds() // 60))
+        return timedelta(minutes=int((newest - latest).total_seconds() // 60))
 
     def check_access(self) -> None:
         pass

@@ -1,4 +1,7 @@
+from datetime import datetime
+
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from conversations.helpdesks.errors import HelpdeskError
 from conversations.helpdesks.files import FileHelpdesk
@@ -18,10 +21,19 @@ class Command(BaseCommand):
             action="store_true",
             help="Shift every time in the file so the newest message is now (demo data).",
         )
+        parser.add_argument(
+            "--rebase-to",
+            type=datetime.fromisoformat,
+            help="Like --rebase-dates, but the newest message lands at this ISO time (with offset).",
+        )
 
-    def handle(self, *args, path, rebase_dates=False, **options):
+    def handle(self, *args, path, rebase_dates=False, rebase_to=None, **options):
+        if rebase_to is not None and rebase_to.tzinfo is None:
+            raise CommandError("--rebase-to needs a UTC offset, e.g. 2026-11-23T00:00+00:00.")
+        if rebase_dates and rebase_to is None:
+            rebase_to = timezone.now()
         try:
-            helpdesk = FileHelpdesk.from_path(path, rebase_dates=rebase_dates)
+            helpdesk = FileHelpdesk.from_path(path, rebase_to=rebase_to)
         except HelpdeskError as exc:
             raise CommandError(str(exc)) from exc
         run = conversations_sync(source=Source.FILE, helpdesk=helpdesk)
