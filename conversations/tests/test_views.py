@@ -111,4 +111,3 @@ def test_the_sync_page_has_a_fixed_number_of_queries(client, billing_lead, djang
 
     with django_assert_max_num_queries(10):
         assert client.get(reverse("conversations:sync_status")).status_code == 200
-
