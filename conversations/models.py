@@ -108,7 +108,7 @@ class Conversation(models.Model):
     customer_word_count = models.PositiveIntegerField(default=0)
     agent_word_count = models.PositiveIntegerField(default=0)
     is_spam = models.BooleanField(default=False, help_text="Flagged as spam by the helpdesk.")
-    exclusion_reason = models.CharField(max_length=20, choices=ExclusionReason.choices, blank=True, db_index=True)
+    exclusion_reason = models.CharField(max_length=20, choices=ExclusionReason.choices, blank=True)
     synced_at = models.DateTimeField(default=timezone.now)
 
     objects = ConversationQuerySet.as_manager()
@@ -129,7 +129,12 @@ class Conversation(models.Model):
                 name="conversation_exclusion_reason_valid",
             ),
         ]
-        indexes = [models.Index(fields=["team", "closed_at"], name="conversation_team_closed")]
+        indexes = [
+            models.Index(fields=["team", "closed_at"], name="conversation_team_closed"),
+            # Only the few excluded rows: an index over every row's empty reason misleads
+            # SQLite's planner into reading all conversations when it looks for reviewable ones.
+            models.Index(fields=["exclusion_reason"], condition=~Q(exclusion_reason=""), name="conversation_excluded"),
+        ]
 
     def __str__(self) -> str:
         return self.subject or f"{self.get_source_display()} #{self.external_id}"

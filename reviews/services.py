@@ -45,12 +45,7 @@ def _candidates(
         conversation=OuterRef("pk"), status__in=[*Assignment.ACTIVE_STATUSES, Assignment.Status.SKIPPED]
     )
     conversations = (
-        # Conversation.objects.reviewable(), spelt "no exclusion reason" (the reason is never
-        # NULL) so that no index can serve it. SQLite plans without statistics unless ANALYZE
-        # has run, and would otherwise read every conversation of every team through the
-        # exclusion_reason index (nearly all rows have the empty reason) for each team,
-        # instead of the team's agents' conversations through the assignee index.
-        Conversation.objects.exclude(exclusion_reason__gt="")
+        Conversation.objects.reviewable()
         .filter(
             assignee__team=team,
             assignee__is_active=True,
