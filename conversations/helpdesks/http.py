@@ -22,6 +22,11 @@ logger = logging.getLogger(__name__)
 _EPOCH_THRESHOLD = 1_000_000_000
 _MAX_BACKOFF_SECONDS = 60.0
 _MAX_RATE_LIMIT_WAITS = 20
+# Reset times within this of each other belong to the same window (relative resets drift
+# by up to a second between answers).
+_SAME_WINDOW_SECONDS = 1.5
+_PROBE_WAIT_SECONDS = 0.005
+_UNKNOWN_RESET_SECONDS = 1.0
 
 
 def _header_int(headers: Any, *names: str) -> int | None:
@@ -38,47 +43,86 @@ def _header_int(headers: Any, *names: str) -> int | None:
 class RateLimiter:
     """Spends a windowed request budget without tripping 429s.
 
-    The helpdesk tells us, on every answer, how many requests the window has left and
-    when it resets. Requests are counted down locally as they are sent, because several
-    threads have requests in flight that the last header has not seen yet; when the
-    budget is spent, everyone waits for the reset instead of collecting 429s.
+    The helpdesk tells us, on every answer, how many requests its window has left and
+    when it resets. Several threads have requests in flight that an answer may not have
+    counted yet, so the limiter keeps its own count of what is left: one off for every
+    request it lets through, and never more than the latest answer says. When the budget
+    is spent, everyone waits for the reset; the first request after a reset goes alone,
+    and its answer tells the others what the new window holds.
+
+    ``acquire`` returns a ticket that goes back with ``release``, together with the
+    answer's headers (None when no answer came).
     """
 
     def __init__(self, *, clock: Callable[[], float] = time.time, sleep=time.sleep):
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
+        # What the window has left once every request sent is counted; None while unknown
+        # (before the first answer, and after a reset).
         self._remaining: int | None = None
         self._reset_at: float | None = None
+        # The reset that last passed: answers from that window no longer count.
+        self._expired_reset_at: float | None = None
+        self._sent = 0
+        self._answered = 0
+        # While the budget is unknown, one request at a time finds it out.
+        self._probing = False
+        # Helpdesks that never send rate-limit headers are not throttled at all.
+        self._throttling = False
 
-    def acquire(self) -> None:
+    def acquire(self) -> int:
         while True:
             with self._lock:
                 now = self._clock()
                 if self._reset_at is not None and now >= self._reset_at:
+                    self._expired_reset_at = self._reset_at
                     self._remaining, self._reset_at = None, None
-                if self._remaining is None or self._remaining > 0:
-                    if self._remaining is not None:
-                        self._remaining -= 1
-                    return
-                wait = self._reset_at - now if self._reset_at is not None else 1.0
-            self._sleep(min(max(wait, 0.01), _MAX_BACKOFF_SECONDS))
+                if self._remaining is None:
+                    if not (self._throttling and self._probing):
+                        self._probing = self._throttling
+                        return self._send()
+                    wait = _PROBE_WAIT_SECONDS
+                elif self._remaining > 0:
+                    self._remaining -= 1
+                    return self._send()
+                else:
+                    if self._reset_at is None:
+                        # Spent, and the helpdesk did not say when it resets: probe again soon.
+                        self._reset_at = now + _UNKNOWN_RESET_SECONDS
+                    wait = self._reset_at - now
+            self._sleep(min(max(wait, 0.001), _MAX_BACKOFF_SECONDS))
 
-    def observe(self, headers: Any) -> None:
-        remaining = _header_int(headers, "X-RateLimit-Remaining", "ratelimit-remaining", "X-Rate-Limit-Remaining")
-        reset = _header_int(headers, "X-RateLimit-Reset", "ratelimit-reset")
-        if remaining is None:
-            return
-        now = self._clock()
-        reset_at = None
-        if reset is not None:
-            reset_at = float(reset) if reset > _EPOCH_THRESHOLD else now + reset
+    def _send(self) -> int:
+        self._sent += 1
+        # The ticket: how many requests had been answered when this one was sent.
+        return self._answered
+
+    def release(self, ticket: int, headers: Any = None) -> None:
+        remaining = reset = None
+        if headers is not None:
+            remaining = _header_int(headers, "X-RateLimit-Remaining", "ratelimit-remaining", "X-Rate-Limit-Remaining")
+            reset = _header_int(headers, "X-RateLimit-Reset", "ratelimit-reset")
         with self._lock:
-            new_window = reset_at is not None and (self._reset_at is None or reset_at > self._reset_at + 0.5)
-            if new_window or self._remaining is None:
-                self._remaining, self._reset_at = remaining, reset_at
+            self._answered += 1
+            self._probing = False
+            if remaining is None:
+                return
+            self._throttling = True
+            if reset is not None:
+                reset_at = float(reset) if reset > _EPOCH_THRESHOLD else self._clock() + reset
+                if self._expired_reset_at is not None and reset_at <= self._expired_reset_at + _SAME_WINDOW_SECONDS:
+                    return  # a late answer from a window that has already reset
+                if self._reset_at is not None and reset_at < self._reset_at - _SAME_WINDOW_SECONDS:
+                    return  # answers arrive out of order: this one is from an older window
+                if self._reset_at is None or reset_at > self._reset_at + _SAME_WINDOW_SECONDS:
+                    self._remaining, self._reset_at = None, reset_at  # the first answer from a new window
+            if self._remaining is None:
+                # Any other request not answered before this one was sent may be missing
+                # from the helpdesk's count.
+                uncounted = self._sent - 1 - ticket
+                self._remaining = max(remaining - uncounted, 0)
             else:
-                # Answers arrive out of order across threads: the lowest count is the truth.
                 self._remaining = min(self._remaining, remaining)
 
     def pause_until(self, when: float) -> None:
@@ -117,6 +161,7 @@ class HelpdeskHTTP:
         self.session.mount("https://", adapter)
         self.requests_sent = 0
         self.rate_limited = 0
+        self._counts_lock = threading.Lock()
 
     def url(self, path: str) -> str:
         return path if path.startswith("http") else f"{self.base_url}{path}"
@@ -132,17 +177,22 @@ class HelpdeskHTTP:
         failures = 0
         rate_limit_waits = 0
         while True:
-            self.limiter.acquire()
-            self.requests_sent += 1
+            ticket = self.limiter.acquire()
             try:
+                with self._counts_lock:
+                    self.requests_sent += 1
                 response = self.session.request(method, url, params=params, json=json, timeout=self.timeout)
             except (requests.Timeout, requests.ConnectionError) as exc:
+                self.limiter.release(ticket)
                 failures += 1
                 problem = f"{type(exc).__name__} after {self.timeout:g}s"
                 self._backoff_or_give_up(failures, method, url, problem)
                 continue
+            except BaseException:
+                self.limiter.release(ticket)
+                raise
 
-            self.limiter.observe(response.headers)
+            self.limiter.release(ticket, response.headers)
             status = response.status_code
             if status in (401, 403):
                 raise HelpdeskAuthError(
@@ -150,7 +200,8 @@ class HelpdeskHTTP:
                     f"Check {self.credential_hint} and that it may read conversations."
                 )
             if status == 429:
-                self.rate_limited += 1
+                with self._counts_lock:
+                    self.rate_limited += 1
                 rate_limit_waits += 1
                 if rate_limit_waits > _MAX_RATE_LIMIT_WAITS:
                     raise HelpdeskUnavailable(
@@ -191,15 +242,19 @@ class HelpdeskHTTP:
             try:
                 wait = float(retry_after)
             except ValueError:
-                parsed = email.utils.parsedate_to_datetime(retry_after)
-                wait = parsed.timestamp() - now if parsed else None
+                try:
+                    wait = email.utils.parsedate_to_datetime(retry_after).timestamp() - now
+                except (TypeError, ValueError):
+                    wait = None  # unreadable: fall back to the reset header
         if wait is None:
             reset = _header_int(response.headers, "X-RateLimit-Reset", "ratelimit-reset")
             if reset is not None:
                 wait = reset - now if reset > _EPOCH_THRESHOLD else float(reset)
-        if wait is None:
+        if wait is None or wait <= 0:
+            # No hint, or a reset our clock says has passed (the clocks disagree): waiting
+            # nothing would spend every retry in a burst of 429s.
             wait = self.backoff_base
-        wait = min(max(wait, 0.0), _MAX_BACKOFF_SECONDS)
+        wait = min(wait, _MAX_BACKOFF_SECONDS)
         logger.info("%s: rate limited, waiting %.2fs", self.vendor, wait)
         # Every thread waits, not only the one that was told.
         self.limiter.pause_until(now + wait)

@@ -173,9 +173,9 @@ def reviewable_conversation(conversation_id: str, *, updated_at: int, admin_id: 
 
 def _search_item(full: dict) -> dict:
     """Search results carry no parts (the spec: parts only come with GET /conversations/{id})."""
-    item = copy.deepcopy(full)
-    item.pop("conversation_parts", None)
-    return item
+    # A shallow copy is enough (the answer is serialised at once, never changed) and
+    # deep-copying every part only to drop it made each 150-item page cost ~20 ms.
+    return {key: value for key, value in full.items() if key != "conversation_parts"}
 
 
 @dataclass
@@ -237,6 +237,9 @@ class FakeIntercom:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: with Nagle on, the body waits for
+            # the client's delayed ACK (~40 ms a request). Real servers set TCP_NODELAY.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # quiet
                 pass
