@@ -40,6 +40,20 @@ def _header_int(headers: Any, *names: str) -> int | None:
     return None
 
 
+def _retry_after_seconds(headers: Any, now: float) -> float | None:
+    """Retry-After as seconds or as an HTTP date; None when absent or unreadable."""
+    retry_after = headers.get("Retry-After")
+    if not retry_after:
+        return None
+    try:
+        return float(retry_after)
+    except ValueError:
+        try:
+            return email.utils.parsedate_to_datetime(retry_after).timestamp() - now
+        except (TypeError, ValueError):
+            return None
+
+
 class RateLimiter:
     """Spends a windowed request budget without tripping 429s.
 
@@ -211,7 +225,9 @@ class HelpdeskHTTP:
                 continue
             if status >= 500:
                 failures += 1
-                self._backoff_or_give_up(failures, method, url, f"HTTP {status}")
+                # A 503 may say when to come back (Zendesk does); never sooner than that.
+                hinted = _retry_after_seconds(response.headers, time.time())
+                self._backoff_or_give_up(failures, method, url, f"HTTP {status}", at_least=hinted or 0.0)
                 continue
             if status >= 400:
                 raise HelpdeskRequestError(
@@ -223,29 +239,20 @@ class HelpdeskHTTP:
                 failures += 1
                 self._backoff_or_give_up(failures, method, url, "an answer that is not JSON")
 
-    def _backoff_or_give_up(self, failures: int, method: str, url: str, problem: str) -> None:
+    def _backoff_or_give_up(self, failures: int, method: str, url: str, problem: str, at_least: float = 0.0) -> None:
         if failures > self.max_retries:
             raise HelpdeskUnavailable(
                 f"{self.vendor} did not answer properly ({problem}) after {self.max_retries} retries of {method} {url}."
             )
         # Full jitter keeps several workers from retrying in lockstep.
         delay = min(_MAX_BACKOFF_SECONDS, self.backoff_base * 2 ** (failures - 1))
-        delay = random.uniform(delay / 2, delay)
+        delay = max(random.uniform(delay / 2, delay), min(at_least, _MAX_BACKOFF_SECONDS))
         logger.warning("%s: %s on %s %s; retry %d in %.2fs", self.vendor, problem, method, url, failures, delay)
         self._sleep(delay)
 
     def _wait_for_rate_limit(self, response: requests.Response) -> None:
         now = time.time()
-        wait = None
-        retry_after = response.headers.get("Retry-After")
-        if retry_after:
-            try:
-                wait = float(retry_after)
-            except ValueError:
-                try:
-                    wait = email.utils.parsedate_to_datetime(retry_after).timestamp() - now
-                except (TypeError, ValueError):
-                    wait = None  # unreadable: fall back to the reset header
+        wait = _retry_after_seconds(response.headers, now)
         if wait is None:
             reset = _header_int(response.headers, "X-RateLimit-Reset", "ratelimit-reset")
             if reset is not None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import HelpdeskError, HelpdeskRequestError
+from .errors import HelpdeskError
 from .http import HelpdeskHTTP
 from .records import (
     AgentRecord,
@@ -19,6 +19,7 @@ from .records import (
     RecordProblem,
     TeamRecord,
     UnchangedFilter,
+    follow_cursor,
 )
 
 SEARCH_PAGE_SIZE = 150  # Intercom's maximum
@@ -111,31 +112,19 @@ class IntercomClient:
         unchanged: UnchangedFilter,
     ) -> Iterator[ConversationPage]:
         since = int(updated_since.timestamp()) if updated_since else 0
-        starting_after = resume_token or None
+
+        def search(starting_after: str | None) -> Any:
+            pagination: dict[str, Any] = {"per_page": self.page_size}
+            if starting_after:
+                pagination["starting_after"] = starting_after
+            # Intercom's ">" means "greater than or equal".
+            query = {"field": "updated_at", "operator": ">", "value": since}
+            return self.http.post("/conversations/search", json={"query": query, "pagination": pagination})
+
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            while True:
-                pagination: dict[str, Any] = {"per_page": self.page_size}
-                if starting_after:
-                    pagination["starting_after"] = starting_after
-                body = {
-                    # Intercom's ">" means "greater than or equal".
-                    "query": {"field": "updated_at", "operator": ">", "value": since},
-                    "pagination": pagination,
-                }
-                try:
-                    payload = self.http.post("/conversations/search", json=body)
-                except HelpdeskRequestError:
-                    if not starting_after:
-                        raise
-                    # An expired cursor: start the same search again. Upserts make the
-                    # repeated rows harmless.
-                    starting_after = None
-                    continue
-                page = self._page(payload, pool, unchanged)
-                yield page
-                if page.next_token is None:
-                    return
-                starting_after = page.next_token
+            yield from follow_cursor(
+                fetch=search, build=lambda payload: self._page(payload, pool, unchanged), resume_token=resume_token
+            )
 
     def _page(self, payload: Any, pool: ThreadPoolExecutor, unchanged: UnchangedFilter) -> ConversationPage:
         if not isinstance(payload, dict) or not isinstance(payload.get("conversations"), list):

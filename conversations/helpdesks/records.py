@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+from .errors import HelpdeskRequestError
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,30 @@ class Helpdesk(Protocol):
         resume_token: str,
         unchanged: UnchangedFilter,
     ) -> Iterator[ConversationPage]: ...
+
+
+def follow_cursor(
+    *,
+    fetch: Callable[[str | None], Any],
+    build: Callable[[Any], ConversationPage],
+    resume_token: str,
+) -> Iterator[ConversationPage]:
+    """Pages through a vendor's listing by its cursor, starting from `resume_token`.
+
+    A cursor the vendor no longer accepts (they expire) starts the listing again from the
+    beginning: the upserts downstream make the repeated records harmless.
+    """
+    cursor = resume_token or None
+    while True:
+        try:
+            payload = fetch(cursor)
+        except HelpdeskRequestError:
+            if not cursor:
+                raise
+            cursor = None
+            continue
+        page = build(payload)
+        yield page
+        if page.next_token is None:
+            return
+        cursor = page.next_token

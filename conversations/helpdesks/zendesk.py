@@ -19,6 +19,7 @@ from .records import (
     RecordProblem,
     TeamRecord,
     UnchangedFilter,
+    follow_cursor,
 )
 
 EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
@@ -152,24 +153,15 @@ class ZendeskClient:
         unchanged: UnchangedFilter,
     ) -> Iterator[ConversationPage]:
         start_time = int(updated_since.timestamp()) if updated_since else 0
-        cursor = resume_token or None
+
+        def export(cursor: str | None) -> Any:
+            where = {"cursor": cursor} if cursor else {"start_time": start_time}
+            return self.http.get(EXPORT_PATH, params={**where, "per_page": self.page_size})
+
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            while True:
-                where = {"cursor": cursor} if cursor else {"start_time": start_time}
-                try:
-                    payload = self.http.get(EXPORT_PATH, params={**where, "per_page": self.page_size})
-                except HelpdeskRequestError:
-                    if not cursor:
-                        raise
-                    # A cursor Zendesk no longer accepts: export again from the start time.
-                    # Upserts make the repeated tickets harmless.
-                    cursor = None
-                    continue
-                page = self._page(payload, pool, unchanged)
-                yield page
-                if page.next_token is None:
-                    return
-                cursor = page.next_token
+            yield from follow_cursor(
+                fetch=export, build=lambda payload: self._page(payload, pool, unchanged), resume_token=resume_token
+            )
 
     def _page(self, payload: Any, pool: ThreadPoolExecutor, unchanged: UnchangedFilter) -> ConversationPage:
         if not isinstance(payload, dict) or not isinstance(payload.get("tickets"), list):

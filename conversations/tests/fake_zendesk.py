@@ -349,6 +349,8 @@ class FakeZendesk:
                 return self._too_many_requests(handler, fault.retry_after, reset)
             elif fault.kind.isdigit():
                 status = HTTPStatus(int(fault.kind))
+                if fault.retry_after:
+                    headers = {**headers, "Retry-After": fault.retry_after}
                 return self._send(handler, status, {"error": status.phrase.replace(" ", "")}, headers)
         status, payload = self._route(path, query, fault)
         return self._send(handler, status, payload, headers)

@@ -275,6 +275,18 @@ def test_it_retries_server_errors_then_succeeds(helpdesk, zendesk_client):
     assert Conversation.objects.count() == 5
 
 
+def test_a_503_with_retry_after_is_retried_no_sooner_than_asked(helpdesk, zendesk_client):
+    import time
+
+    helpdesk.fail(EXPORT, "503", retry_after="0.6")
+    started = time.monotonic()
+
+    run = sync(zendesk_client)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert time.monotonic() - started >= 0.6  # the client's own backoff here is 0.01 s
+
+
 def test_it_retries_a_request_that_times_out(helpdesk, zendesk_client):
     helpdesk.hang_seconds = 1.5
     helpdesk.fail(comments_path(5004), "timeout")
