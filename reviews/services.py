@@ -115,23 +115,21 @@ def week_assign(
         reviewers = _reviewers(team, settings, lead_ids)
         present = [agent for agent in reviewers if not agent.is_away]
         needs = {agent.pk: settings.reviews_per_week for agent in present}
-        lookback = settings.lookback_days
-        candidates = _candidates(
-            team=team,
-            settings=settings,
-            lead_ids=lead_ids,
-            closed_from=starts_at - timedelta(days=lookback),
-            closed_before=starts_at,
-        )
-        if len(candidates) < sum(needs.values()) and settings.max_lookback_days > lookback:
-            lookback = settings.max_lookback_days
-            candidates = _candidates(
+
+        def closed_in_last(days: int) -> list[Candidate]:
+            return _candidates(
                 team=team,
                 settings=settings,
                 lead_ids=lead_ids,
-                closed_from=starts_at - timedelta(days=lookback),
+                closed_from=starts_at - timedelta(days=days),
                 closed_before=starts_at,
             )
+
+        lookback = settings.lookback_days
+        candidates = closed_in_last(lookback)
+        if len(candidates) < sum(needs.values()) and settings.max_lookback_days > lookback:
+            lookback = settings.max_lookback_days
+            candidates = closed_in_last(lookback)
         batches = allocate(
             needs=needs,
             candidates=candidates,
