@@ -14,10 +14,12 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from conversations.tests.fake_server import LoopbackServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "intercom"
 TOKEN = "dG9rOmZha2UtaW50ZXJjb20tdG9rZW4="
@@ -186,7 +188,7 @@ class Fault:
     retry_after: str | None = None
 
 
-class FakeIntercom:
+class FakeIntercom(LoopbackServer):
     def __init__(
         self,
         *,
@@ -212,7 +214,6 @@ class FakeIntercom:
         self._lock = threading.Lock()
         self._window_start = 0.0
         self._window_used = 0
-        self._server: ThreadingHTTPServer | None = None
 
     # --- data and faults ---------------------------------------------------------
     def put(self, full_conversation: dict) -> None:
@@ -224,47 +225,6 @@ class FakeIntercom:
 
     def count(self, method: str, path_prefix: str) -> int:
         return sum(1 for logged in self.log if logged[0] == method and logged[1].startswith(path_prefix))
-
-    # --- server ---------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeIntercom:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in two writes: with Nagle on, the body waits for
-            # the client's delayed ACK (~40 ms a request). Real servers set TCP_NODELAY.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args):  # quiet
-                pass
-
-            def do_GET(self):
-                fake._handle(self, "GET")
-
-            def do_POST(self):
-                fake._handle(self, "POST")
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> FakeIntercom:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # --- request handling -------------------------------------------------------------
     def _rate_limit_headers(self) -> tuple[dict[str, str], bool]:
@@ -389,19 +349,3 @@ class FakeIntercom:
             cursor = base64.urlsafe_b64encode(json.dumps({"offset": offset + per_page}).encode()).decode()
             pages["next"] = {"page": offset // per_page + 2, "starting_after": cursor}
         return {"type": "conversation.list", "pages": pages, "total_count": len(matches), "conversations": items}
-
-    def _send(self, handler, status: int, payload: Any, headers: dict[str, str]) -> None:
-        self._send_raw(handler, status, json.dumps(payload).encode(), headers, "application/json")
-
-    @staticmethod
-    def _send_raw(handler, status: int, body: bytes, headers: dict[str, str], content_type: str) -> None:
-        try:
-            handler.send_response(status)
-            handler.send_header("Content-Type", content_type)
-            handler.send_header("Content-Length", str(len(body)))
-            for name, value in headers.items():
-                handler.send_header(name, value)
-            handler.end_headers()
-            handler.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test)

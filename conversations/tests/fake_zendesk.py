@@ -17,10 +17,12 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from conversations.tests.fake_server import LoopbackServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "zendesk"
 SUBDOMAIN = "ledgerly"
@@ -203,7 +205,9 @@ class Fault:
     reset: str | None = None
 
 
-class FakeZendesk:
+class FakeZendesk(LoopbackServer):
+    json_content_type = "application/json; charset=utf-8"
+
     def __init__(
         self,
         *,
@@ -230,7 +234,6 @@ class FakeZendesk:
         self._lock = threading.Lock()
         self._window_start = 0.0
         self._window_used = 0
-        self._server: ThreadingHTTPServer | None = None
 
     # --- data and faults ---------------------------------------------------------
     def put(self, exported_ticket: dict, comments: list[dict] | tuple = ()) -> None:
@@ -255,44 +258,6 @@ class FakeZendesk:
 
     def count(self, path_prefix: str) -> int:
         return sum(1 for _, path in self.log if path.startswith(path_prefix))
-
-    # --- server ---------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeZendesk:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out as two writes: without this, each answer waits on a delayed ACK.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args):  # quiet
-                pass
-
-            def do_GET(self):
-                fake._handle(self)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        # A short poll keeps shutdown() quick between tests.
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> FakeZendesk:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # --- request handling -------------------------------------------------------------
     def _rate_limit_headers(self) -> tuple[dict[str, str], bool]:
@@ -322,7 +287,7 @@ class FakeZendesk:
                     return fault
         return None
 
-    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+    def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(handler.path)
         path, query = parts.path, parse_qs(parts.query, keep_blank_values=True)
         with self._lock:
@@ -458,19 +423,3 @@ class FakeZendesk:
         # Zendesk's documented 429 body is plain text.
         body = b"Rate limit for ticket updates exceeded, please wait before updating this ticket again"
         self._send_raw(handler, 429, body, headers, "text/html; charset=utf-8")
-
-    def _send(self, handler, status: int, payload: Any, headers: dict[str, str]) -> None:
-        self._send_raw(handler, status, json.dumps(payload).encode(), headers, "application/json; charset=utf-8")
-
-    @staticmethod
-    def _send_raw(handler, status: int, body: bytes, headers: dict[str, str], content_type: str) -> None:
-        try:
-            handler.send_response(status)
-            handler.send_header("Content-Type", content_type)
-            handler.send_header("Content-Length", str(len(body)))
-            for name, value in headers.items():
-                handler.send_header(name, value)
-            handler.end_headers()
-            handler.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test)
