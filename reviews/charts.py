@@ -13,6 +13,7 @@ LEVEL_COLOURS = {
     Level.EXCEPTIONAL: "#2a9d5c",
 }
 BAR_WIDTH, GAP, HEIGHT, LABEL_SPACE = 28, 14, 160, 34
+COMPLIANCE_COLOUR = "#6c5ce7"
 
 
 @dataclass(frozen=True)
@@ -67,4 +68,33 @@ def stacked_levels(trends: list[WeekTrend], *, criterion: str, title: str) -> St
         plot_height=HEIGHT,
         bars=bars,
         legend=[(LEVEL_COLOURS[level], level.label) for level in Level],
+    )
+
+
+def compliance_bars(trends: list[WeekTrend], *, title: str) -> StackedChart:
+    """One bar a week: the share of reviews that found the internal processes followed."""
+    bars = []
+    for index, trend in enumerate(trends):
+        percent = trend.process_percent or 0
+        height = HEIGHT * percent / 100
+        segments = (
+            [
+                Segment(
+                    y=round(HEIGHT - height, 1),
+                    height=round(height, 1),
+                    colour=COMPLIANCE_COLOUR,
+                    title=f"{trend.label}: processes followed in {percent}% of {trend.reviews}",
+                )
+            ]
+            if height
+            else []
+        )
+        bars.append(Bar(x=GAP + index * (BAR_WIDTH + GAP), label=trend.label[-3:], segments=segments))
+    return StackedChart(
+        title=title,
+        width=GAP + len(trends) * (BAR_WIDTH + GAP),
+        height=HEIGHT + LABEL_SPACE,
+        plot_height=HEIGHT,
+        bars=bars,
+        legend=[(COMPLIANCE_COLOUR, "Followed internal processes")],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 
 from conversations.models import Agent
 
@@ -36,18 +36,16 @@ class AgentCompletion:
 
 def week_completion(week: ReviewWeek) -> list[AgentCompletion]:
     """Required, assigned and completed reviews per agent: the KPI. Scores play no part."""
-    active = Q(agent__assignments_to_review__week=week) & Q(
-        agent__assignments_to_review__status__in=Assignment.ACTIVE_STATUSES
-    )
-    done = Q(agent__assignments_to_review__week=week) & Q(
-        agent__assignments_to_review__status=Assignment.Status.COMPLETED
-    )
+    # Only this week's assignments are joined (on the (week, reviewer) index), not every
+    # assignment each agent ever had.
+    this_week = FilteredRelation("agent__assignments_to_review", condition=Q(agent__assignments_to_review__week=week))
     rows = (
         AgentWeek.objects.filter(week=week)
         .select_related("agent")
         .annotate(
-            assigned=Count("agent__assignments_to_review", filter=active),
-            completed=Count("agent__assignments_to_review", filter=done),
+            this_week=this_week,
+            assigned=Count("this_week", filter=Q(this_week__status__in=Assignment.ACTIVE_STATUSES)),
+            completed=Count("this_week", filter=Q(this_week__status=Assignment.Status.COMPLETED)),
         )
         .order_by("agent__name")
     )
@@ -131,8 +129,12 @@ def team_highlights(team_ids: list[int] | None) -> QuerySet[Review]:
 
 
 def acknowledgement_rate(week: ReviewWeek) -> int | None:
-    counts = Review.objects.filter(assignment__week=week).aggregate(
-        total=Count("id"), seen=Count("id", filter=Q(seen_at__isnull=False))
+    # From the week's assignments, each looking up its review (one at most) on the index: a
+    # join lets PostgreSQL read every review ever written instead.
+    reviewed = Review.objects.filter(assignment=OuterRef("pk"))
+    counts = Assignment.objects.filter(week=week).aggregate(
+        total=Count("id", filter=Exists(reviewed)),
+        seen=Count("id", filter=Exists(reviewed.filter(seen_at__isnull=False))),
     )
     return round(100 * counts["seen"] / counts["total"]) if counts["total"] else None
 
@@ -176,38 +178,45 @@ class TeamWeeks:
 
 
 def team_weeks(team, *, weeks: int = 8) -> TeamWeeks:
-    """Completion per agent for the team's last N weeks in three queries, whatever the team's size."""
+    """Completion per agent for the team's last N weeks in three queries, whatever the team's size.
+
+    A year of a big team is tens of thousands of agent-weeks, so they are read as tuples, each
+    with its completed count joined on the (week, reviewer) index, not as model instances, and
+    cells with the same figures are one shared WeekCell (read-only, like the whole matrix)."""
     recent = list(ReviewWeek.objects.filter(team=team).order_by("-starts_at")[:weeks])
     recent.reverse()
-    quotas = AgentWeek.objects.filter(week__in=recent).select_related("agent").order_by("agent__name")
-    done = (
-        Assignment.objects.filter(week__in=recent, status=Assignment.Status.COMPLETED)
-        .values("week_id", "reviewer_id")
-        .annotate(total=Count("id"))
+    done = FilteredRelation(
+        "agent__assignments_to_review",
+        condition=Q(
+            agent__assignments_to_review__week=F("week"),
+            agent__assignments_to_review__status=Assignment.Status.COMPLETED,
+        ),
+    )
+    quotas = (
+        AgentWeek.objects.filter(week__in=recent)
+        .annotate(done=done)
+        .values_list("agent_id", "week_id", "required", "quota", "is_away")
+        .annotate(completed=Count("done"))
         .order_by()
     )
-    completed = {(row["reviewer_id"], row["week_id"]): row["total"] for row in done}
     cells: dict[tuple[int, int], WeekCell] = {}
-    agents: dict[int, Agent] = {}
-    totals: dict[int, list[int]] = {}
-    for quota in quotas:
-        agents.setdefault(quota.agent_id, quota.agent)
-        cell = WeekCell(
-            required=quota.required,
-            completed=completed.get((quota.agent_id, quota.week_id), 0),
-            quota=quota.quota,
-            is_away=quota.is_away,
-            present=True,
-        )
-        cells[(quota.agent_id, quota.week_id)] = cell
-        week_total = totals.setdefault(quota.week_id, [0, 0])
-        week_total[0] += min(cell.completed, cell.required)
-        week_total[1] += cell.required
+    done_within_required = dict.fromkeys((week.pk for week in recent), 0)
+    required_total = dict.fromkeys(done_within_required, 0)
+    shared: dict[tuple, WeekCell] = {}
+    for agent_id, week_id, required, quota, is_away, completed in quotas:
+        values = (required, completed, quota, is_away)
+        cell = shared.get(values)
+        if cell is None:
+            cell = shared[values] = WeekCell(required, completed, quota, is_away, True)
+        cells[agent_id, week_id] = cell
+        done_within_required[week_id] += completed if completed < required else required
+        required_total[week_id] += required
+    agents = Agent.objects.filter(pk__in={agent_id for agent_id, _ in cells}) if cells else []
     return TeamWeeks(
         weeks=recent,
-        agents=sorted(agents.values(), key=lambda agent: agent.name),
+        agents=sorted(agents, key=lambda agent: agent.name),
         cells=cells,
-        totals={week_id: (done_, required) for week_id, (done_, required) in totals.items()},
+        totals={week_id: (done_within_required[week_id], required) for week_id, required in required_total.items()},
     )
 
 

@@ -94,7 +94,9 @@ def test_trends_show_level_shares_per_week_as_a_chart_and_a_table(client, histor
 
     page = client.get(reverse("reviews:trends", args=[history["team"].pk])).content.decode()
 
-    assert page.count('<svg role="img"') == 2
+    assert page.count('<svg role="img"') == 3
+    assert "2026-W47: processes followed in 0% of 10" not in page  # a 0% bar has no rectangle
+    assert "2026-W46: processes followed in 100% of 20" in page
     assert "2026-W46: Exceptional 100% of 20" in page
     assert "2026-W47: Needs improvement 100% of 10" in page
     row_47 = page.split("<td>2026-W47</td>")[1].split("</tr>")[0]

@@ -1,0 +1,578 @@
+"""How fast a lead's pages are on a year of a big team, against the one query each needs.
+
+    .venv/bin/python bench/dashboard.py                                   # both databases, full size
+    .venv/bin/python bench/dashboard.py --database sqlite --agents 100 --weeks 12 --repeat 3
+
+The data (made with bulk_create, nothing per row): one team of N agents, each linked to a
+Django user (one precomputed password hash, not ``create_user``), a lead, one Rubric row,
+W ReviewWeeks, an AgentWeek per agent and week (quota = required = R), and R completed
+assignments per agent and week, each of its own conversation and with its review:
+500 agents x 52 weeks x 5 = 130,000 reviews. Reviewer and reviewee are always different
+agents, no conversation has two active assignments, and every completed assignment has
+its completed_at.
+
+Measured with django.test.Client, signed in (force_login) as the team's lead, each page a
+few times after a warm-up, the median reported:
+
+    Team week ?weeks=52   (and the default 8)  vs  the AgentWeek + completed-count aggregate
+                                                   over the weeks shown
+    Trends    ?weeks=52                        vs  the one GROUP BY week aggregate over reviews
+    Reviews CSV ?weeks=52 (all of streaming_content)
+                                               vs  the joined SELECT of every review row, run
+                                                   with cursor.execute and read with fetchmany
+
+The query is run directly on a cursor: no ORM, no model instances. Target: each page within
+3x of its query. The query count of each page is captured with CaptureQueriesContext.
+
+Django settings can be configured once per process, so each database runs in a fresh
+subprocess of this script (``--worker``); its figures come back as one JSON line. SQLite
+is a throwaway file under var/bench/; PostgreSQL is the database carousel_bench_dashboard,
+dropped and made again for each run (``--reuse`` keeps either when it holds the same data;
+the SQLite file is deleted after the run unless ``--keep`` or ``--reuse``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import csv
+import io
+import json
+import os
+import pstats
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+BENCH_DIR = ROOT / "var" / "bench"
+SQLITE_PATH = BENCH_DIR / "dashboard.sqlite3"
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+POSTGRES_DB = "carousel_bench_dashboard"
+POSTGRES_URL = f"postgres://postgres@127.0.0.1:5432/{POSTGRES_DB}"
+RESULT_PREFIX = "DASHBOARD-RESULT "
+
+TARGET_RATIO = 3.0
+# The newest week starts Monday 2026-11-23 00:00 UTC; the others are the weeks before it.
+LAST_WEEK_START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+FIRST_NAMES = [
+    "Ana", "Ben", "Cleo", "Dev", "Eli", "Fatima", "Gus", "Hana", "Ivo", "Jun",
+    "Kemi", "Liam", "Maya", "Nils", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tariq",
+]  # fmt: skip
+LAST_NAMES = [
+    "Abbott", "Bauer", "Castro", "Dubois", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen",
+    "Kowalski", "Lopez", "Moreau", "Nakamura", "Okafor", "Patel", "Quist", "Rossi", "Santos", "Tanaka",
+    "Ulloa", "Varga", "Wong", "Xu", "Young",
+]  # fmt: skip
+NOTES = [
+    "",
+    "",
+    "Clear answer, and the workaround was spot on.",
+    'Quoted the "refund policy" before checking the plan, so the customer asked twice.',
+    "Missed the identity check before changing the email address.\nTagged it afterwards.",
+    "Warm, and the next question was answered before it was asked, which saved a reply.",
+]
+
+
+# --- inside a worker: Django set up for one database ---------------------------------------
+def django_setup(database: str) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "carousel.settings"
+    os.environ["DEBUG"] = "true"  # settings refuse to load without a SECRET_KEY otherwise
+    os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}" if database == "sqlite" else POSTGRES_URL
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+
+
+def expected_counts(args: argparse.Namespace) -> dict[str, int]:
+    reviews = args.agents * args.weeks * args.reviews_per_week
+    return {"agents": args.agents, "weeks": args.weeks, "agent_weeks": args.agents * args.weeks, "reviews": reviews}
+
+
+def stored_counts() -> dict[str, int]:
+    from conversations.models import Agent
+    from reviews.models import AgentWeek, Review, ReviewWeek
+
+    return {
+        "agents": Agent.objects.count(),
+        "weeks": ReviewWeek.objects.count(),
+        "agent_weeks": AgentWeek.objects.count(),
+        "reviews": Review.objects.count(),
+    }
+
+
+def build(args: argparse.Namespace) -> float:
+    """The team's year, inserted week by week; returns the seconds it took."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection, transaction
+
+    from conversations.models import Agent, Conversation, SyncRun, Team
+    from reviews.models import AgentWeek, Assignment, Review, ReviewWeek, Rubric, TeamSettings, week_label
+
+    started = time.perf_counter()
+    rng = random.Random(20261123)
+    user_model = get_user_model()
+    password = make_password("bench-password-not-for-use")  # hashed once, shared by every user
+    per_week = args.reviews_per_week
+    with transaction.atomic():
+        team = Team.objects.create(name="Support EMEA", source="intercom", external_id="bench-team")
+        TeamSettings.objects.create(team=team, reviews_per_week=per_week)
+        lead = user_model.objects.create(
+            username="lead@bench.example", email="lead@bench.example", password=password, first_name="Lee"
+        )
+        team.leads.add(lead)
+        users = user_model.objects.bulk_create(
+            [
+                user_model(username=email, email=email, password=password)
+                for email in (f"agent{n:04d}@bench.example" for n in range(args.agents))
+            ]
+        )
+        names = [f"{first} {last}" for last in LAST_NAMES for first in FIRST_NAMES]
+        rng.shuffle(names)
+        agents = Agent.objects.bulk_create(
+            [
+                Agent(
+                    source="intercom",
+                    external_id=f"admin-{n}",
+                    name=names[n] if n < len(names) else f"Agent {n:04d}",
+                    email=user.email,
+                    team=team,
+                    user=user,
+                )
+                for n, user in enumerate(users)
+            ]
+        )
+        rubric = Rubric.objects.create(team=team, version=1, created_by=lead)
+        SyncRun.objects.create(
+            source="intercom", status="succeeded", kept=2400, excluded_counts={"short": 31, "spam_tag": 4}
+        )
+        SyncRun.objects.create(source="intercom", status="failed", error_text="Intercom answered HTTP 503.")
+
+    for index in range(args.weeks):
+        starts_at = LAST_WEEK_START - timedelta(weeks=args.weeks - 1 - index)
+        with transaction.atomic():
+            week = ReviewWeek.objects.create(
+                team=team,
+                label=week_label(starts_at),
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(weeks=1),
+                seed=index,
+                lookback_days_used=7,
+                assigned_at=starts_at,
+            )
+            AgentWeek.objects.bulk_create(
+                [AgentWeek(week=week, agent=agent, quota=per_week, required=per_week) for agent in agents]
+            )
+            pairs = [(r, (r + k + 1) % len(agents)) for r in range(len(agents)) for k in range(per_week)]
+            conversations = []
+            for reviewer, reviewee in pairs:
+                closed = starts_at - timedelta(minutes=rng.randrange(1, 7 * 24 * 60))
+                external_id = f"{index}-{reviewer}-{reviewee}"
+                from_file = rng.random() < 0.1  # imported from a file: no helpdesk link
+                conversations.append(
+                    Conversation(
+                        source="file" if from_file else "intercom",
+                        external_id=external_id,
+                        url="" if from_file else f"https://app.intercom.com/a/inbox/bench/conversation/{external_id}",
+                        subject=rng.choice(["", "Refund for a double charge", "Cannot export invoices", "SSO, again"]),
+                        team=team,
+                        assignee=agents[reviewee],
+                        state="closed",
+                        created_at=closed - timedelta(hours=2),
+                        updated_at=closed,
+                        closed_at=closed,
+                        csat_rating=rng.choice([None, None, 1, 3, 4, 5]),
+                        customer_message_count=3,
+                        agent_message_count=3,
+                        customer_word_count=60,
+                        agent_word_count=120,
+                    )
+                )
+            conversations = Conversation.objects.bulk_create(conversations)
+            assignments = []
+            for (reviewer, reviewee), conversation in zip(pairs, conversations, strict=True):
+                created_at = starts_at + timedelta(minutes=rng.randrange(0, 60))
+                assignments.append(
+                    Assignment(
+                        week=week,
+                        reviewer=agents[reviewer],
+                        reviewee=agents[reviewee],
+                        conversation=conversation,
+                        status=Assignment.Status.COMPLETED,
+                        created_at=created_at,
+                        completed_at=created_at + timedelta(minutes=rng.randrange(30, 5 * 24 * 60)),
+                    )
+                )
+            assignments = Assignment.objects.bulk_create(assignments)
+            Review.objects.bulk_create(
+                [
+                    Review(
+                        assignment=assignment,
+                        conversation=assignment.conversation,
+                        reviewer=assignment.reviewer,
+                        reviewee=assignment.reviewee,
+                        rubric=rubric,
+                        quality=rng.choice([1, 2, 2, 2, 3, 3]),
+                        quality_note=rng.choice(NOTES),
+                        tone=rng.choice([1, 2, 2, 3, 3, 3]),
+                        tone_note=rng.choice(NOTES),
+                        followed_process=rng.random() < 0.85,
+                        process_note=rng.choice(NOTES),
+                        created_at=assignment.completed_at,
+                        updated_at=assignment.completed_at,
+                        seen_at=assignment.completed_at + timedelta(hours=3) if rng.random() < 0.7 else None,
+                    )
+                    for assignment in assignments
+                ]
+            )
+    if connection.vendor == "postgresql":
+        # What autovacuum does soon after a load in production: planner statistics and a
+        # visibility map (index-only scans).
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    return time.perf_counter() - started
+
+
+# --- the single queries each page needs, on a cursor ---------------------------------------
+def _tables() -> dict[str, str]:
+    from conversations.models import Agent, Conversation
+    from reviews.models import AgentWeek, Assignment, Review, ReviewWeek
+
+    models = {
+        "agent": Agent,
+        "conversation": Conversation,
+        "agentweek": AgentWeek,
+        "assignment": Assignment,
+        "review": Review,
+        "week": ReviewWeek,
+    }
+    return {key: model._meta.db_table for key, model in models.items()}
+
+
+def _placeholders(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def team_week_query(week_ids: list[int]) -> tuple[str, list]:
+    t = _tables()
+    sql = f"""
+        SELECT aw.agent_id, aw.week_id, aw.quota, aw.required, aw.is_away, COUNT(a.id)
+        FROM {t["agentweek"]} aw
+        LEFT JOIN {t["assignment"]} a
+            ON a.week_id = aw.week_id AND a.reviewer_id = aw.agent_id AND a.status = 'completed'
+        WHERE aw.week_id IN ({_placeholders(week_ids)})
+        GROUP BY aw.id, aw.agent_id, aw.week_id, aw.quota, aw.required, aw.is_away
+    """
+    return sql, list(week_ids)
+
+
+def trends_query(team_id: int, week_ids: list[int]) -> tuple[str, list]:
+    t = _tables()
+    levels = ", ".join(
+        f"COUNT(CASE WHEN r.{criterion} = {level} THEN 1 END)"
+        for criterion in ("quality", "tone")
+        for level in (1, 2, 3)
+    )
+    sql = f"""
+        SELECT a.week_id, COUNT(r.id), {levels}, COUNT(CASE WHEN r.followed_process THEN 1 END)
+        FROM {t["review"]} r
+        JOIN {t["assignment"]} a ON a.id = r.assignment_id
+        JOIN {t["agent"]} g ON g.id = r.reviewee_id
+        WHERE g.team_id = %s AND a.week_id IN ({_placeholders(week_ids)})
+        GROUP BY a.week_id
+    """
+    return sql, [team_id, *week_ids]
+
+
+def export_query(week_ids: list[int]) -> tuple[str, list]:
+    t = _tables()
+    sql = f"""
+        SELECT w.label, r.created_at, c.id, c.subject, c.source, c.external_id, c.url, rv.name, re.name,
+               r.quality, r.tone, r.followed_process, r.quality_note, r.tone_note, r.process_note
+        FROM {t["review"]} r
+        JOIN {t["assignment"]} a ON a.id = r.assignment_id
+        JOIN {t["week"]} w ON w.id = a.week_id
+        JOIN {t["conversation"]} c ON c.id = r.conversation_id
+        JOIN {t["agent"]} rv ON rv.id = r.reviewer_id
+        JOIN {t["agent"]} re ON re.id = r.reviewee_id
+        WHERE a.week_id IN ({_placeholders(week_ids)})
+        ORDER BY w.starts_at, r.created_at, r.id
+    """
+    return sql, list(week_ids)
+
+
+def run_query(sql: str, params: list) -> int:
+    from django.db import connection
+
+    rows = 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(2000):
+            rows += len(batch)
+    return rows
+
+
+# --- timing ------------------------------------------------------------------------------
+def timed_pair(page, query, repeat: int) -> tuple[list[float], list[float], object]:
+    """Both once to warm up, then `repeat` times in turn (so a busy moment hits both); ms."""
+    page()
+    result = query()
+    page_times, query_times = [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        page()
+        page_times.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        result = query()
+        query_times.append((time.perf_counter() - started) * 1000)
+    return page_times, query_times, result
+
+
+def fetch_page(client, url: str) -> bytes:
+    """The whole body (a streaming one too), as a browser would read it."""
+    response = client.get(url)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    response.close()
+    if response.status_code != 200:
+        raise SystemExit(f"{url} answered {response.status_code}")
+    return body
+
+
+def profile(function, label: str, lines: int) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    function()
+    profiler.disable()
+    out = io.StringIO()
+    out.write(f"\n--- cProfile: {label} (top {lines} by cumulative time) ---\n")
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(lines)
+    out.write(f"--- cProfile: {label} (top {lines} by own time) ---\n")
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(lines)
+    return out.getvalue()
+
+
+def measure_pages(args: argparse.Namespace) -> list[dict]:
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from conversations.models import Team
+    from reviews.models import Review, ReviewWeek
+
+    team = Team.objects.get(external_id="bench-team")
+    lead = team.leads.get()
+    # Not the test environment (no template instrumentation): serve as the app would, on a
+    # host the settings allow.
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(lead)
+
+    def week_ids(count: int) -> list[int]:
+        ids = list(ReviewWeek.objects.filter(team=team).order_by("-starts_at").values_list("pk", flat=True)[:count])
+        return ids[::-1]
+
+    all_weeks = week_ids(52)
+    cases = [
+        ("Team week ?weeks=52", "team_week", {"weeks": 52}, team_week_query(all_weeks)),
+        ("Team week (default 8)", "team_week", {}, team_week_query(week_ids(8))),
+        ("Trends ?weeks=52", "trends", {"weeks": 52}, trends_query(team.pk, all_weeks)),
+        ("Reviews CSV ?weeks=52", "export_reviews", {"weeks": 52}, export_query(all_weeks)),
+    ]
+    results = []
+    for label, name, query, (sql, params) in cases:
+        url = reverse(f"reviews:{name}", args=[team.pk])
+        if query:
+            url += "?" + "&".join(f"{key}={value}" for key, value in query.items())
+        reset_queries()  # the log is a bounded deque: a full one would hide what is captured
+        with CaptureQueriesContext(connection) as captured:
+            body = fetch_page(client, url)
+        if args.show_queries:
+            print(f"\n--- queries: {label} ---", file=sys.stderr)
+            for entry in captured.captured_queries:
+                print(f"{entry['time']:>7}s  {entry['sql'][:600]}", file=sys.stderr)
+        page_times, query_times, rows = timed_pair(
+            lambda url=url: fetch_page(client, url), lambda sql=sql, params=params: run_query(sql, params), args.repeat
+        )
+        if args.profile:
+            print(profile(lambda url=url: fetch_page(client, url), label, args.profile), file=sys.stderr)
+        result = {
+            "page": label,
+            "url": url,
+            "server_ms": statistics.median(page_times),
+            "server_runs_ms": [round(value, 1) for value in page_times],
+            "query_ms": statistics.median(query_times),
+            "query_runs_ms": [round(value, 1) for value in query_times],
+            "query_rows": rows,
+            "queries": len(captured.captured_queries),
+            "bytes": len(body),
+        }
+        if name == "export_reviews":
+            text = body.decode("utf-8").removeprefix("\ufeff")
+            result["csv_records"] = sum(1 for _ in csv.reader(io.StringIO(text))) - 1  # less the header
+            result["reviews_stored"] = Review.objects.count()
+        results.append(result)
+    return results
+
+
+def database_version() -> str:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        version = connection.pg_version  # e.g. 160004
+        return f"PostgreSQL {version // 10000}.{version % 10000}"
+    import sqlite3
+
+    return f"SQLite {sqlite3.sqlite_version}"
+
+
+def worker(args: argparse.Namespace) -> None:
+    django_setup(args.worker)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    expected = expected_counts(args)
+    build_seconds = None
+    if not (args.reuse and stored_counts() == expected):
+        call_command("flush", interactive=False, verbosity=0)
+        build_seconds = build(args)
+    counts = stored_counts()
+    if counts != expected:
+        raise SystemExit(f"Built {counts}, expected {expected}.")
+    result = {
+        "database": args.worker,
+        "server_version": database_version(),
+        "counts": counts,
+        "build_seconds": build_seconds,
+        "pages": measure_pages(args),
+    }
+    print(RESULT_PREFIX + json.dumps(result), flush=True)
+
+
+# --- the parent: one subprocess per database, then a table ---------------------------------
+def prepare_database(database: str, reuse: bool) -> None:
+    if database == "sqlite":
+        BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        if not reuse:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [POSTGRES_DB]).fetchone()
+        if exists and not reuse:
+            connection.execute(f"DROP DATABASE {POSTGRES_DB} WITH (FORCE)")
+            exists = None
+        if not exists:
+            connection.execute(f"CREATE DATABASE {POSTGRES_DB}")
+
+
+def run_database(database: str, args: argparse.Namespace) -> dict:
+    print(
+        f"... {database}: {args.agents} agents x {args.weeks} weeks x {args.reviews_per_week} reviews "
+        f"= {args.agents * args.weeks * args.reviews_per_week:,} reviews",
+        flush=True,
+    )
+    prepare_database(database, args.reuse)
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        database,
+        "--agents",
+        str(args.agents),
+        "--weeks",
+        str(args.weeks),
+        "--reviews-per-week",
+        str(args.reviews_per_week),
+        "--repeat",
+        str(args.repeat),
+        "--profile",
+        str(args.profile),
+    ]
+    command += ["--reuse"] if args.reuse else []
+    command += ["--show-queries"] if args.show_queries else []
+    finished = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
+    lines = [line for line in finished.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    if finished.returncode or not lines:
+        print(finished.stdout, file=sys.stderr)
+        raise SystemExit(f"The {database} run failed (exit {finished.returncode}).")
+    return json.loads(lines[-1].removeprefix(RESULT_PREFIX))
+
+
+def print_table(results: list[dict], repeat: int) -> bool:
+    all_met = True
+    for result in results:
+        counts = result["counts"]
+        built = f"built in {result['build_seconds']:.0f} s" if result["build_seconds"] is not None else "reused"
+        print()
+        print(
+            f"{result['database']} ({result['server_version']}): {counts['agents']} agents, {counts['weeks']} weeks, "
+            f"{counts['agent_weeks']:,} agent-weeks, {counts['reviews']:,} reviews ({built}); "
+            f"median of {repeat} runs after a warm-up"
+        )
+        header = (
+            f"{'page':<24} {'server ms':>10} {'query ms':>9} {'ratio':>6} {'queries':>8} {'KB':>7}  "
+            f"target <= {TARGET_RATIO:g}x"
+        )
+        print(header)
+        print("-" * len(header))
+        for page in result["pages"]:
+            ratio = page["server_ms"] / page["query_ms"] if page["query_ms"] else float("inf")
+            met = ratio <= TARGET_RATIO
+            all_met &= met
+            print(
+                f"{page['page']:<24} {page['server_ms']:>10.1f} {page['query_ms']:>9.1f} {ratio:>6.2f} "
+                f"{page['queries']:>8} {page['bytes'] / 1024:>7.0f}  {'met' if met else 'MISSED'}"
+            )
+        for page in result["pages"]:
+            print(f"  {page['page']}: server runs {page['server_runs_ms']} ms, query runs {page['query_runs_ms']} ms")
+        export = next(page for page in result["pages"] if "csv_records" in page)
+        print(
+            f"  Reviews CSV: {export['csv_records']:,} records in the file, {export['query_rows']:,} rows read by "
+            f"the query, {export['reviews_stored']:,} reviews stored"
+        )
+    return all_met
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--agents", type=int, default=500)
+    parser.add_argument("--weeks", type=int, default=52)
+    parser.add_argument("--reviews-per-week", type=int, default=5, help="quota (= required) per agent and week")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each page and query; the median is shown")
+    parser.add_argument("--reuse", action="store_true", help="reuse the database when it holds the same data")
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite file under var/bench/ afterwards")
+    parser.add_argument("--profile", type=int, default=0, metavar="LINES", help="cProfile each page (stderr)")
+    parser.add_argument("--show-queries", action="store_true", help="list each page's statements (stderr)")
+    parser.add_argument("--worker", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.reviews_per_week >= args.agents:
+        parser.error("--reviews-per-week must be below --agents (nobody reviews themselves)")
+    if args.worker:
+        worker(args)
+        return
+    databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
+    try:
+        results = [run_database(database, args) for database in databases]
+    finally:
+        if "sqlite" in databases and not (args.keep or args.reuse):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+    all_met = print_table(results, args.repeat)
+    print()
+    print("Every page within the target." if all_met else "Some pages missed the target (see above).")
+
+
+if __name__ == "__main__":
+    main()
