@@ -105,17 +105,20 @@ class TeamSettings(models.Model):
         return start
 
     def week_start_for_label(self, label: str) -> datetime:
-        """'2026-W48' is the team's week that starts in ISO week 48 of 2026."""
+        """'2026-W48' is the team's week whose middle falls in ISO week 48 of 2026."""
         try:
             year, week = label.upper().split("-W")
-            monday = date.fromisocalendar(int(year), int(week), 1)
+            thursday = date.fromisocalendar(int(year), int(week), 4)
         except ValueError as exc:
             raise ValueError(f"{label!r} is not a week like 2026-W48.") from exc
-        return self.week_start_for_date(monday + timedelta(days=self.week_starts_on))
+        return self.week_start_for_date(thursday)
 
 
 def week_label(start: datetime) -> str:
-    year, week, _ = start.date().isocalendar()
+    """The ISO week holding most of the team's week (its middle): a week that starts on a
+    Sunday is named after the Monday-to-Sunday week it mostly covers."""
+    middle = start + timedelta(days=3, hours=12)
+    year, week, _ = middle.date().isocalendar()
     return f"{year}-W{week:02d}"
 
 

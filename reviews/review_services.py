@@ -11,6 +11,7 @@ from django.utils import timezone
 from conversations.models import Team
 
 from .models import DEFAULT_RUBRIC, Assignment, AuditEvent, Review, ReviewComment, Rubric
+from .services import assignment_complete
 
 RUBRIC_FIELDS = list(DEFAULT_RUBRIC)
 REVIEW_FIELDS = [
@@ -99,9 +100,7 @@ def review_submit(
                     else AuditEvent.Action.HIGHLIGHT_UNSHARED
                 )
                 _audit(actor, shared, review, {})
-        Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.ASSIGNED).update(
-            status=Assignment.Status.COMPLETED, completed_at=now
-        )
+        assignment_complete(assignment=assignment, now=now)
     return review
 
 

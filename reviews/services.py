@@ -98,13 +98,29 @@ def review_week_get_or_create(*, team: Team, starts_at: datetime, seed: int | No
     )[0]
 
 
+def current_week_start(*, team: Team, now: datetime) -> datetime:
+    """When the team's week containing `now` began.
+
+    A week already under way keeps its start even if a lead has since changed the start day
+    or time; the new settings take effect when it ends, never overlapping it.
+    """
+    running = ReviewWeek.objects.filter(team=team, starts_at__lte=now, ends_at__gt=now).first()
+    if running is not None:
+        return running.starts_at
+    start = team_settings_get(team=team).week_start_at(now)
+    latest_end = (
+        ReviewWeek.objects.filter(team=team, ends_at__lte=now).order_by("-ends_at").values_list("ends_at", flat=True)
+    ).first()
+    return max(start, latest_end) if latest_end else start
+
+
 def week_assign(
     *, team: Team, starts_at: datetime | None = None, now: datetime | None = None, seed: int | None = None
 ) -> ReviewWeek:
     """Make every reviewer's batch for the team's week; running it again changes nothing."""
     now = now or timezone.now()
     settings = team_settings_get(team=team)
-    starts_at = starts_at or settings.week_start_at(now)
+    starts_at = starts_at or current_week_start(team=team, now=now)
     week = review_week_get_or_create(team=team, starts_at=starts_at, seed=seed)
     with transaction.atomic():
         # Serialises two assigners of the same week (beat and a lead running the command).
@@ -303,6 +319,8 @@ def assignment_skip(
     if reason == SkipReason.OTHER and not note.strip():
         raise QuotaError("Say in a few words why this conversation cannot be reviewed.")
     now = now or timezone.now()
+    if not assignment.week.is_open(now):
+        raise QuotaError(f"Week {assignment.week.label} has closed; its conversations can no longer be handed back.")
     skipped = Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.ASSIGNED).update(
         status=Assignment.Status.SKIPPED, skip_reason=reason, skip_note=note.strip(), closed_at=now
     )
@@ -320,9 +338,12 @@ def assignment_skip(
 
 
 def assignment_complete(*, assignment: Assignment, now: datetime | None = None) -> bool:
-    """Marks the review done; it counts for the week the assignment belongs to."""
+    """Marks the review done while its week is open; it counts for the week it belongs to."""
+    now = now or timezone.now()
+    if not assignment.week.is_open(now):
+        return False
     return bool(
         Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.ASSIGNED).update(
-            status=Assignment.Status.COMPLETED, completed_at=now or timezone.now()
+            status=Assignment.Status.COMPLETED, completed_at=now
         )
     )

@@ -25,8 +25,9 @@ def _led_team(user, team_id: int) -> Team:
 def _current_week(agent: Agent) -> ReviewWeek | None:
     if agent.team is None:
         return None
-    settings = services.team_settings_get(team=agent.team)
-    week = ReviewWeek.objects.filter(team=agent.team, starts_at=settings.week_start_at(timezone.now())).first()
+    week = ReviewWeek.objects.filter(
+        team=agent.team, starts_at=services.current_week_start(team=agent.team, now=timezone.now())
+    ).first()
     if week and not AgentWeek.objects.filter(week=week, agent=agent).exists():
         # First time we see this agent this week: give them their (pro rata) batch now.
         services.quota_refresh(week=week)

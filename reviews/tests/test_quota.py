@@ -311,19 +311,54 @@ def test_leads_are_left_out_of_batches_unless_the_team_says_otherwise(team_of_fi
     assert not Assignment.objects.filter(week=week, reviewee=agents[0]).exists()
 
 
-def test_a_review_completed_later_counts_for_its_own_week(team_of_five, monday):
+def test_a_review_counts_for_its_own_week_and_a_closed_week_takes_no_more(team_of_five, monday):
     builder, agents = team_of_five
     week = week_assign(team=builder.team)
-    late = Assignment.objects.filter(week=week, reviewer=agents[0]).first()
-    monday.move_to(MONDAY + timedelta(days=8))
+    done, late = Assignment.objects.filter(week=week, reviewer=agents[0])[:2]
+    monday.move_to(MONDAY + timedelta(days=6, hours=14))  # Sunday 23:00, still week 48
+    assert assignment_complete(assignment=done)
+    monday.move_to(MONDAY + timedelta(days=7))
     next_week = week_assign(team=builder.team)
 
-    assignment_complete(assignment=late)
+    assert assignment_complete(assignment=late) is False  # week 48 is over
 
     rows = {row.agent: row for row in week_completion(week)}
     assert (rows[agents[0]].completed, rows[agents[0]].remaining) == (1, 4)
     assert all(row.completed == 0 for row in week_completion(next_week))
     assert team_completion_percent(list(rows.values())) == 4  # 1 of 25
+
+
+def test_changing_the_week_start_midweek_applies_from_the_next_week(team_of_five, monday):
+    builder, agents = team_of_five
+    week = week_assign(team=builder.team)
+    settings = services.team_settings_get(team=builder.team)
+    settings.week_starts_on = 6  # Sunday
+    settings.save()
+
+    assert week_assign(team=builder.team) == week
+    assert len(assignments_pull(agent=agents[0], count=1)) == 1
+    monday.move_to(MONDAY + timedelta(days=7))  # the next Monday: a Sunday start gives yesterday
+    following = week_assign(team=builder.team)
+
+    assert following.starts_at == week.ends_at  # no overlap with the week that just ended
+    assert following.label == "2026-W49"
+    monday.move_to(MONDAY + timedelta(days=13))  # Sunday 6 December: the first Sunday-start week
+    sunday_week = week_assign(team=builder.team)
+
+    assert (sunday_week.starts_at, sunday_week.label) == (following.ends_at, "2026-W50")
+    assert settings.week_start_for_label("2026-W50") == sunday_week.starts_at
+    assert ReviewWeek.objects.count() == 3
+
+
+def test_nothing_can_be_handed_back_once_the_week_has_closed(team_of_five, monday):
+    builder, agents = team_of_five
+    week = week_assign(team=builder.team)
+    assignment = Assignment.objects.filter(week=week, reviewer=agents[0]).first()
+    monday.move_to(MONDAY + timedelta(days=7))
+
+    with pytest.raises(QuotaError, match="has closed"):
+        assignment_skip(assignment=assignment, reason=SkipReason.SENSITIVE)
+    assert AgentWeek.objects.get(week=week, agent=agents[0]).required == 5
 
 
 def test_the_completion_query_count_does_not_grow_with_the_team(build, monday, django_assert_max_num_queries):
