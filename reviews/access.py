@@ -23,13 +23,15 @@ def visible_conversations(user) -> QuerySet[Conversation]:
     if user.is_staff:
         return Conversation.objects.all()
     agent = agent_of(user)
-    rule = Q(assignee__team__in=led_team_ids(user))
+    # A lead's teams are those the conversation belonged to when it was synced, so moving
+    # an agent to another team later does not carry their history along.
+    rule = Q(team__in=led_team_ids(user))
     if agent is not None:
         assigned_to_me = Assignment.objects.active().filter(conversation=OuterRef("pk"), reviewer=agent)
         highlighted = Review.objects.highlights().filter(conversation=OuterRef("pk"))
         rule |= Q(assignee=agent) | Exists(assigned_to_me)
         if agent.team_id:
-            rule |= Q(assignee__team=agent.team_id) & Exists(highlighted)
+            rule |= Q(team=agent.team_id) & Exists(highlighted)
     return Conversation.objects.filter(rule)
 
 
@@ -38,11 +40,12 @@ def visible_reviews(user) -> QuerySet[Review]:
     if user.is_staff:
         return Review.objects.all()
     agent = agent_of(user)
-    rule = Q(reviewee__team__in=led_team_ids(user))
+    # Reviews belong to the team whose week they were made in.
+    rule = Q(assignment__week__team__in=led_team_ids(user))
     if agent is not None:
         rule |= Q(reviewer=agent) | Q(reviewee=agent)
         if agent.team_id:
-            rule |= Q(reviewee__team=agent.team_id, share_as_example=True, unshared_at__isnull=True)
+            rule |= Q(assignment__week__team=agent.team_id, share_as_example=True, unshared_at__isnull=True)
     return Review.objects.filter(rule)
 
 
@@ -64,7 +67,7 @@ def get_own_assignment(user, assignment_id: int) -> Assignment:
     """Only the reviewer it is assigned to may open an assignment to review it."""
     assignment = (
         Assignment.objects.select_related("conversation__assignee", "week", "reviewee", "reviewer")
-        .filter(pk=assignment_id, reviewer__user=user)
+        .filter(pk=assignment_id, reviewer__user=user, status__in=Assignment.ACTIVE_STATUSES)
         .first()
     )
     if assignment is None:

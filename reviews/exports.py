@@ -34,6 +34,15 @@ COMPLETION_COLUMNS = ["week", "agent", "email", "quota", "required", "completed"
 ROWS_PER_CHUNK = 500  # rows sent at a time: one write per ~150 KB, not one per row
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    """Free text from people and customers: a leading quote stops a spreadsheet from running
+    `=HYPERLINK(...)` or the like as a formula (OWASP's advice for CSV injection)."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -62,16 +71,16 @@ def review_rows(reviews, *, conversation_page: Callable[[int], str]) -> Iterator
         (
             week,
             created_at.isoformat(timespec="seconds"),
-            subject or f"{sources.get(source, source)} #{external_id}",  # str(conversation)
+            _text(subject or f"{sources.get(source, source)} #{external_id}"),  # str(conversation)
             url or conversation_page(conversation_id),
-            reviewer,
-            reviewee,
+            _text(reviewer),
+            _text(reviewee),
             levels.get(quality, quality),
             levels.get(tone, tone),
             "yes" if followed_process else "no",
-            quality_note,
-            tone_note,
-            process_note,
+            _text(quality_note),
+            _text(tone_note),
+            _text(process_note),
         )
         for (
             week,
@@ -123,7 +132,7 @@ def completion_rows(weeks) -> Iterator[str]:
     rows = (
         [
             quota.week.label,
-            quota.agent.name,
+            _text(quota.agent.name),
             quota.agent.email,
             quota.quota,
             quota.required,

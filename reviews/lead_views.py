@@ -117,7 +117,7 @@ def trends(request, team_id: int):
     team = _led_team(request.user, team_id)
     count = _week_count(request)
     weeks = _recent_weeks(team, count)
-    week_trends = selectors.review_trends(reviews=Review.objects.filter(reviewee__team=team), weeks=weeks)
+    week_trends = selectors.review_trends(reviews=Review.objects.filter(assignment__week__team=team), weeks=weeks)
     return render(
         request,
         "reviews/trends.html",

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from conversations.models import Team
@@ -111,9 +112,9 @@ def review_detail(request, review_id: int):
             "review": review,
             "comments": comments,
             "comment_form": CommentForm(),
-            "can_reply": in_thread or access.leads_team(request.user, review.reviewee.team_id),
+            "can_reply": in_thread or access.leads_team(request.user, review.assignment.week.team_id),
             "is_reviewee": agent is not None and agent.pk == review.reviewee_id,
-            "can_unshare": review.is_highlighted and access.leads_team(request.user, review.reviewee.team_id),
+            "can_unshare": review.is_highlighted and access.leads_team(request.user, review.assignment.week.team_id),
         },
     )
 
@@ -126,7 +127,10 @@ def review_seen(request, review_id: int):
     if agent is None or agent.pk != review.reviewee_id:
         raise PermissionDenied("Only the person reviewed can mark a review as seen.")
     review_services.review_acknowledge(review=review)
-    return redirect(request.POST.get("next") or "reviews:feedback")
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect("reviews:feedback")
 
 
 @login_required
@@ -135,7 +139,7 @@ def review_comment(request, review_id: int):
     review = access.get_visible_review(request.user, review_id)
     agent = access.agent_of(request.user)
     in_thread = agent is not None and agent.pk in (review.reviewer_id, review.reviewee_id)
-    if not (in_thread or access.leads_team(request.user, review.reviewee.team_id)):
+    if not (in_thread or access.leads_team(request.user, review.assignment.week.team_id)):
         raise PermissionDenied("Only the reviewer, the person reviewed and their lead can reply.")
     form = CommentForm(request.POST)
     if form.is_valid():
@@ -168,7 +172,7 @@ def highlights(request):
 @require_POST
 def highlight_unshare(request, review_id: int):
     review = access.get_visible_review(request.user, review_id)
-    if not access.leads_team(request.user, review.reviewee.team_id):
+    if not access.leads_team(request.user, review.assignment.week.team_id):
         raise PermissionDenied("Only the team's lead can un-share a highlight.")
     review_services.highlight_unshare(review=review, user=request.user)
     messages.success(request, "No longer shared with the team.")

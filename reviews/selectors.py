@@ -124,7 +124,7 @@ def reviews_written_by(agent: Agent) -> QuerySet[Review]:
 def team_highlights(team_ids: list[int] | None) -> QuerySet[Review]:
     reviews = Review.objects.highlights().with_people()
     if team_ids is not None:
-        reviews = reviews.filter(reviewee__team__in=team_ids)
+        reviews = reviews.filter(assignment__week__team__in=team_ids)
     return reviews.order_by("-created_at", "-id")
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from conversations.models import SyncRun
 from reviews import review_services
-from reviews.models import Assignment
+from reviews.models import Assignment, Review
 from reviews.services import assignment_skip, week_assign
 
 from .factories import WEEK_START
@@ -195,3 +195,13 @@ def test_lead_pages_have_a_fixed_number_of_queries(client, history, django_asser
             assert client.get(reverse(f"reviews:{name}", args=args), {"weeks": 52}).status_code == 200
     with django_assert_max_num_queries(8):
         read_csv(client.get(reverse("reviews:export_reviews", args=[team]), {"weeks": 52}))
+
+
+def test_the_export_neutralises_spreadsheet_formulas(client, history):
+    Review.objects.filter(pk=Review.objects.first().pk).update(quality_note='=HYPERLINK("https://evil.example","x")')
+    client.force_login(history["lead"])
+
+    rows = read_csv(client.get(reverse("reviews:export_reviews", args=[history["team"].pk])))
+
+    notes = [row["quality_note"] for row in rows if "HYPERLINK" in row["quality_note"]]
+    assert notes == ['\'=HYPERLINK("https://evil.example","x")']

@@ -446,3 +446,41 @@ def test_review_edits_and_highlight_changes_are_in_the_audit_log(client, scene):
         ("highlight_shared", ana, {}),
         ("highlight_unshared", "lee@ledgerly.example", {}),
     ]
+
+
+def test_mark_as_seen_never_redirects_to_another_site(client, scene):
+    client.force_login(scene["ana"].user)
+    submit(client, scene["assignment"])
+    client.force_login(scene["ben"].user)
+    url = reverse("reviews:review_seen", args=[Review.objects.get().pk])
+
+    response = client.post(url, {"next": "https://evil.example/phish"})
+
+    assert response.url == reverse("reviews:feedback")
+
+
+def test_a_handed_back_conversation_can_no_longer_be_opened_for_review(client, scene):
+    from reviews.services import assignment_skip
+
+    assignment_skip(assignment=scene["assignment"], reason="sensitive")
+    client.force_login(scene["ana"].user)
+
+    assert client.get(reverse("reviews:review", args=[scene["assignment"].pk])).status_code == 404
+
+
+def test_moving_an_agent_to_another_team_does_not_move_their_history(client, scene):
+    client.force_login(scene["ana"].user)
+    submit(client, scene["assignment"])
+    review = Review.objects.get()
+    ben = scene["ben"]
+    ben.team = scene["olga"].team
+    ben.save()
+
+    client.force_login(scene["lead"])
+    assert client.get(reverse("reviews:review_detail", args=[review.pk])).status_code == 200
+    assert client.get(reverse("reviews:conversation", args=[review.conversation_id])).status_code == 200
+    other_lead = get_user_model().objects.create_user("plead@ledgerly.example", password="pw")
+    scene["olga"].team.leads.add(other_lead)
+    client.force_login(other_lead)
+    assert client.get(reverse("reviews:review_detail", args=[review.pk])).status_code == 404
+    assert client.get(reverse("reviews:conversation", args=[review.conversation_id])).status_code == 404
