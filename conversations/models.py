@@ -240,6 +240,10 @@ class SyncCursor(models.Model):
     # and the updated_since that run will move to when it finishes.
     resume_token = models.TextField(blank=True)
     pending_updated_since = models.DateTimeField(null=True, blank=True)
+    # What the interrupted listing asked for, so a resumed --since or --full run finishes
+    # the same listing rather than an ordinary incremental one.
+    resume_since = models.DateTimeField(null=True, blank=True)
+    resume_refetch_all = models.BooleanField(default=False)
     lock_owner = models.CharField(max_length=64, blank=True)
     lock_expires_at = models.DateTimeField(null=True, blank=True)
 
@@ -260,13 +264,6 @@ class SyncCursor(models.Model):
             )
         )
         return claimed == 1
-
-    @classmethod
-    def lock_renew(cls, *, source: str, owner: str) -> bool:
-        renewed = cls.objects.filter(source=source, lock_owner=owner).update(
-            lock_expires_at=timezone.now() + timedelta(seconds=settings.SYNC_LOCK_SECONDS)
-        )
-        return renewed == 1
 
     @classmethod
     def lock_release(cls, *, source: str, owner: str) -> None:

@@ -323,12 +323,20 @@ def conversations_sync(
     """
     owner = uuid.uuid4().hex
     if not SyncCursor.lock_acquire(source=source, owner=owner):
+        now = timezone.now()
         return SyncRun.objects.create(
             source=source,
             status=SyncRun.Status.SKIPPED,
-            finished_at=timezone.now(),
+            started_at=now,
+            finished_at=now,
             error_text="Another sync of this helpdesk is still running; this one did nothing.",
         )
+    # Holding the lock, any run still marked running was cut off (a killed or restarted worker).
+    SyncRun.objects.filter(source=source, status=SyncRun.Status.RUNNING).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error_text="The worker stopped during this run; the next run resumed from its last stored page.",
+    )
     run = SyncRun.objects.create(source=source)
     try:
         helpdesk = helpdesk or helpdesk_for_source(source)
@@ -366,7 +374,8 @@ def _sync_pages(
         updated_since, resume_token = (None if full else since), ""
         next_since = run.started_at - CURSOR_OVERLAP
     elif cursor.resume_token:
-        updated_since, resume_token = cursor.updated_since, cursor.resume_token
+        updated_since, resume_token = cursor.resume_since, cursor.resume_token
+        full = cursor.resume_refetch_all
         next_since = cursor.pending_updated_since or run.started_at - CURSOR_OVERLAP
     else:
         updated_since, resume_token = cursor.updated_since, ""
@@ -379,12 +388,18 @@ def _sync_pages(
             counts = _page_store(page=page, run=run, source=source, teams=teams, agents=agents)
             _run_counts_add(run, counts)
             if page.next_token:
-                SyncCursor.objects.filter(source=source).update(
-                    resume_token=page.next_token, pending_updated_since=next_since
-                )
+                moved = {
+                    "resume_token": page.next_token,
+                    "pending_updated_since": next_since,
+                    "resume_since": updated_since,
+                    "resume_refetch_all": full,
+                }
             else:
-                SyncCursor.objects.filter(source=source).update(
-                    resume_token="", pending_updated_since=None, updated_since=next_since
-                )
-        if not SyncCursor.lock_renew(source=source, owner=owner):
-            raise HelpdeskError("This sync lost its lock to another run and stopped; nothing is lost.")
+                moved = {"resume_token": "", "pending_updated_since": None, "updated_since": next_since}
+            # The cursor moves, and the lock is renewed, only while this run still holds it:
+            # a run that lost its lock must not overwrite the cursor of the run that took it.
+            still_ours = SyncCursor.objects.filter(source=source, lock_owner=owner).update(
+                **moved, lock_expires_at=timezone.now() + timedelta(seconds=settings.SYNC_LOCK_SECONDS)
+            )
+            if not still_ours:
+                raise HelpdeskError("This sync lost its lock to another run and stopped; its last page was not kept.")

@@ -104,16 +104,17 @@ def follow_cursor(
     """Pages through a vendor's listing by its cursor, starting from `resume_token`.
 
     A cursor the vendor no longer accepts (they expire) starts the listing again from the
-    beginning: the upserts downstream make the repeated records harmless.
+    beginning, once: the upserts downstream make the repeated records harmless.
     """
     cursor = resume_token or None
+    restarted = False
     while True:
         try:
             payload = fetch(cursor)
         except HelpdeskRequestError:
-            if not cursor:
+            if not cursor or restarted:
                 raise
-            cursor = None
+            cursor, restarted = None, True
             continue
         page = build(payload)
         yield page

@@ -326,3 +326,59 @@ def test_two_syncs_started_together_never_both_run(helpdesk, intercom_client):
 
     assert sorted(results) == [SyncRun.Status.SKIPPED, SyncRun.Status.SUCCEEDED]
     assert Conversation.objects.count() == 5
+
+
+def test_an_interrupted_backfill_resumes_the_same_backfill(fake_intercom, intercom_client):
+    fake_intercom.admins = [fake.admin("101", "Maya Patel", "maya@ledgerly.example")]
+    for index in range(6):
+        fake_intercom.put(
+            fake.reviewable_conversation(f"b{index}", updated_at=BASE - 86400 * 30 + index, admin_id="101")
+        )
+    fake_intercom.fail("GET", "/conversations/b3", "500", times=4)
+    backfill_from = datetime(2026, 10, 1, tzinfo=UTC)
+
+    assert sync(intercom_client, since=backfill_from, max_retries=3).status == SyncRun.Status.FAILED
+    resumed = sync(intercom_client)
+
+    assert resumed.status == SyncRun.Status.SUCCEEDED
+    assert fake_intercom.search_bodies[-1]["query"]["value"] == int(backfill_from.timestamp())
+    assert Conversation.objects.count() == 6
+
+
+def test_a_run_that_lost_its_lock_keeps_neither_its_page_nor_the_cursor(helpdesk, intercom_client):
+    client = intercom_client()
+    original_page = client._page
+
+    def page_then_lose_the_lock(*args, **kwargs):
+        # Another worker takes the source over while this one is fetching a page.
+        SyncCursor.objects.filter(source="intercom").update(lock_owner="another-worker", resume_token="theirs")
+        return original_page(*args, **kwargs)
+
+    client._page = page_then_lose_the_lock
+
+    run = conversations_sync(source="intercom", helpdesk=client)
+
+    assert run.status == SyncRun.Status.FAILED
+    assert "lost its lock" in run.error_text
+    assert Conversation.objects.count() == 0
+    cursor = SyncCursor.objects.get(source="intercom")
+    assert (cursor.lock_owner, cursor.resume_token) == ("another-worker", "theirs")
+
+
+def test_a_run_cut_off_by_a_killed_worker_is_marked_failed_by_the_next(helpdesk, intercom_client):
+    cut_off = SyncRun.objects.create(source="intercom")  # its worker died: no finish, no lock
+
+    sync(intercom_client)
+
+    cut_off.refresh_from_db()
+    assert cut_off.status == SyncRun.Status.FAILED
+    assert cut_off.finished_at is not None
+    assert "worker stopped" in cut_off.error_text
+
+
+def test_a_skipped_run_does_not_finish_before_it_starts(helpdesk, intercom_client):
+    SyncCursor.lock_acquire(source="intercom", owner="another-worker")
+
+    run = sync(intercom_client)
+
+    assert run.started_at == run.finished_at

@@ -416,7 +416,7 @@ def test_a_run_that_dies_on_page_two_resumes_from_its_after_cursor(fake_zendesk,
 
 def test_a_cursor_zendesk_no_longer_accepts_restarts_the_export_from_the_start_time(helpdesk, zendesk_client):
     since = datetime(2026, 11, 19, tzinfo=UTC)
-    SyncCursor.objects.create(source="zendesk", resume_token="expired", updated_since=since)
+    SyncCursor.objects.create(source="zendesk", resume_token="expired", updated_since=since, resume_since=since)
 
     run = sync(zendesk_client)
 
