@@ -36,9 +36,6 @@ class Team(models.Model):
 
 
 class AgentQuerySet(models.QuerySet):
-    def active(self) -> AgentQuerySet:
-        return self.filter(is_active=True)
-
     def unlinked(self) -> AgentQuerySet:
         """Teammates nobody has invited yet: a lead sees them as a to-do list."""
         return self.filter(user__isnull=True, is_active=True)

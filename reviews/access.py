@@ -14,6 +14,15 @@ def agent_of(user) -> Agent | None:
     return Agent.objects.filter(user=user).select_related("team").first() if user.is_authenticated else None
 
 
+def get_led_team(user, team_id: int) -> Team:
+    """Leads see their own teams and staff every team; anyone else gets a 404, not a hint."""
+    teams = Team.objects.all() if user.is_staff else Team.objects.filter(leads=user)
+    team = teams.filter(pk=team_id).first()
+    if team is None:
+        raise Http404("No such team.")
+    return team
+
+
 def led_team_ids(user) -> list[int]:
     return list(Team.objects.filter(leads=user).values_list("pk", flat=True))
 

@@ -10,17 +10,11 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from conversations.models import Agent
-from conversations.selectors import teams_led_by
 
-from . import charts, exports, selectors
+from . import access, charts, exports, selectors
 from .models import Review, ReviewWeek, SkipReason
 
 WEEK_CHOICES = [4, 8, 12, 26, 52]
-
-
-def _led_team(user, team_id: int):
-    """Leads see their own teams and staff every team; anyone else gets a 404, not a hint."""
-    return get_object_or_404(teams_led_by(user), pk=team_id)
 
 
 def _week_count(request) -> int:
@@ -65,7 +59,7 @@ def _cell_html(present: bool, is_away: bool, completed: int, required: int, quot
 
 
 def _matrix_rows(team, matrix: selectors.TeamWeeks) -> list[tuple[str, str, SafeString]]:
-    """(agent page, agent name, the row's cells as HTML) for each agent, as matrix.rows() has them."""
+    """(agent page, agent name, the row's cells as HTML) for each agent."""
     agent_url = _url_for_id("reviews:agent_detail", team.pk)
     week_ids = [week.pk for week in matrix.weeks]
     cells = matrix.cells
@@ -86,7 +80,7 @@ def _matrix_rows(team, matrix: selectors.TeamWeeks) -> list[tuple[str, str, Safe
 
 @login_required
 def team_week(request, team_id: int):
-    team = _led_team(request.user, team_id)
+    team = access.get_led_team(request.user, team_id)
     count = _week_count(request)
     matrix = selectors.team_weeks(team, weeks=count)
     label = request.GET.get("week")
@@ -114,7 +108,7 @@ def team_week(request, team_id: int):
 
 @login_required
 def trends(request, team_id: int):
-    team = _led_team(request.user, team_id)
+    team = access.get_led_team(request.user, team_id)
     count = _week_count(request)
     weeks = _recent_weeks(team, count)
     week_trends = selectors.review_trends(reviews=Review.objects.filter(assignment__week__team=team), weeks=weeks)
@@ -135,7 +129,7 @@ def trends(request, team_id: int):
 
 @login_required
 def agent_detail(request, team_id: int, agent_id: int):
-    team = _led_team(request.user, team_id)
+    team = access.get_led_team(request.user, team_id)
     agent = get_object_or_404(Agent, pk=agent_id, team=team)
     weeks = _recent_weeks(team, _week_count(request))
     return render(
@@ -159,7 +153,7 @@ def _csv_response(lines, filename: str) -> StreamingHttpResponse:
 
 @login_required
 def export_reviews(request, team_id: int):
-    team = _led_team(request.user, team_id)
+    team = access.get_led_team(request.user, team_id)
     weeks = _recent_weeks(team, _week_count(request))
 
     reviews = Review.objects.filter(assignment__week__in=weeks)
@@ -169,6 +163,6 @@ def export_reviews(request, team_id: int):
 
 @login_required
 def export_completion(request, team_id: int):
-    team = _led_team(request.user, team_id)
+    team = access.get_led_team(request.user, team_id)
     weeks = _recent_weeks(team, _week_count(request))
     return _csv_response(exports.completion_rows(weeks), f"{team.name}-quota-completion.csv")

@@ -5,11 +5,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-
-from conversations.models import Team
 
 from . import access, review_services, selectors
 from .forms import CommentForm, ReviewForm, RubricForm
@@ -181,9 +179,7 @@ def highlight_unshare(request, review_id: int):
 
 @login_required
 def rubric_edit(request, team_id: int):
-    if not access.leads_team(request.user, team_id):
-        raise Http404("No such team.")
-    team = get_object_or_404(Team, pk=team_id)
+    team = access.get_led_team(request.user, team_id)
     current = review_services.rubric_current(team=team)
     form = RubricForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():

@@ -34,14 +34,17 @@ class AgentCompletion:
         return self.remaining > 0
 
 
-def week_completion(week: ReviewWeek) -> list[AgentCompletion]:
-    """Required, assigned and completed reviews per agent: the KPI. Scores play no part."""
+def week_completion(week: ReviewWeek, *, agent: Agent | None = None) -> list[AgentCompletion]:
+    """Required, assigned and completed reviews per agent (or one agent): the KPI. Scores
+    play no part."""
     # Only this week's assignments are joined (on the (week, reviewer) index), not every
     # assignment each agent ever had.
     this_week = FilteredRelation("agent__assignments_to_review", condition=Q(agent__assignments_to_review__week=week))
+    agent_weeks = AgentWeek.objects.filter(week=week)
+    if agent is not None:
+        agent_weeks = agent_weeks.filter(agent=agent)
     rows = (
-        AgentWeek.objects.filter(week=week)
-        .select_related("agent")
+        agent_weeks.select_related("agent__user")
         .annotate(
             this_week=this_week,
             assigned=Count("this_week", filter=Q(this_week__status__in=Assignment.ACTIVE_STATUSES)),
@@ -162,12 +165,6 @@ class TeamWeeks:
     agents: list[Agent]
     cells: dict[tuple[int, int], WeekCell]  # (agent id, week id) -> cell
     totals: dict[int, tuple[int, int]]  # week id -> (completed within required, required)
-
-    def row(self, agent: Agent) -> list[WeekCell]:
-        return [self.cells.get((agent.pk, week.pk), WeekCell()) for week in self.weeks]
-
-    def rows(self) -> list[tuple[Agent, list[WeekCell]]]:
-        return [(agent, self.row(agent)) for agent in self.agents]
 
     def percent(self, week: ReviewWeek) -> int | None:
         done, required = self.totals.get(week.pk, (0, 0))

@@ -29,6 +29,13 @@ def _lead_user_ids(team: Team) -> set[int]:
     return set(team.leads.values_list("pk", flat=True))
 
 
+def is_reviewer(agent: Agent) -> bool:
+    """Whether the agent gets weekly batches: active, can sign in, and not a lead left out."""
+    if agent.team is None or not agent.is_active or agent.user_id is None:
+        return False
+    return team_settings_get(team=agent.team).leads_review or not agent.team.leads.filter(pk=agent.user_id).exists()
+
+
 def _reviewers(team: Team, settings: TeamSettings, lead_ids: set[int]) -> list[Agent]:
     """Active teammates who can sign in; leads only if the team says leads review."""
     agents = Agent.objects.filter(team=team, is_active=True, user__isnull=False)

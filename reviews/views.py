@@ -5,21 +5,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from conversations.models import Agent, Team
+from conversations.models import Agent
 from conversations.selectors import teams_led_by
 
-from . import selectors, services
+from . import access, selectors, services
 from .forms import NotificationSettingsForm, PullForm, SkipForm, TeamSettingsForm
 from .models import AgentWeek, Assignment, NotificationSettings, ReviewWeek, SkipReason
 
 
-def _agent_for(user) -> Agent | None:
-    return Agent.objects.filter(user=user, is_active=True).select_related("team").first()
-
-
-def _led_team(user, team_id: int) -> Team:
-    """Leads see their own teams and staff every team; anyone else gets a 404, not a hint."""
-    return get_object_or_404(teams_led_by(user), pk=team_id)
+def _reviewing_agent(user) -> Agent | None:
+    """The signed-in user's teammate record, if they are an active agent who reviews."""
+    agent = access.agent_of(user)
+    return agent if agent is not None and agent.is_active else None
 
 
 def _current_week(agent: Agent) -> ReviewWeek | None:
@@ -28,7 +25,7 @@ def _current_week(agent: Agent) -> ReviewWeek | None:
     week = ReviewWeek.objects.filter(
         team=agent.team, starts_at=services.current_week_start(team=agent.team, now=timezone.now())
     ).first()
-    if week and not AgentWeek.objects.filter(week=week, agent=agent).exists():
+    if week and services.is_reviewer(agent) and not AgentWeek.objects.filter(week=week, agent=agent).exists():
         # First time we see this agent this week: give them their (pro rata) batch now.
         services.quota_refresh(week=week)
     return week
@@ -37,7 +34,7 @@ def _current_week(agent: Agent) -> ReviewWeek | None:
 @login_required
 def home(request):
     """Agents land on their week; leads on their team's week; staff without a team on the sync."""
-    if _agent_for(request.user) is None:
+    if _reviewing_agent(request.user) is None:
         led = teams_led_by(request.user).first()
         if led is not None:
             return redirect("reviews:team_week", team_id=led.pk)
@@ -48,14 +45,14 @@ def home(request):
 
 @login_required
 def my_week(request):
-    agent = _agent_for(request.user)
+    agent = _reviewing_agent(request.user)
     if agent is None:
         return render(request, "reviews/not_linked.html", status=200)
     week = _current_week(agent)
     assignments = list(selectors.assignments_for_reviewer(agent=agent, week=week)) if week else []
-    completion = next((row for row in selectors.week_completion(week) if row.agent == agent), None) if week else None
+    completion = next(iter(selectors.week_completion(week, agent=agent)), None) if week else None
     previous = ReviewWeek.objects.filter(team=agent.team, starts_at__lt=week.starts_at).first() if week else None
-    last_week = next((r for r in selectors.week_completion(previous) if r.agent == agent), None) if previous else None
+    last_week = next(iter(selectors.week_completion(previous, agent=agent)), None) if previous else None
     return render(
         request,
         "reviews/my_week.html",
@@ -74,7 +71,7 @@ def my_week(request):
 @login_required
 @require_POST
 def pull(request):
-    agent = _agent_for(request.user)
+    agent = _reviewing_agent(request.user)
     if agent is None:
         raise Http404("You are not linked to a helpdesk teammate.")
     form = PullForm(request.POST)
@@ -120,7 +117,7 @@ def skip(request, assignment_id: int):
 
 @login_required
 def team_settings(request, team_id: int):
-    team = _led_team(request.user, team_id)
+    team = access.get_led_team(request.user, team_id)
     settings = services.team_settings_get(team=team)
     form = TeamSettingsForm(request.POST or None, instance=settings)
     if request.method == "POST" and form.is_valid():
