@@ -1,0 +1,577 @@
+"""Carousel's production shape under faults: each scenario prints PASS or FAIL with its evidence.
+
+    .venv/bin/python ops/faults.py [--only a,b,c,d]
+
+a. Redis stops during a sync: the web keeps serving, /healthz says the broker is unreachable
+   (still 200: only a database outage takes the web out of rotation), the sync carries on or
+   resumes once Redis is back, nothing is lost or duplicated.
+b. The Celery worker is SIGKILLed mid-sync: the next run (after SYNC_LOCK_SECONDS, short here)
+   resumes from the committed cursor, fetching fewer search pages; no duplicates.
+c. The helpdesk answers garbage, or hangs: the run fails with a clear error soon after its
+   timeout (HELPDESK_TIMEOUT_SECONDS=1, HELPDESK_MAX_RETRIES=1) and stored data is untouched.
+d. PostgreSQL restarts under load: requests fail cleanly (5xx, never a hang) while it is down
+   and succeed again within seconds of it coming back.
+
+So that stopping and restarting them disturbs nobody else, the script runs a PostgreSQL
+cluster (initdb into a temporary folder, as the postgres user) and a Redis of its own, each on
+a free loopback port, and removes both at the end. The app runs as in production (DEBUG off,
+gunicorn with 2 workers, a Celery worker) against a fake Intercom with per-request latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import requests
+from stack import (
+    PYTHON,
+    ROOT,
+    Browser,
+    HelpdeskProcess,
+    Planned,
+    PrivatePostgres,
+    PrivateRedis,
+    Processes,
+    Recorder,
+    agent_email,
+    app_env,
+    database_recreate,
+    django_setup,
+    duplicate_conversations,
+    free_port,
+    log,
+    manage,
+    raise_on_sigterm,
+    seed_team,
+    send_sync_task,
+    start_web,
+    start_worker,
+    verdict,
+    wait_for,
+    week_start,
+)
+
+DATABASE = "carousel_ops_faults"
+AGENTS = 10
+SEEDED = 100
+PAGE = 150  # the Intercom client's search page size
+SYNC_LOCK_SECONDS = 20  # instead of 15 minutes, so a killed worker's lock expires during the test
+
+
+# --- looking at the database -----------------------------------------------------------------
+def _fresh():
+    from django.db import connection
+
+    # A fresh connection per look: the database may have been restarted under us.
+    connection.close()
+
+
+def runs_after(pk: int) -> list:
+    from conversations.models import SyncRun
+
+    _fresh()
+    return list(SyncRun.objects.filter(pk__gt=pk).order_by("pk"))
+
+
+def last_run_pk() -> int:
+    from conversations.models import SyncRun
+
+    _fresh()
+    return SyncRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def sync_cursor():
+    from conversations.models import SyncCursor
+
+    _fresh()
+    return SyncCursor.objects.filter(source="intercom").first()
+
+
+def conversation_count() -> int:
+    from conversations.models import Conversation
+
+    _fresh()
+    return Conversation.objects.count()
+
+
+def fingerprint() -> str:
+    """What a sync stores, summed up: changes if any conversation or message is written.
+
+    (The cursor is left out: a failed run may legitimately move it past pages with nothing new.)
+    """
+    from conversations.models import Conversation, Message
+
+    _fresh()
+    digest = hashlib.sha256()
+    for row in Conversation.objects.order_by("pk").values_list("pk", "external_id", "updated_at", "synced_at"):
+        digest.update(repr(row).encode())
+    for row in Message.objects.order_by("pk").values_list("pk", "conversation_id", "external_id"):
+        digest.update(repr(row).encode())
+    return digest.hexdigest()[:16]
+
+
+def run_line(run) -> str:
+    took = f" in {(run.finished_at - run.started_at).total_seconds():.1f}s" if run.finished_at else ""
+    text = (
+        f"run {run.pk}: {run.status}{took}; fetched {run.fetched}, created {run.created}, "
+        f"updated {run.updated}, unchanged {run.unchanged}"
+    )
+    return text + (f"; error: {run.error_text}" if run.error_text else "")
+
+
+def recent(count: int, first_index: int, *, seconds_ago_from: int, seconds_ago_to: int) -> list[Planned]:
+    """New conversations updated in the given window before now (after the cursor)."""
+    now = int(time.time())
+    span = seconds_ago_from - seconds_ago_to
+    return [Planned(first_index + n, now - seconds_ago_from + n * span // max(count, 1)) for n in range(count)]
+
+
+class Shape:
+    """Everything the scenarios share: services, the app's processes and a signed-in agent."""
+
+    def __init__(self, processes: Processes, postgres: PrivatePostgres, redis: PrivateRedis, helpdesk, env, base_url):
+        self.processes = processes
+        self.postgres = postgres
+        self.redis = redis
+        self.helpdesk: HelpdeskProcess = helpdesk
+        self.env = env
+        self.base_url = base_url
+        self.total = 0  # conversations the helpdesk holds (and the database should, after a sync)
+        self.recorder = Recorder()
+        self.agent = Browser(base_url, self.recorder, timeout=10)
+
+    def add_conversations(self, planned: list[Planned]) -> None:
+        self.total = self.helpdesk.call("add", planned=planned)
+
+    def wait_run(self, after_pk: int, *, finished: bool = True, timeout: float = 90) -> object:
+        def found():
+            runs = runs_after(after_pk)
+            return runs and (runs[0].finished_at or not finished)
+
+        wait_for(found, timeout=timeout, interval=0.25, what=f"a sync run after #{after_pk}")
+        return runs_after(after_pk)[0]
+
+    def healthz(self) -> tuple[int, str, float]:
+        started = time.monotonic()
+        try:
+            answer = requests.get(f"{self.base_url}/healthz", timeout=15)
+            return answer.status_code, answer.text.strip(), time.monotonic() - started
+        except requests.RequestException as exc:
+            return 0, type(exc).__name__, time.monotonic() - started
+
+
+# --- a. Redis stops during a sync ------------------------------------------------------------------
+def scenario_redis(shape: Shape) -> bool:
+    before = last_run_pk()
+    shape.helpdesk.call("set", latency=0.1)
+    send_sync_task()
+
+    def first_pages_stored() -> bool:
+        runs = runs_after(before)
+        return bool(runs) and runs[0].fetched >= PAGE
+
+    wait_for(first_pages_stored, timeout=60, interval=0.2, what="the first pages of the sync")
+    fetched_at_stop = runs_after(before)[0].fetched
+    shape.redis.stop()
+    down_started = time.monotonic()
+    week_codes: Counter = Counter()
+    while time.monotonic() - down_started < 6:
+        page = shape.agent.week()
+        week_codes["200" if page is not None else shape.recorder.samples[-1].outcome] += 1
+        time.sleep(0.2)
+    health = shape.healthz()
+    newcomer = Browser(shape.base_url, Recorder(), timeout=10)
+    signed_in = newcomer.sign_in(agent_email(1))
+    sign_in_outcome = newcomer.recorder.samples[-1].outcome if newcomer.recorder.samples else "?"
+    during = runs_after(before)[0]
+    shape.redis.start()
+    down_for = time.monotonic() - down_started
+
+    in_flight = shape.wait_run(before, timeout=120)
+    # A run sent through the broker once it is back: only a worker that reconnected can take it.
+    after_in_flight = last_run_pk()
+    send_sync_task()
+    try:
+        next_run = shape.wait_run(after_in_flight, timeout=30)
+    except TimeoutError:
+        next_run = None
+    worker = shape.processes.running["worker"]
+    worker_exit = worker.poll()
+    crash = [line for line in shape.processes.log_text("worker").splitlines() if "Unrecoverable error" in line]
+    restarted = None
+    if next_run is None and worker_exit is not None:
+        # What compose's `restart: unless-stopped` (or a platform's process manager) would do.
+        shape.processes.stop("worker")
+        start_worker(shape.processes, shape.env)
+        restarted = shape.wait_run(after_in_flight, timeout=90)
+    health_after = shape.healthz()
+    stored, duplicates = conversation_count(), duplicate_conversations()
+    return verdict(
+        "a. Redis stopped during a sync",
+        [
+            (None, f"Redis stopped once the sync had fetched {fetched_at_stop}; down for {down_for:.1f}s"),
+            (set(week_codes) == {"200"}, f"GET /week/ (signed in) while Redis was down: {dict(week_codes)}"),
+            (
+                health[0] == 200 and '"broker": "unreachable"' in health[1] and '"database": "ok"' in health[1],
+                f"GET /healthz while Redis was down: {health[0]} {health[1]} in {health[2]:.1f}s",
+            ),
+            (
+                None,
+                "sign-in while Redis was down: "
+                + ("worked" if signed_in else f"HTTP {sign_in_outcome} (sign-in throttling reads the Redis cache)"),
+            ),
+            (None, f"the sync kept going without Redis: fetched {fetched_at_stop} -> {during.fetched} meanwhile"),
+            (in_flight.status == "succeeded", "the run that was going: " + run_line(in_flight)),
+            (
+                next_run is not None and worker_exit is None,
+                "a sync sent through the broker after Redis was back, to the same worker: "
+                + (
+                    run_line(next_run)
+                    if next_run
+                    else f"never ran: the worker had exited (code {worker_exit}): {crash[0].strip() if crash else ''}"
+                ),
+            ),
+            *(
+                [(restarted.status == "succeeded", "after restarting the worker by hand: " + run_line(restarted))]
+                if restarted
+                else []
+            ),
+            (health_after[0] == 200, f"GET /healthz after: {health_after[0]} {health_after[1]}"),
+            (stored == shape.total, f"conversations stored: {stored} of the helpdesk's {shape.total}"),
+            (duplicates == 0, f"duplicate conversations: {duplicates}"),
+        ],
+    )
+
+
+# --- b. a worker SIGKILLed mid-sync -----------------------------------------------------------------
+def scenario_worker_killed(shape: Shape) -> bool:
+    if not shape.processes.alive("worker"):
+        start_worker(shape.processes, shape.env)
+    new = 900
+    shape.add_conversations(recent(new, 600, seconds_ago_from=240, seconds_ago_to=5))
+    pages = -(-new // PAGE)
+    shape.helpdesk.call("set", latency=0.1)
+    before = last_run_pk()
+    stats_before = shape.helpdesk.stats()
+    send_sync_task()
+
+    def two_pages_committed() -> bool:
+        runs = runs_after(before)
+        return bool(runs and sync_cursor().resume_token and runs[0].fetched >= 2 * PAGE)
+
+    wait_for(two_pages_committed, timeout=90, interval=0.1, what="two committed pages")
+    shape.processes.kill("worker")
+    killed_at = datetime.now(UTC)
+    cursor = sync_cursor()
+    killed_run = runs_after(before)[0]
+    token, committed = cursor.resume_token, killed_run.fetched
+    stats_killed = shape.helpdesk.stats(since=stats_before["requests"], bodies_since=stats_before["search_count"])
+    lock_left = (cursor.lock_expires_at - killed_at).total_seconds() if cursor.lock_expires_at else 0.0
+
+    # A new worker; a sync sent at once finds the dead worker's lock still held.
+    start_worker(shape.processes, shape.env)
+    before_skip = last_run_pk()
+    send_sync_task()
+    skipped = shape.wait_run(before_skip, timeout=60)
+    # Once the lock has expired the next run takes over and resumes from the cursor.
+    wait_for(lambda: datetime.now(UTC) > sync_cursor().lock_expires_at, timeout=SYNC_LOCK_SECONDS + 10)
+    stats_resume = shape.helpdesk.stats()
+    before_resume = last_run_pk()
+    send_sync_task()
+    resumed = shape.wait_run(before_resume, timeout=120)
+    stats_after = shape.helpdesk.stats(since=stats_resume["requests"], bodies_since=stats_resume["search_count"])
+    first_search = (stats_after["search_bodies"] or [{}])[0].get("pagination", {})
+    killed_run = runs_after(before)[0]
+    stored, duplicates = conversation_count(), duplicate_conversations()
+    cursor_after = sync_cursor()
+    return verdict(
+        "b. Celery worker SIGKILLed mid-sync",
+        [
+            (
+                None,
+                f"{new} new conversations = {pages} search pages of {PAGE}; helpdesk latency 100 ms; "
+                f"SYNC_LOCK_SECONDS={SYNC_LOCK_SECONDS}",
+            ),
+            (
+                bool(token) and committed >= 2 * PAGE,
+                f"worker SIGKILLed (main process and pool) with {committed} conversations committed after "
+                f"{stats_killed['searches']} search pages; SyncCursor.resume_token {token[:24]}...; its lock "
+                f"had {lock_left:.1f}s left",
+            ),
+            (skipped.status == "skipped", "a sync sent as soon as a new worker started: " + run_line(skipped)),
+            (resumed.status == "succeeded", "the next sync, once the lock expired: " + run_line(resumed)),
+            (
+                first_search.get("starting_after") == token,
+                f"its first search request resumed from the committed token: "
+                f"{first_search.get('starting_after') == token}",
+            ),
+            (
+                stats_after["searches"] < pages,
+                f"search pages it read: {stats_after['searches']} (from scratch: {pages})",
+            ),
+            (
+                committed + resumed.fetched <= new + PAGE,
+                f"conversations fetched: {committed} before the kill + {resumed.fetched} after = "
+                f"{committed + resumed.fetched} for {new} new (at most the page in hand is fetched twice)",
+            ),
+            (stored == shape.total, f"conversations stored: {stored} of the helpdesk's {shape.total}"),
+            (duplicates == 0, f"duplicate conversations: {duplicates}"),
+            (
+                cursor_after.resume_token == "" and cursor_after.lock_owner == "",
+                f"cursor after: resume_token={cursor_after.resume_token!r}, lock_owner={cursor_after.lock_owner!r}",
+            ),
+            (
+                None,
+                f"the killed run's row stays status={killed_run.status!r}, finished_at={killed_run.finished_at}",
+            ),
+        ],
+    )
+
+
+# --- c. the helpdesk answers garbage, or hangs ---------------------------------------------------------
+def sync_by_hand(shape: Shape, timeout_seconds: float, retries: int) -> tuple[int, float]:
+    env = {
+        **shape.env,
+        "HELPDESK_TIMEOUT_SECONDS": str(timeout_seconds),
+        "HELPDESK_MAX_RETRIES": str(retries),
+        "LOG_LEVEL": "ERROR",
+    }
+    started = time.monotonic()
+    done = subprocess.run(
+        [PYTHON, "manage.py", "sync_conversations"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    return done.returncode, time.monotonic() - started
+
+
+def scenario_helpdesk_faults(shape: Shape) -> bool:
+    if not shape.processes.alive("worker"):
+        start_worker(shape.processes, shape.env)
+    timeout_seconds, retries = 1.0, 1
+    # Two attempts of at most 1 s each with a backoff of at most 1 s between them; requests
+    # already in flight on the other fetch threads finish their own attempts first.
+    bound = (retries + 1) * timeout_seconds + 1.0 + 5.0
+    shape.add_conversations(recent(30, 1500, seconds_ago_from=120, seconds_ago_to=5))
+    shape.helpdesk.call("set", latency=0.0, hang_seconds=6.0)
+    missing = shape.total - conversation_count()
+    untouched = fingerprint()
+    checks: list[tuple[bool | None, str]] = [
+        (
+            None,
+            f"manage.py sync_conversations (the task's code) with HELPDESK_TIMEOUT_SECONDS={timeout_seconds:g}, "
+            f"HELPDESK_MAX_RETRIES={retries}; {missing} conversations not stored yet",
+        )
+    ]
+    for name, method, prefix, kind in (
+        ("garbage (an HTML page, status 200) for the search", "POST", "/conversations/search", "garbage"),
+        ("a hang (6 s) on every conversation fetch", "GET", "/conversations/1", "timeout"),
+    ):
+        shape.helpdesk.call("fail", method=method, path_prefix=prefix, kind=kind, times=500)
+        before = last_run_pk()
+        code, seconds = sync_by_hand(shape, timeout_seconds, retries)
+        shape.helpdesk.call("clear_faults")
+        run = runs_after(before)[0]
+        checks += [
+            (
+                code == 1 and run.status == "failed" and "did not answer properly" in run.error_text,
+                f"{name}: exit {code}; " + run_line(run),
+            ),
+            (seconds < bound, f"  it gave up after {seconds:.1f}s (bound {bound:.0f}s)"),
+            (fingerprint() == untouched, "  conversations and messages untouched"),
+        ]
+    before = last_run_pk()
+    code, seconds = sync_by_hand(shape, timeout_seconds, retries)
+    recovered = runs_after(before)[0]
+    stored, duplicates = conversation_count(), duplicate_conversations()
+    checks += [
+        (
+            code == 0 and recovered.status == "succeeded" and recovered.created == missing,
+            f"once the helpdesk behaves: exit {code} after {seconds:.1f}s; " + run_line(recovered),
+        ),
+        (stored == shape.total, f"conversations stored: {stored} of the helpdesk's {shape.total}"),
+        (duplicates == 0, f"duplicate conversations: {duplicates}"),
+    ]
+    return verdict("c. Helpdesk answering garbage or hanging", checks)
+
+
+# --- d. PostgreSQL restarted under load ---------------------------------------------------------------
+def scenario_database_restart(shape: Shape) -> bool:
+    recorder = Recorder()
+    browsers = [Browser(shape.base_url, recorder, timeout=10) for _ in range(6)]
+    for number, browser in enumerate(browsers):
+        if not browser.sign_in(agent_email(number)):
+            raise RuntimeError("could not sign in before the restart")
+    recorder.samples.clear()
+    stop = threading.Event()
+    health: list[tuple[float, int, str]] = []
+
+    def browse(browser: Browser) -> None:
+        while not stop.is_set():
+            browser.week()
+
+    def probe() -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            status, text, _ = shape.healthz()
+            health.append((started, status, text))
+            time.sleep(0.25)
+
+    threads = [threading.Thread(target=browse, args=(b,), daemon=True) for b in browsers]
+    threads.append(threading.Thread(target=probe, daemon=True))
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    time.sleep(5)
+    down_at = time.monotonic()
+    shape.postgres.stop("fast")  # what a restart does first: every connection is cut
+    stopped_at = time.monotonic()
+    time.sleep(5)
+    shape.postgres.start()  # returns once it accepts connections
+    up_at = time.monotonic()
+    time.sleep(12)
+    stop.set()
+    for thread in threads:
+        thread.join(15)
+    samples = recorder.samples
+
+    def phase(sample) -> str:
+        if sample.started + sample.seconds < down_at:
+            return "before"
+        return "after" if sample.started >= up_at else "during"
+
+    by_phase = {name: Counter() for name in ("before", "during", "after")}
+    for sample in samples:
+        by_phase[phase(sample)][sample.outcome] += 1
+    after = [s for s in samples if s.started >= up_at]
+    first_ok = min((s.started + s.seconds - up_at for s in after if s.ok), default=None)
+    failures_after = [s for s in after if not s.ok]
+    last_failure = max((s.started + s.seconds - up_at for s in failures_after), default=0.0)
+    slowest = max(samples, key=lambda s: s.seconds)
+    not_5xx = [s for s in samples if not s.ok and not s.outcome.startswith("5")]
+    health_down = Counter(f"{status} {text}" for at, status, text in health if down_at <= at < up_at)
+    health_end = health[-1][1:] if health else (0, "")
+    return verdict(
+        "d. PostgreSQL restarted under load",
+        [
+            (
+                None,
+                f"6 signed-in agents GET /week/ in a loop (client timeout 10 s) for {time.monotonic() - began:.0f}s; "
+                f"PostgreSQL stopped (fast shutdown) at +{down_at - began:.1f}s (took {stopped_at - down_at:.1f}s), "
+                f"left down 5 s, accepting connections again at +{up_at - began:.1f}s",
+            ),
+            (set(by_phase["before"]) == {"200"}, f"before: {dict(by_phase['before'])}"),
+            (bool(by_phase["during"]), f"while it was stopping, down or starting: {dict(by_phase['during'])}"),
+            (not not_5xx, f"failures that were not a 5xx (timeouts, resets, refused): {len(not_5xx)}"),
+            (slowest.seconds < 10, f"slowest request: {slowest.seconds * 1000:.0f} ms ({slowest.outcome})"),
+            (
+                first_ok is not None and first_ok < 5,
+                f"first 200 {first_ok:.2f}s after PostgreSQL was back" if first_ok is not None else "no 200 after",
+            ),
+            (
+                last_failure < 5,
+                f"after it was back: {dict(by_phase['after'])}; last failure {last_failure:.2f}s after",
+            ),
+            (
+                any(text.startswith('503 {"database": "unreachable"') for text in health_down),
+                f"/healthz while down: {dict(health_down)}",
+            ),
+            (health_end[0] == 200, f"/healthz at the end: {health_end[0]} {health_end[1]}"),
+        ],
+    )
+
+
+SCENARIOS = {
+    "a": scenario_redis,
+    "b": scenario_worker_killed,
+    "c": scenario_helpdesk_faults,
+    "d": scenario_database_restart,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="a,b,c,d", help="comma-separated scenarios to run (default all)")
+    args = parser.parse_args()
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    raise_on_sigterm()
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    run_dir = ROOT / "var" / "ops" / f"faults-{stamp}"
+    processes = Processes(run_dir)
+    postgres = PrivatePostgres()
+    redis = PrivateRedis(processes)
+    helpdesk = None
+    began = time.monotonic()
+    results: dict[str, bool] = {}
+    try:
+        log(f"Logs: {run_dir.relative_to(ROOT)}")
+        postgres.init()
+        redis.start()
+        database_recreate(postgres.server_url, DATABASE)
+
+        now = datetime.now(UTC)
+        start = week_start(now)
+        first = int((start - timedelta(days=7) + timedelta(hours=1)).timestamp())
+        last = int((start - timedelta(hours=1)).timestamp())
+        seeded = [Planned(index, first + index * (last - first) // SEEDED) for index in range(SEEDED)]
+        initial = seeded + recent(500, SEEDED, seconds_ago_from=6 * 86400, seconds_ago_to=3600)
+        helpdesk = HelpdeskProcess(agents=AGENTS, planned=initial, latency=0.05)
+        env = app_env(
+            database_url=f"{postgres.server_url}/{DATABASE}",
+            redis_url=redis.url,
+            helpdesk_url=helpdesk.url,
+            static_root=run_dir / "static",
+            SYNC_LOCK_SECONDS=str(SYNC_LOCK_SECONDS),
+            HELPDESK_TIMEOUT_SECONDS="5",
+            HELPDESK_MAX_RETRIES="2",
+        )
+        manage(env, "migrate", "--noinput")
+        manage(env, "collectstatic", "--noinput")
+        django_setup(env)
+        figures = seed_team(agents=AGENTS, conversations=seeded)
+        base_url = start_web(processes, env, free_port())
+        start_worker(processes, env)
+        shape = Shape(processes, postgres, redis, helpdesk, env, base_url)
+        shape.total = len(initial)
+        if not shape.agent.sign_in(agent_email(0)):
+            raise RuntimeError("the probing agent could not sign in")
+        log(
+            f"Up in {time.monotonic() - began:.0f}s: PostgreSQL on :{postgres.port}, Redis on :{redis.port} "
+            f"(db 13), gunicorn (2 workers) on {base_url}, a Celery worker, fake Intercom with {len(initial)} "
+            f"conversations; seeded {figures['agents']} agents, {figures['conversations']} conversations, "
+            f"{figures['assignments']} assignments ({figures['week']})."
+        )
+        for name in chosen:
+            scenario_began = time.monotonic()
+            try:
+                results[name] = SCENARIOS[name](shape)
+            except Exception as exc:
+                results[name] = verdict(
+                    f"{name}. {SCENARIOS[name].__name__}", [(False, f"{type(exc).__name__}: {exc}")]
+                )
+            log(f"      ({time.monotonic() - scenario_began:.0f}s)")
+        log("\nSummary: " + ", ".join(f"{name} {'PASS' if ok else 'FAIL'}" for name, ok in results.items()))
+        return 0 if results and all(results.values()) else 1
+    finally:
+        if helpdesk is not None:
+            helpdesk.stop()
+        processes.stop_all()
+        shutil.rmtree(run_dir / "static", ignore_errors=True)  # collectstatic's copy; the logs stay
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        redis.cleanup()
+        postgres.cleanup()
+        log(f"Cleaned up (private PostgreSQL and Redis removed); total {time.monotonic() - began:.0f}s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
