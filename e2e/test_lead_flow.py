@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 
-from reviews import review_services
+from reviews import services
 from reviews.models import Assignment
 from reviews.services import week_assign
 from reviews.tests.factories import WEEK_START
@@ -22,7 +22,7 @@ def lead(team_of_five, monday_ticking):
         builder.conversations(agent, 5, closed_days_ago=9)
     last_week = week_assign(team=builder.team, starts_at=WEEK_START - timedelta(days=7))
     for index, assignment in enumerate(Assignment.objects.filter(week=last_week)):
-        review_services.review_submit(
+        services.review_submit(
             assignment=assignment,
             answers={
                 "quality": 1 + index % 3,

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import access, review_services, selectors
+from . import access, selectors, services
 from .forms import CommentForm, ReviewForm, RubricForm
 from .models import Review, ReviewComment, ReviewWeek
 
@@ -22,7 +22,7 @@ def _transcript(conversation):
 def review_conversation(request, assignment_id: int):
     assignment = access.get_own_assignment(request.user, assignment_id)
     review = Review.objects.filter(assignment=assignment).select_related("rubric").first()
-    rubric = review.rubric if review else review_services.rubric_current(team=assignment.week.team)
+    rubric = review.rubric if review else services.rubric_current(team=assignment.week.team)
     editable = assignment.week.is_open() and assignment.status in ("assigned", "completed")
     form = ReviewForm(request.POST or None, instance=review)
     if request.method == "POST":
@@ -30,8 +30,8 @@ def review_conversation(request, assignment_id: int):
             raise PermissionDenied("This review can no longer be changed.")
         if form.is_valid():
             try:
-                review_services.review_submit(assignment=assignment, answers=form.cleaned_data, actor=request.user)
-            except review_services.ReviewError as exc:
+                services.review_submit(assignment=assignment, answers=form.cleaned_data, actor=request.user)
+            except services.ReviewError as exc:
                 messages.error(request, str(exc))
             else:
                 messages.success(request, f"Review of “{assignment.conversation}” saved.")
@@ -124,7 +124,7 @@ def review_seen(request, review_id: int):
     agent = access.agent_of(request.user)
     if agent is None or agent.pk != review.reviewee_id:
         raise PermissionDenied("Only the person reviewed can mark a review as seen.")
-    review_services.review_acknowledge(review=review)
+    services.review_acknowledge(review=review)
     next_url = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(next_url)
@@ -141,9 +141,9 @@ def review_comment(request, review_id: int):
         raise PermissionDenied("Only the reviewer, the person reviewed and their lead can reply.")
     form = CommentForm(request.POST)
     if form.is_valid():
-        review_services.review_comment_add(review=review, author=request.user, body=form.cleaned_data["body"])
+        services.review_comment_add(review=review, author=request.user, body=form.cleaned_data["body"])
         if agent is not None and agent.pk == review.reviewee_id:
-            review_services.review_acknowledge(review=review)
+            services.review_acknowledge(review=review)
         messages.success(request, "Reply sent.")
     else:
         messages.error(request, " ".join(form.errors["body"]))
@@ -172,7 +172,7 @@ def highlight_unshare(request, review_id: int):
     review = access.get_visible_review(request.user, review_id)
     if not access.leads_team(request.user, review.assignment.week.team_id):
         raise PermissionDenied("Only the team's lead can un-share a highlight.")
-    review_services.highlight_unshare(review=review, user=request.user)
+    services.highlight_unshare(review=review, user=request.user)
     messages.success(request, "No longer shared with the team.")
     return redirect("reviews:highlights")
 
@@ -180,10 +180,10 @@ def highlight_unshare(request, review_id: int):
 @login_required
 def rubric_edit(request, team_id: int):
     team = access.get_led_team(request.user, team_id)
-    current = review_services.rubric_current(team=team)
+    current = services.rubric_current(team=team)
     form = RubricForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
-        rubric = review_services.rubric_update(team=team, user=request.user, definitions=form.cleaned_data)
+        rubric = services.rubric_update(team=team, user=request.user, definitions=form.cleaned_data)
         messages.success(request, f"Rubric saved as version {rubric.version}; earlier reviews keep their version.")
         return redirect("reviews:team_week", team_id=team.pk)
     return render(request, "reviews/rubric_form.html", {"team": team, "form": form, "rubric": current})

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLResolver, get_resolver, reverse
 
 from conversations.models import Message, SyncProblem, SyncRun
-from reviews import review_services
+from reviews import services
 from reviews.models import Assignment
 from reviews.services import week_assign
 from reviews.tests.factories import MONDAY
@@ -133,7 +133,7 @@ def world(team_of_five, build, monday):
         body_html=f"<p>{SECRET_BODY}</p>",
         body_text=SECRET_BODY,
     )
-    review = review_services.review_submit(
+    review = services.review_submit(
         assignment=assignment,
         answers={
             "quality": 2,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conversations.models import SyncRun
-from reviews import review_services
+from reviews import services
 from reviews.models import Assignment, Review
 from reviews.services import assignment_skip, week_assign
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def review(assignment, quality=2, tone=2, followed=True, note=""):
-    return review_services.review_submit(
+    return services.review_submit(
         assignment=assignment,
         answers={
             "quality": quality,

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from reviews import review_services
+from reviews import services
 from reviews.models import Assignment, NotificationSettings
 from reviews.notifications import nudges_send, weekly_emails_send
 from reviews.services import assignment_complete, week_assign
@@ -23,7 +23,7 @@ def weeks(team_of_five, monday):
         builder.conversations(agent, 5, closed_days_ago=9)
     last = week_assign(team=builder.team, starts_at=WEEK_START - timedelta(days=7))
     first = Assignment.objects.filter(week=last, reviewee=agents[1]).first()
-    review_services.review_submit(
+    services.review_submit(
         assignment=first,
         answers={
             "quality": 3,

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from conversations.models import Message
-from reviews import review_services
+from reviews import services
 from reviews.models import Assignment, Review, ReviewComment, Rubric
 from reviews.services import week_assign
 
@@ -254,7 +254,7 @@ def test_editing_the_rubric_makes_a_new_version_and_old_reviews_keep_theirs(clie
     first = Review.objects.get().rubric
     client.force_login(scene["lead"])
     url = reverse("reviews:rubric_edit", args=[scene["ana"].team_id])
-    fields = {field: getattr(first, field) for field in review_services.RUBRIC_FIELDS}
+    fields = {field: getattr(first, field) for field in services.RUBRIC_FIELDS}
 
     client.post(url, {**fields, "quality_good": "Correct answer, clearly put."})
 
@@ -301,7 +301,7 @@ def test_list_pages_have_a_fixed_number_of_queries(client, build, monday, page, 
         assignment = Assignment.objects.create(
             week=week, reviewer=reviewer, reviewee=reviewee, conversation=conversation
         )
-        review_services.review_submit(
+        services.review_submit(
             assignment=assignment,
             answers={
                 "quality": 2,
@@ -392,7 +392,7 @@ def test_two_tabs_submitting_at_the_same_moment_make_one_review(scene):
     def submit_once():
         try:
             barrier.wait()
-            review_services.review_submit(assignment=Assignment.objects.get(pk=scene["assignment"].pk), answers=answers)
+            services.review_submit(assignment=Assignment.objects.get(pk=scene["assignment"].pk), answers=answers)
         except Exception as exc:  # noqa: BLE001  (collected and asserted below)
             errors.append(exc)
         finally:

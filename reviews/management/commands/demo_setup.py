@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from conversations.models import Team
 from reviews.models import TeamSettings
-from reviews.review_services import review_submit
-from reviews.services import due_weeks_assign, team_settings_get, week_assign
+from reviews.services import due_weeks_assign, review_submit, team_settings_get, week_assign
 
 DEMO_FILE = Path(settings.BASE_DIR) / "demo" / "conversations.json"
 DEMO_PASSWORD = "carousel-demo"

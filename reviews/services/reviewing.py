@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from conversations.models import Team
 
-from .models import DEFAULT_RUBRIC, Assignment, AuditEvent, Review, ReviewComment, Rubric
-from .services import assignment_complete
+from ..models import DEFAULT_RUBRIC, Assignment, AuditEvent, Review, ReviewComment, Rubric
+from .quota import assignment_complete
 
 RUBRIC_FIELDS = list(DEFAULT_RUBRIC)
 REVIEW_FIELDS = [

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from conversations.models import Agent, Conversation, Team
 
-from .allocation import Candidate, Mix, allocate
-from .models import AgentWeek, Assignment, MidweekJoiners, ReviewWeek, SkipReason, TeamSettings, week_label
+from ..allocation import Candidate, Mix, allocate
+from ..models import AgentWeek, Assignment, MidweekJoiners, ReviewWeek, SkipReason, TeamSettings, week_label
 
 
 class QuotaError(Exception):

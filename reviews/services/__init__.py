@@ -1,0 +1,47 @@
+"""Review workflows: the weekly quota (quota.py) and writing and reading reviews (reviewing.py)."""
+
+from .quota import (
+    QuotaError,
+    assignment_complete,
+    assignment_skip,
+    assignments_pull,
+    current_week_start,
+    due_weeks_assign,
+    is_reviewer,
+    quota_refresh,
+    review_week_get_or_create,
+    team_settings_get,
+    week_assign,
+)
+from .reviewing import (
+    RUBRIC_FIELDS,
+    ReviewError,
+    highlight_unshare,
+    review_acknowledge,
+    review_comment_add,
+    review_submit,
+    rubric_current,
+    rubric_update,
+)
+
+__all__ = [
+    "RUBRIC_FIELDS",
+    "QuotaError",
+    "ReviewError",
+    "assignment_complete",
+    "assignment_skip",
+    "assignments_pull",
+    "current_week_start",
+    "due_weeks_assign",
+    "highlight_unshare",
+    "is_reviewer",
+    "quota_refresh",
+    "review_acknowledge",
+    "review_comment_add",
+    "review_submit",
+    "review_week_get_or_create",
+    "rubric_current",
+    "rubric_update",
+    "team_settings_get",
+    "week_assign",
+]
