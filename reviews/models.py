@@ -238,6 +238,10 @@ class Assignment(models.Model):
     def __str__(self) -> str:
         return f"{self.reviewer} reviews {self.conversation}"
 
+    def is_reviewable(self, now: datetime | None = None) -> bool:
+        """Its review can be written or changed: still assigned (or done) and its week open."""
+        return self.status in self.ACTIVE_STATUSES and self.week.is_open(now)
+
 
 class Level(models.IntegerChoices):
     NEEDS_IMPROVEMENT = 1, "Needs improvement"
@@ -357,7 +361,7 @@ class Review(models.Model):
 
     def is_editable(self, now: datetime | None = None) -> bool:
         """Its author may change it until the team's week closes."""
-        return self.assignment.week.is_open(now)
+        return self.assignment.is_reviewable(now)
 
 
 class ReviewComment(models.Model):

@@ -23,7 +23,7 @@ def review_conversation(request, assignment_id: int):
     assignment = access.get_own_assignment(request.user, assignment_id)
     review = Review.objects.filter(assignment=assignment).select_related("rubric").first()
     rubric = review.rubric if review else services.rubric_current(team=assignment.week.team)
-    editable = assignment.week.is_open() and assignment.status in ("assigned", "completed")
+    editable = assignment.is_reviewable()
     form = ReviewForm(request.POST or None, instance=review)
     if request.method == "POST":
         if not editable:

@@ -179,10 +179,18 @@ def url_for(name, world):
     return reverse(name, kwargs={key: world["objects"][ref] for key, ref in kwargs_spec.items()})
 
 
-def request(client, url):
+# Valid forms for the actions, so an "ok" really performs the action, not a validation error.
+ACTION_DATA = {
+    "reviews:pull": {"count": 1},
+    "reviews:skip": {"reason": "automated"},
+    "reviews:review_comment": {"body": "Thanks!"},
+}
+
+
+def request(client, url, name=""):
     response = client.get(url)
     if response.status_code == 405:  # a POST-only action
-        response = client.post(url, {})
+        response = client.post(url, ACTION_DATA.get(name, {}))
     return response
 
 
@@ -192,7 +200,7 @@ def test_every_url_has_rules():
 
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_anonymous_visitors_are_sent_to_sign_in(client, world, name):
-    response = request(client, url_for(name, world))
+    response = request(client, url_for(name, world), name)
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
@@ -203,7 +211,7 @@ def test_each_persona_gets_what_the_rules_say_and_nothing_leaks(client, world, n
     expectations = {**{"other_lead": "hidden" if RULES[name][0] else "any"}, **RULES[name][1]}
     for persona, expected in expectations.items():
         client.force_login(world["people"][persona])
-        response = request(client, url_for(name, world))
+        response = request(client, url_for(name, world), name)
         status = response.status_code
         if expected == "hidden":
             assert status in (403, 404), f"{persona} on {name} got {status}"
@@ -222,4 +230,15 @@ def test_a_lead_of_another_team_sees_nothing_of_this_one(client, world):
     for name, (kwargs_spec, _) in RULES.items():
         if not kwargs_spec or name == "conversations:sync_run_detail":
             continue
-        assert request(client, url_for(name, world)).status_code in (403, 404), name
+        assert request(client, url_for(name, world), name).status_code in (403, 404), name
+
+
+def test_the_actions_the_rules_allow_really_happen(client, world):
+    from reviews.models import ReviewComment
+
+    client.force_login(world["people"]["reviewee"])
+    request(client, url_for("reviews:review_comment", world), "reviews:review_comment")
+    client.force_login(world["people"]["outsider"])
+    request(client, url_for("reviews:review_comment", world), "reviews:review_comment")
+
+    assert list(ReviewComment.objects.values_list("author__email", flat=True)) == [world["people"]["reviewee"].email]

@@ -58,10 +58,11 @@ def review_submit(
     A second submission of the same form (double click, two tabs) lands on the same row.
     """
     now = now or timezone.now()
-    if assignment.status not in Assignment.ACTIVE_STATUSES:
-        raise ReviewError("This conversation was handed back or released, so it can no longer be reviewed.")
-    if not assignment.week.is_open(now):
-        raise ReviewError(f"Week {assignment.week.label} has closed; its reviews can no longer be changed.")
+    if not assignment.is_reviewable(now):
+        raise ReviewError(
+            f"This conversation can no longer be reviewed: it was handed back, or week {assignment.week.label} "
+            "has closed."
+        )
     values = {field: answers[field] for field in REVIEW_FIELDS}
     with transaction.atomic():
         review = Review.objects.select_for_update().filter(assignment=assignment).first()
