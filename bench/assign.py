@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import random
 import re
 import statistics
@@ -48,15 +47,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from common import BENCH_DIR, ROOT, database_url, django_setup, postgres_database_ensure
 
-BENCH_DIR = ROOT / "var" / "bench"
 SQLITE_PATH = BENCH_DIR / "assign.sqlite3"
-POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 POSTGRES_DB = "carousel_bench_assign"
-POSTGRES_URL = f"postgres://postgres@127.0.0.1:5432/{POSTGRES_DB}"
 RESULT_PREFIX = "ASSIGN-RESULT "
 
 TARGET_SECONDS = 5.0
@@ -74,16 +68,6 @@ def log(message: str) -> None:
 
 
 # --- inside the worker (Django configured) ---------------------------------------------
-def django_setup(database: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "carousel.settings"
-    os.environ["DEBUG"] = "true"  # settings refuse to load without a SECRET_KEY otherwise
-    os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}" if database == "sqlite" else POSTGRES_URL
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-
-
 def flush() -> None:
     from django.core.management import call_command
 
@@ -345,7 +329,7 @@ def measure(*, teams: int, agents: int, conversations: int, repeat: int, profile
 
 
 def worker(args: argparse.Namespace) -> None:
-    django_setup(args.worker)
+    django_setup(database_url(args.worker, sqlite_path=SQLITE_PATH, postgres_db=POSTGRES_DB))
     from django.core.management import call_command
     from django.db import connection
 
@@ -380,15 +364,6 @@ def server_version(connection) -> str:
 
 
 # --- the parent --------------------------------------------------------------------------
-def postgres_database_ensure() -> None:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [POSTGRES_DB]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{POSTGRES_DB}"')
-
-
 def sqlite_files() -> list[Path]:
     return [SQLITE_PATH.with_name(SQLITE_PATH.name + suffix) for suffix in ("", "-wal", "-shm")]
 
@@ -399,7 +374,7 @@ def run_database(database: str, sizes: list[tuple[int, int, int]], args: argpars
         for path in sqlite_files():
             path.unlink(missing_ok=True)
     else:
-        postgres_database_ensure()
+        postgres_database_ensure(POSTGRES_DB)
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", database, "--sizes", json.dumps(sizes)]
     if args.profile:
         command.append("--profile")

@@ -38,7 +38,6 @@ import cProfile
 import csv
 import io
 import json
-import os
 import pstats
 import random
 import statistics
@@ -48,15 +47,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from common import BENCH_DIR, ROOT, database_url, django_setup, postgres_database_ensure, sqlite_remove
 
-BENCH_DIR = ROOT / "var" / "bench"
 SQLITE_PATH = BENCH_DIR / "dashboard.sqlite3"
-POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 POSTGRES_DB = "carousel_bench_dashboard"
-POSTGRES_URL = f"postgres://postgres@127.0.0.1:5432/{POSTGRES_DB}"
 RESULT_PREFIX = "DASHBOARD-RESULT "
 
 TARGET_RATIO = 3.0
@@ -82,16 +76,6 @@ NOTES = [
 
 
 # --- inside a worker: Django set up for one database ---------------------------------------
-def django_setup(database: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "carousel.settings"
-    os.environ["DEBUG"] = "true"  # settings refuse to load without a SECRET_KEY otherwise
-    os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}" if database == "sqlite" else POSTGRES_URL
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-
-
 def expected_counts(args: argparse.Namespace) -> dict[str, int]:
     reviews = args.agents * args.weeks * args.reviews_per_week
     return {"agents": args.agents, "weeks": args.weeks, "agent_weeks": args.agents * args.weeks, "reviews": reviews}
@@ -435,7 +419,7 @@ def database_version() -> str:
 
 
 def worker(args: argparse.Namespace) -> None:
-    django_setup(args.worker)
+    django_setup(database_url(args.worker, sqlite_path=SQLITE_PATH, postgres_db=POSTGRES_DB))
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -462,18 +446,9 @@ def prepare_database(database: str, reuse: bool) -> None:
     if database == "sqlite":
         BENCH_DIR.mkdir(parents=True, exist_ok=True)
         if not reuse:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+            sqlite_remove(SQLITE_PATH)
         return
-    import psycopg
-
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [POSTGRES_DB]).fetchone()
-        if exists and not reuse:
-            connection.execute(f"DROP DATABASE {POSTGRES_DB} WITH (FORCE)")
-            exists = None
-        if not exists:
-            connection.execute(f"CREATE DATABASE {POSTGRES_DB}")
+    postgres_database_ensure(POSTGRES_DB, recreate=not reuse)
 
 
 def run_database(database: str, args: argparse.Namespace) -> dict:

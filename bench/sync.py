@@ -38,15 +38,12 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from common import BENCH_DIR, ROOT, database_url, postgres_database_ensure, sqlite_remove
+from common import django_setup as _django_setup
 
-BENCH_DIR = ROOT / "var" / "bench"
 SQLITE_PATH = BENCH_DIR / "bench.sqlite3"
-POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/carousel_bench"
+POSTGRES_DB = "carousel_bench"
 RESULT_PREFIX = "BENCH-RESULT "
 
 OVERHEAD_TARGET = 1.5
@@ -210,13 +207,7 @@ class ServerProcess:
 
 # --- inside a worker: Django set up for one database ---------------------------------------
 def django_setup(database: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "carousel.settings"
-    os.environ["DEBUG"] = "true"  # settings refuse to load without a SECRET_KEY otherwise
-    os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}" if database == "sqlite" else POSTGRES_URL
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
+    _django_setup(database_url(database, sqlite_path=SQLITE_PATH, postgres_db=POSTGRES_DB))
     from django.conf import settings
 
     # A deployed sync runs with DEBUG off. With it on, Django keeps the SQL text of the
@@ -422,22 +413,12 @@ def worker(args: argparse.Namespace) -> None:
 
 
 # --- the parent: one subprocess per measurement, then a table --------------------------------
-def sqlite_remove() -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-
-
 def ensure_database(database: str) -> None:
     if database == "sqlite":
         BENCH_DIR.mkdir(parents=True, exist_ok=True)
-        sqlite_remove()
+        sqlite_remove(SQLITE_PATH)
         return
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = 'carousel_bench'").fetchone()
-        if not exists:
-            connection.execute("CREATE DATABASE carousel_bench")
+    postgres_database_ensure(POSTGRES_DB)
 
 
 def measure(kind: str, database: str, conversations: int, concurrency: int | None) -> dict:
@@ -581,7 +562,7 @@ def main() -> None:
             rate_limited[database] = measure(
                 "rate-limited", database, args.rate_limited_conversations, args.concurrency
             )
-    sqlite_remove()
+    sqlite_remove(SQLITE_PATH)
     print(f"Load average after: {load_average()}")
     print_tables(overhead, rate_limited, args.conversations)
 
