@@ -34,13 +34,18 @@ def visible_conversations(user) -> QuerySet[Conversation]:
     agent = agent_of(user)
     # A lead's teams are those the conversation belonged to when it was synced, so moving
     # an agent to another team later does not carry their history along.
-    rule = Q(team__in=led_team_ids(user))
+    led = led_team_ids(user)
+    # ...or it was handed out for review in one of the lead's teams' weeks.
+    in_led_weeks = Assignment.objects.filter(conversation=OuterRef("pk"), week__team__in=led)
+    rule = Q(team__in=led) | Exists(in_led_weeks)
     if agent is not None:
         assigned_to_me = Assignment.objects.active().filter(conversation=OuterRef("pk"), reviewer=agent)
-        highlighted = Review.objects.highlights().filter(conversation=OuterRef("pk"))
+        highlighted_in_my_team = Review.objects.highlights().filter(
+            conversation=OuterRef("pk"), assignment__week__team=agent.team_id
+        )
         rule |= Q(assignee=agent) | Exists(assigned_to_me)
         if agent.team_id:
-            rule |= Q(team=agent.team_id) & Exists(highlighted)
+            rule |= Exists(highlighted_in_my_team)
     return Conversation.objects.filter(rule)
 
 

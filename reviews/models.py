@@ -115,10 +115,9 @@ class TeamSettings(models.Model):
 
 
 def week_label(start: datetime) -> str:
-    """The ISO week holding most of the team's week (its middle): a week that starts on a
-    Sunday is named after the Monday-to-Sunday week it mostly covers."""
-    middle = start + timedelta(days=3, hours=12)
-    year, week, _ = middle.date().isocalendar()
+    """The ISO week holding most of the team's week (the local date three days in): a week
+    that starts on a Sunday is named after the Monday-to-Sunday week it mostly covers."""
+    year, week, _ = (start.date() + timedelta(days=3)).isocalendar()
     return f"{year}-W{week:02d}"
 
 

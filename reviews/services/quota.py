@@ -92,13 +92,18 @@ def _assignment_rows(week: ReviewWeek, batches: dict[int, list[Candidate]], kind
 def review_week_get_or_create(*, team: Team, starts_at: datetime, seed: int | None = None) -> ReviewWeek:
     settings = team_settings_get(team=team)
     local_start = starts_at.astimezone(settings.zone)
+    label = week_label(local_start)
     # Seven local days, not 168 hours: a week that crosses a DST change is 167 or 169 hours.
     ends_at = settings.week_start_for_date(local_start.date() + timedelta(days=7))
+    # After a change of start day, a short bridging week would share its name with the week
+    # after it; it runs on to the end of that week instead.
+    while week_label(ends_at) == label:
+        ends_at = settings.week_start_for_date(ends_at.date() + timedelta(days=7))
     return ReviewWeek.objects.get_or_create(
         team=team,
         starts_at=starts_at,
         defaults={
-            "label": week_label(local_start),
+            "label": label,
             "ends_at": ends_at,
             "seed": seed if seed is not None else secrets.randbits(62),
         },

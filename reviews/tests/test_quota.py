@@ -372,3 +372,49 @@ def test_the_completion_query_count_does_not_grow_with_the_team(build, monday, d
         rows = week_completion(week)
 
     assert len(rows) == 30
+
+
+def test_moving_the_start_to_midweek_makes_one_longer_bridging_week(team_of_five, monday):
+    builder, _ = team_of_five
+    week = week_assign(team=builder.team)
+    settings = services.team_settings_get(team=builder.team)
+    settings.week_starts_on = 2  # Wednesday
+    settings.save()
+
+    labels = []
+    for days in (7, 8, 10, 13, 16, 20):
+        monday.move_to(MONDAY + timedelta(days=days))
+        labels.append(week_assign(team=builder.team).label)
+
+    weeks = list(ReviewWeek.objects.order_by("starts_at"))
+    assert [w.label for w in weeks] == ["2026-W48", "2026-W49", "2026-W50"]
+    assert weeks[1].starts_at == week.ends_at  # Monday 30 Nov
+    assert weeks[1].ends_at.isoformat() == "2026-12-09T00:00:00+00:00"  # a Wednesday, nine days on
+    assert all(earlier.ends_at == later.starts_at for earlier, later in zip(weeks, weeks[1:], strict=False))
+
+
+@pytest.mark.parametrize("start_day", range(7))
+@pytest.mark.parametrize("hour", [0, 9, 12, 23])
+def test_a_weeks_label_leads_back_to_that_week(start_day, hour):
+    from datetime import time
+
+    from reviews.models import TeamSettings, week_label
+
+    for zone in ("UTC", "America/Los_Angeles", "Pacific/Auckland"):
+        settings = TeamSettings(week_starts_on=start_day, week_starts_at=time(hour), time_zone=zone)
+        start = settings.week_start_at(MONDAY)
+        for _ in range(60):
+            assert settings.week_start_for_label(week_label(start)) == start
+            start = settings.week_start_for_date(start.date() + timedelta(days=7))
+
+
+def test_assign_week_without_a_week_uses_the_week_under_way(team_of_five, monday):
+    builder, _ = team_of_five
+    week = week_assign(team=builder.team)
+    settings = services.team_settings_get(team=builder.team)
+    settings.week_starts_on = 6
+    settings.save()
+
+    call_command("assign_week", "--team", builder.team.name)
+
+    assert list(ReviewWeek.objects.all()) == [week]

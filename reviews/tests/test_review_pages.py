@@ -484,3 +484,16 @@ def test_moving_an_agent_to_another_team_does_not_move_their_history(client, sce
     client.force_login(other_lead)
     assert client.get(reverse("reviews:review_detail", args=[review.pk])).status_code == 404
     assert client.get(reverse("reviews:conversation", args=[review.conversation_id])).status_code == 404
+
+
+def test_a_lead_can_open_every_conversation_reviewed_in_their_teams_weeks(client, scene):
+    conversation = scene["assignment"].conversation
+    conversation.team = scene["olga"].team  # the helpdesk filed it under another team's inbox
+    conversation.save()
+    client.force_login(scene["ana"].user)
+    submit(client, scene["assignment"])
+
+    client.force_login(scene["lead"])
+
+    assert client.get(reverse("reviews:review_detail", args=[Review.objects.get().pk])).status_code == 200
+    assert client.get(reverse("reviews:conversation", args=[conversation.pk])).status_code == 200

@@ -1,5 +1,4 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from conversations.models import Team
 from reviews import services
@@ -23,7 +22,8 @@ class Command(BaseCommand):
         for each in teams:
             settings = services.team_settings_get(team=each)
             try:
-                starts_at = settings.week_start_for_label(week) if week else settings.week_start_at(timezone.now())
+                # Without --week, week_assign finds the week under way (or the one about to start).
+                starts_at = settings.week_start_for_label(week) if week else None
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
             review_week = services.week_assign(team=each, starts_at=starts_at, seed=seed)
