@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import secrets
@@ -15,6 +16,8 @@ from conversations.models import Agent, Conversation, Team
 
 from ..allocation import Candidate, Mix, allocate
 from ..models import AgentWeek, Assignment, MidweekJoiners, ReviewWeek, SkipReason, TeamSettings, week_label
+
+logger = logging.getLogger(__name__)
 
 
 class QuotaError(Exception):
@@ -246,8 +249,13 @@ def due_weeks_assign(*, now: datetime | None = None) -> list[ReviewWeek]:
     weeks = []
     teams = Team.objects.filter(Exists(Agent.objects.filter(team=OuterRef("pk"), is_active=True)))
     for team in teams:
-        week = week_assign(team=team, now=now)
-        quota_refresh(week=week, now=now)
+        try:
+            week = week_assign(team=team, now=now)
+            quota_refresh(week=week, now=now)
+        except Exception:
+            # One team's trouble must not hold up every other team's week.
+            logger.exception("Could not make the weekly batches of team %s", team.pk)
+            continue
         weeks.append(week)
     return weeks
 

@@ -418,3 +418,22 @@ def test_assign_week_without_a_week_uses_the_week_under_way(team_of_five, monday
     call_command("assign_week", "--team", builder.team.name)
 
     assert list(ReviewWeek.objects.all()) == [week]
+
+
+def test_one_teams_failure_does_not_hold_up_the_others(build, monday, monkeypatch):
+    first, second = build("First"), build("Second")
+    for builder in (first, second):
+        for name in ("Ana", "Ben"):
+            builder.conversations(builder.agent(name), 3)
+    real_week_assign = services.quota.week_assign
+
+    def broken_for_first(*, team, **kwargs):
+        if team == first.team:
+            raise RuntimeError("boom")
+        return real_week_assign(team=team, **kwargs)
+
+    monkeypatch.setattr(services.quota, "week_assign", broken_for_first)
+
+    weeks = services.due_weeks_assign()
+
+    assert [week.team for week in weeks] == [second.team]
