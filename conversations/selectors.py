@@ -41,3 +41,11 @@ def uninvited_agents_for(user) -> QuerySet[Agent]:
     if not user.is_staff:
         agents = agents.filter(team__in=teams_led_by(user))
     return agents
+
+
+def sync_health() -> dict[str, SyncRun | None]:
+    """The last run that succeeded and the last that failed (skipped runs say nothing)."""
+    return {
+        "last_success": SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).order_by("-started_at").first(),
+        "last_failure": SyncRun.objects.filter(status=SyncRun.Status.FAILED).order_by("-started_at").first(),
+    }

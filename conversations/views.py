@@ -22,7 +22,7 @@ def sync_status(request):
         "conversations/sync_status.html",
         {
             "runs": runs,
-            "last_success": SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).first(),
+            "last_success": selectors.sync_health()["last_success"],
             "excluded_counts": [
                 (reason, label, excluded_counts.get(reason, 0)) for reason, label in ExclusionReason.choices
             ],

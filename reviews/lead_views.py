@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from conversations.models import Agent
+from conversations.selectors import sync_health
 
 from . import access, charts, exports, selectors
 from .models import Review, ReviewWeek, SkipReason
@@ -101,7 +102,7 @@ def team_week(request, team_id: int):
             "completion_percent": selectors.team_completion_percent(rows),
             "acknowledged_percent": selectors.acknowledgement_rate(week) if week else None,
             "skips": [(label, skips.get(value, 0)) for value, label in SkipReason.choices],
-            "sync": selectors.sync_health(),
+            "sync": sync_health(),
         },
     )
 

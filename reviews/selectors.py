@@ -276,15 +276,3 @@ def agent_coaching(agent: Agent, *, weeks: list[ReviewWeek]) -> dict:
         .with_people()
         .order_by("-created_at")[:100],
     }
-
-
-def sync_health(source: str | None = None) -> dict:
-    from conversations.models import SyncRun
-
-    runs = SyncRun.objects.exclude(status=SyncRun.Status.SKIPPED)
-    if source:
-        runs = runs.filter(source=source)
-    return {
-        "last_success": runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-started_at").first(),
-        "last_failure": runs.filter(status=SyncRun.Status.FAILED).order_by("-started_at").first(),
-    }

@@ -173,9 +173,6 @@ class HelpdeskHTTP:
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1))
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self.requests_sent = 0
-        self.rate_limited = 0
-        self._counts_lock = threading.Lock()
 
     def url(self, path: str) -> str:
         return path if path.startswith("http") else f"{self.base_url}{path}"
@@ -193,8 +190,6 @@ class HelpdeskHTTP:
         while True:
             ticket = self.limiter.acquire()
             try:
-                with self._counts_lock:
-                    self.requests_sent += 1
                 response = self.session.request(method, url, params=params, json=json, timeout=self.timeout)
             except (requests.Timeout, requests.ConnectionError) as exc:
                 self.limiter.release(ticket)
@@ -214,8 +209,6 @@ class HelpdeskHTTP:
                     f"Check {self.credential_hint} and that it may read conversations."
                 )
             if status == 429:
-                with self._counts_lock:
-                    self.rate_limited += 1
                 rate_limit_waits += 1
                 if rate_limit_waits > _MAX_RATE_LIMIT_WAITS:
                     raise HelpdeskUnavailable(
