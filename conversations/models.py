@@ -105,6 +105,9 @@ class Conversation(models.Model):
     customer_word_count = models.PositiveIntegerField(default=0)
     agent_word_count = models.PositiveIntegerField(default=0)
     is_spam = models.BooleanField(default=False, help_text="Flagged as spam by the helpdesk.")
+    is_truncated = models.BooleanField(
+        default=False, help_text="The helpdesk holds more messages than it returned; the rest are missing here."
+    )
     exclusion_reason = models.CharField(max_length=20, choices=ExclusionReason.choices, blank=True)
     synced_at = models.DateTimeField(default=timezone.now)
 
@@ -136,10 +139,6 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return self.subject or f"{self.get_source_display()} #{self.external_id}"
 
-    @property
-    def is_excluded(self) -> bool:
-        return bool(self.exclusion_reason)
-
 
 class AuthorKind(models.TextChoices):
     CUSTOMER = "customer", "Customer"
@@ -155,8 +154,12 @@ class Message(models.Model):
     author_agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
     author_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField()
-    body_html = models.TextField(help_text="Sanitised at ingest; safe to render.")
-    body_text = models.TextField()
+    body_html = models.TextField(blank=True, help_text="Sanitised at ingest; safe to render.")
+    body_text = models.TextField(blank=True)
+    # [{"name", "url", "content_type", "size"}], http(s) URLs only (checked at ingest).
+    attachments = models.JSONField(default=list, blank=True)
+    # Arrived after the conversation was picked for review: the reviewer did not see it.
+    added_after_review = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -191,6 +194,9 @@ class SyncRun(models.Model):
         default=dict, blank=True, help_text="Excluded conversations per exclusion reason."
     )
     errors = models.PositiveIntegerField(default=0, help_text="Records skipped as malformed.")
+    truncated = models.PositiveIntegerField(
+        default=0, help_text="Conversations stored with fewer messages than the helpdesk holds."
+    )
     error_text = models.TextField(blank=True)
 
     class Meta:
@@ -218,6 +224,8 @@ class SyncProblem(models.Model):
     external_id = models.CharField(max_length=100, blank=True)
     message = models.TextField()
     payload_excerpt = models.TextField(blank=True)
+    # False: the record was stored, with something filled in or left out (a warning).
+    skipped = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

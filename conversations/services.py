@@ -5,17 +5,29 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from .helpdesks import fields
 from .helpdesks.errors import HelpdeskConfigError, HelpdeskError
-from .helpdesks.records import AgentRecord, ConversationPage, Helpdesk, MessageRecord, TeamRecord
+from .helpdesks.records import (
+    AgentRecord,
+    ConversationPage,
+    ConversationRecord,
+    Helpdesk,
+    MessageRecord,
+    RecordProblem,
+    TeamRecord,
+    UnchangedFilter,
+)
 from .models import (
     Agent,
     AuthorKind,
@@ -108,21 +120,51 @@ def conversation_exclusion_reason(
     return ""
 
 
-def teams_sync(*, source: str, records: list[TeamRecord]) -> dict[str, Team]:
+def _problems_record(run: SyncRun, problems: list[RecordProblem]) -> None:
+    SyncProblem.objects.bulk_create(
+        SyncProblem(
+            run=run,
+            external_id=problem.external_id[:100],
+            message=problem.message,
+            payload_excerpt=problem.payload_excerpt,
+            skipped=problem.skipped,
+        )
+        for problem in problems
+    )
+
+
+def _database_reason(exc: DatabaseError) -> str:
+    """What a refused write means, in the words of the sync page rather than the database's."""
+    said = str(exc)
+    if "message_unique_per_conversation" in said or "conversations_message.external_id" in said:
+        return "two of its messages have the same id, so the helpdesk's answer cannot be stored as it is"
+    first_line = said.strip().splitlines()[0] if said.strip() else type(exc).__name__
+    return f"the database refused it ({first_line[:200]})"
+
+
+def teams_sync(*, source: str, records: list[TeamRecord], problems: list[RecordProblem]) -> dict[str, Team]:
+    """Upsert teams; one that cannot be stored is added to `problems` and the rest go on."""
     teams = {team.external_id: team for team in Team.objects.filter(source=source)}
     for record in records:
         team = teams.get(record.external_id)
-        if team is None:
-            teams[record.external_id] = Team.objects.create(
-                source=source, external_id=record.external_id, name=record.name
-            )
-        elif team.name != record.name:
-            team.name = record.name
-            team.save(update_fields=["name"])
+        name = _line(record.name, 200)
+        try:
+            with transaction.atomic():
+                if team is None:
+                    teams[record.external_id] = Team.objects.create(
+                        source=source, external_id=record.external_id, name=name
+                    )
+                elif team.name != name:
+                    team.name = name
+                    team.save(update_fields=["name"])
+        except DatabaseError as exc:
+            problems.append(RecordProblem(record.external_id, f"Team skipped: {_database_reason(exc)}.", name))
     return teams
 
 
-def agents_sync(*, source: str, records: list[AgentRecord], teams: dict[str, Team]) -> dict[str, Agent]:
+def agents_sync(
+    *, source: str, records: list[AgentRecord], teams: dict[str, Team], problems: list[RecordProblem]
+) -> dict[str, Agent]:
     """Upsert teammates and link each to the Carousel user with the same email."""
     agents = {agent.external_id: agent for agent in Agent.objects.filter(source=source)}
     emails = {record.email.lower() for record in records if record.email}
@@ -138,44 +180,87 @@ def agents_sync(*, source: str, records: list[AgentRecord], teams: dict[str, Tea
         # An agent in several helpdesk teams keeps the one a lead chose, if it is among them.
         if helpdesk_teams and agent.team_id not in {team.pk for team in helpdesk_teams}:
             agent.team = helpdesk_teams[0]
-        agent.name = record.name
-        agent.email = record.email
+        agent.name = _line(record.name, 200)
+        agent.email = record.email if len(record.email) <= 254 else ""
         agent.is_active = record.is_active
         agent.is_away = record.is_away
-        if agent.user_id is None and record.email.lower() in users_by_email:
-            agent.user = users_by_email.pop(record.email.lower())
-        agent.save()
+        user = users_by_email.get(record.email.lower()) if agent.user_id is None else None
+        if user is not None:
+            agent.user = user
+        try:
+            with transaction.atomic():
+                agent.save()
+        except DatabaseError as exc:
+            problems.append(
+                RecordProblem(record.external_id, f"Teammate skipped: {_database_reason(exc)}.", agent.name)
+            )
+            agents.pop(record.external_id, None)
+            continue
+        if user is not None:
+            users_by_email.pop(record.email.lower())
         agents[record.external_id] = agent
     return agents
 
 
-def _unchanged_filter(source: str):
-    def unchanged(listed: list[tuple[str, datetime]]) -> set[str]:
+def _unchanged_filter(source: str) -> UnchangedFilter:
+    def unchanged(listed: list[tuple[str, datetime | None]]) -> set[str]:
         stored = dict(
             Conversation.objects.filter(
                 source=source, external_id__in=[external_id for external_id, _ in listed]
             ).values_list("external_id", "updated_at")
         )
-        return {external_id for external_id, updated_at in listed if stored.get(external_id) == updated_at}
+        # Equal or older than what is stored: nothing to fetch. Unknown: fetch and compare.
+        return {
+            external_id
+            for external_id, updated_at in listed
+            if updated_at is not None and external_id in stored and updated_at <= stored[external_id]
+        }
 
     return unchanged
 
 
-def _refetch_everything(listed: list[tuple[str, datetime]]) -> set[str]:
+def _refetch_everything(listed: list[tuple[str, datetime | None]]) -> set[str]:
     return set()
 
 
-def _message_row(record: MessageRecord, agents: dict[str, Agent]) -> Message:
-    body_html = sanitise_html(record.body)
+def _line(value: str, limit: int) -> str:
+    """One field of outside text as the database takes it: no NUL characters, at most `limit`."""
+    return value.replace("\x00", "")[:limit]
+
+
+def _attachments(record: MessageRecord, warnings: list[str]) -> list[dict[str, Any]]:
+    kept = []
+    for attachment in record.attachments:
+        url = fields.web_link(attachment.url)
+        if not url or len(url) > 2000:
+            warnings.append(f"An attachment ({_line(attachment.name, 80)}) was left out: its link is not http(s).")
+            continue
+        kept.append(
+            {
+                "name": _line(attachment.name, 255) or "attachment",
+                "url": url,
+                "content_type": _line(attachment.content_type, 100),
+                "size": attachment.size if attachment.size is not None and attachment.size >= 0 else None,
+            }
+        )
+    return kept
+
+
+def _message_row(record: MessageRecord, agents: dict[str, Agent], warnings: list[str]) -> Message:
+    body_html = sanitise_html(record.body.replace("\x00", ""))
     author = agents.get(record.author_external_id) if record.author_external_id else None
+    external_id = record.external_id
+    if len(external_id) > 100:
+        external_id = fields.derived_id(external_id)
     return Message(
-        external_id=record.external_id,
+        external_id=external_id,
         author_kind=record.author_kind,
         author_agent=author,
-        author_name=(author.name if author else record.author_name)[:200],
+        author_name=_line(author.name if author else record.author_name, 200),
         created_at=record.created_at,
         body_html=body_html,
         body_text=html_to_text(body_html),
+        attachments=_attachments(record, warnings),
     )
 
 
@@ -196,102 +281,202 @@ CONVERSATION_UPDATE_FIELDS = [
     "customer_word_count",
     "agent_word_count",
     "is_spam",
+    "is_truncated",
     "exclusion_reason",
     "synced_at",
 ]
 
 
-def _page_store(
-    *, page: ConversationPage, run: SyncRun, source: str, teams: dict[str, Team], agents: dict[str, Agent]
-) -> Counter:
-    """Upsert one page of conversations and their messages; returns the run's new counts."""
-    counts: Counter = Counter()
-    records = {record.external_id: record for record in page.conversations}
-    existing = set(
-        Conversation.objects.filter(source=source, external_id__in=list(records)).values_list("external_id", flat=True)
-    )
-    now = timezone.now()
-    rows: list[Conversation] = []
-    messages_by_conversation: dict[str, list[Message]] = {}
-    for record in records.values():
-        messages = [_message_row(message, agents) for message in record.messages]
-        words = Counter()
-        kinds = Counter()
-        for message in messages:
-            kinds[message.author_kind] += 1
-            words[message.author_kind] += word_count(message.body_text)
-        reason = conversation_exclusion_reason(
-            is_spam=record.is_spam,
-            tags=record.tags,
-            customer_messages=kinds[AuthorKind.CUSTOMER],
-            agent_messages=kinds[AuthorKind.AGENT],
-            customer_words=words[AuthorKind.CUSTOMER],
-        )
-        assignee = agents.get(record.assignee_external_id)
-        team = teams.get(record.team_external_id) or (assignee.team if assignee else None)
-        rating = record.csat_rating if record.csat_rating in range(1, 6) else None
-        rows.append(
-            Conversation(
-                source=source,
-                external_id=record.external_id,
-                url=record.url[:500],
-                subject=record.subject[:500],
-                team=team,
-                assignee=assignee,
-                state=record.state[:20],
-                created_at=record.created_at,
-                updated_at=record.updated_at,
-                closed_at=record.closed_at,
-                tags=list(record.tags),
-                csat_rating=rating,
-                csat_remark=record.csat_remark,
-                customer_message_count=kinds[AuthorKind.CUSTOMER],
-                agent_message_count=kinds[AuthorKind.AGENT],
-                customer_word_count=words[AuthorKind.CUSTOMER],
-                agent_word_count=words[AuthorKind.AGENT],
-                is_spam=record.is_spam,
-                exclusion_reason=reason,
-                synced_at=now,
-            )
-        )
-        messages_by_conversation[record.external_id] = messages
-        counts["updated" if record.external_id in existing else "created"] += 1
-        if reason:
-            counts[f"excluded:{reason}"] += 1
-        else:
-            counts["kept"] += 1
+@dataclass
+class _Incoming:
+    """One conversation ready to write: its row, its messages, and what the lead should know."""
 
+    row: Conversation
+    messages: list[Message]
+    warnings: list[str]
+    stored_pk: int | None
+    # Picked for review: the stored messages stay as they are and new ones are added.
+    keeps_transcript: bool
+
+
+def _incoming(
+    record: ConversationRecord,
+    *,
+    source: str,
+    teams: dict[str, Team],
+    agents: dict[str, Agent],
+    stored_pk: int | None,
+    keeps_transcript: bool,
+    now: datetime,
+) -> _Incoming:
+    warnings = list(record.warnings)
+    messages = [_message_row(message, agents, warnings) for message in record.messages]
+    words: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+    for message in messages:
+        kinds[message.author_kind] += 1
+        words[message.author_kind] += word_count(message.body_text)
+    url = fields.web_link(record.url)
+    if record.url and (not url or len(url) > 500):
+        url = ""
+        warnings.append("Its helpdesk link was left out: it is not an http(s) link.")
+    assignee = agents.get(record.assignee_external_id)
+    return _Incoming(
+        row=Conversation(
+            source=source,
+            external_id=record.external_id,
+            url=url,
+            subject=_line(record.subject, 500),
+            team=teams.get(record.team_external_id) or (assignee.team if assignee else None),
+            assignee=assignee,
+            state=_line(record.state, 20),
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            closed_at=record.closed_at,
+            tags=[_line(tag, 100) for tag in record.tags],
+            csat_rating=record.csat_rating,
+            csat_remark=record.csat_remark.replace("\x00", ""),
+            customer_message_count=kinds[AuthorKind.CUSTOMER],
+            agent_message_count=kinds[AuthorKind.AGENT],
+            customer_word_count=words[AuthorKind.CUSTOMER],
+            agent_word_count=words[AuthorKind.AGENT],
+            is_spam=record.is_spam,
+            is_truncated=record.is_truncated,
+            exclusion_reason=conversation_exclusion_reason(
+                is_spam=record.is_spam,
+                tags=record.tags,
+                customer_messages=kinds[AuthorKind.CUSTOMER],
+                agent_messages=kinds[AuthorKind.AGENT],
+                customer_words=words[AuthorKind.CUSTOMER],
+            ),
+            synced_at=now,
+        ),
+        messages=messages,
+        warnings=warnings,
+        stored_pk=stored_pk,
+        keeps_transcript=keeps_transcript,
+    )
+
+
+def _incoming_write(batch: list[_Incoming], kept_messages: dict[int, set[str]]) -> None:
+    """Upsert conversations and their transcripts; raises DatabaseError if any row is refused."""
+    for item in batch:
+        # A failed attempt may have handed out ids that its rollback took back.
+        item.row.pk = None
+        for message in item.messages:
+            message.pk = None
     Conversation.objects.bulk_create(
-        rows,
+        [item.row for item in batch],
         update_conflicts=True,
         unique_fields=["source", "external_id"],
         update_fields=CONVERSATION_UPDATE_FIELDS,
     )
-    changed_ids = [row.pk for row in rows if row.external_id in existing]
-    # Parts can be edited or redacted in the helpdesk: replace the transcript whole.
-    Message.objects.filter(conversation_id__in=changed_ids).delete()
+    # Parts can be edited or redacted in the helpdesk: replace the transcript whole, unless
+    # the conversation was picked for review; then reviewer and reviewee keep what was reviewed.
+    replaced = [item.row.pk for item in batch if item.stored_pk is not None and not item.keeps_transcript]
+    Message.objects.filter(conversation_id__in=replaced).delete()
     message_rows = []
-    for row in rows:
-        for message in messages_by_conversation[row.external_id]:
-            message.conversation_id = row.pk
+    for item in batch:
+        kept = kept_messages.get(item.row.pk, set()) if item.keeps_transcript else set()
+        for message in item.messages:
+            if message.external_id in kept:
+                continue
+            message.conversation_id = item.row.pk
+            message.added_after_review = item.keeps_transcript and item.stored_pk is not None
             message_rows.append(message)
     Message.objects.bulk_create(message_rows, batch_size=2000)
-    SyncProblem.objects.bulk_create(
-        SyncProblem(
-            run=run,
-            external_id=problem.external_id[:100],
-            message=problem.message,
-            payload_excerpt=problem.payload_excerpt,
-        )
-        for problem in page.problems
+
+
+def _page_store(
+    *, page: ConversationPage, run: SyncRun, source: str, teams: dict[str, Team], agents: dict[str, Agent]
+) -> Counter[str]:
+    """Upsert one page of conversations and their messages; returns the run's new counts.
+
+    The page is written in one go inside a savepoint. Only if the database refuses it is
+    each conversation written in a savepoint of its own, so one bad record costs nothing
+    but itself and the usual page pays for one savepoint, not one per conversation.
+    """
+    counts: Counter[str] = Counter()
+    problems = list(page.problems)
+    records = {record.external_id: record for record in page.conversations}
+    stored = {
+        external_id: (pk, updated_at)
+        for external_id, pk, updated_at in Conversation.objects.filter(
+            source=source, external_id__in=list(records)
+        ).values_list("external_id", "pk", "updated_at")
+    }
+    # Every assignment row, handed back or not: the conversation was shown to a reviewer.
+    picked = set(
+        Conversation.objects.filter(pk__in=[pk for pk, _ in stored.values()], assignments__isnull=False)
+        .values_list("pk", flat=True)
+        .distinct()
     )
+    kept_messages: dict[int, set[str]] = {}
+    for conversation_id, external_id in Message.objects.filter(conversation_id__in=picked).values_list(
+        "conversation_id", "external_id"
+    ):
+        kept_messages.setdefault(conversation_id, set()).add(external_id)
+
+    now = timezone.now()
+    batch: list[_Incoming] = []
+    for record in records.values():
+        stored_pk, stored_updated_at = stored.get(record.external_id, (None, None))
+        # Never back in time: an equal or older version leaves the stored one as it is.
+        if stored_updated_at is not None and record.updated_at <= stored_updated_at:
+            counts["unchanged"] += 1
+            continue
+        if len(record.external_id) > 100:
+            problems.append(
+                RecordProblem(record.external_id[:100], "Conversation skipped: its id is over 100 characters.")
+            )
+            continue
+        batch.append(
+            _incoming(
+                record,
+                source=source,
+                teams=teams,
+                agents=agents,
+                stored_pk=stored_pk,
+                keeps_transcript=stored_pk in picked,
+                now=now,
+            )
+        )
+
+    try:
+        with transaction.atomic():
+            _incoming_write(batch, kept_messages)
+        written = batch
+    except DatabaseError:
+        written = []
+        for item in batch:
+            try:
+                with transaction.atomic():
+                    _incoming_write([item], kept_messages)
+            except DatabaseError as exc:
+                problems.append(
+                    RecordProblem(
+                        item.row.external_id,
+                        f"Conversation skipped: {_database_reason(exc)}. The version stored before, if any, is kept.",
+                        _line(item.row.subject, 200),
+                    )
+                )
+                continue
+            written.append(item)
+
+    for item in written:
+        counts["updated" if item.stored_pk is not None else "created"] += 1
+        reason = item.row.exclusion_reason
+        counts[f"excluded:{reason}" if reason else "kept"] += 1
+        counts["truncated"] += item.row.is_truncated
+        problems.extend(RecordProblem(item.row.external_id, warning, skipped=False) for warning in item.warnings)
+    _problems_record(run, problems)
     counts["fetched"] = len(records)
-    counts["unchanged"] = page.unchanged
-    counts["errors"] = len(page.problems)
+    counts["unchanged"] += page.unchanged
+    counts["errors"] = sum(problem.skipped for problem in problems)
     return counts
 
 
-def _run_counts_add(run: SyncRun, counts: Counter) -> None:
+def _run_counts_add(run: SyncRun, counts: Counter[str]) -> None:
     excluded = dict(run.excluded_counts)
     for key, value in counts.items():
         if key.startswith("excluded:"):
@@ -305,6 +490,7 @@ def _run_counts_add(run: SyncRun, counts: Counter) -> None:
         updated=F("updated") + counts["updated"],
         kept=F("kept") + counts["kept"],
         errors=F("errors") + counts["errors"],
+        truncated=F("truncated") + counts["truncated"],
         excluded_counts=excluded,
     )
 
@@ -365,9 +551,15 @@ def _sync_pages(
     *, run: SyncRun, source: str, helpdesk: Helpdesk, since: datetime | None, full: bool, owner: str
 ) -> None:
     # Fails fast on a rejected token, before anything is written.
-    helpdesk.check_access()
-    teams = teams_sync(source=source, records=helpdesk.teams())
-    agents = agents_sync(source=source, records=helpdesk.agents(), teams=teams)
+    problems = helpdesk.check_access()
+    team_listing = helpdesk.teams()
+    problems.extend(team_listing.problems)
+    teams = teams_sync(source=source, records=team_listing.records, problems=problems)
+    agent_listing = helpdesk.agents()
+    problems.extend(agent_listing.problems)
+    agents = agents_sync(source=source, records=agent_listing.records, teams=teams, problems=problems)
+    _problems_record(run, problems)
+    SyncRun.objects.filter(pk=run.pk).update(errors=F("errors") + sum(problem.skipped for problem in problems))
 
     cursor = SyncCursor.objects.get(source=source)
     if full or since:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from . import fields
 from .errors import HelpdeskError
+from .fields import RecordError, excerpt
 from .records import (
     AgentRecord,
+    AttachmentRecord,
     ConversationPage,
     ConversationRecord,
+    Listing,
     MessageRecord,
     RecordProblem,
     TeamRecord,
@@ -29,17 +34,9 @@ class ImportFileError(HelpdeskError):
     pass
 
 
-def _when(value: Any, shift: timedelta) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"expected an ISO 8601 time, got {value!r}")
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError(f"time {value!r} has no UTC offset")
-    return parsed + shift
-
-
-def _excerpt(item: Any) -> str:
-    return json.dumps(item, default=str)[:500]
+def _when(payload: Any, key: str, shift: timedelta) -> datetime | None:
+    when = fields.iso_time(payload, key)
+    return when + shift if when else None
 
 
 def _csv_document(path: Path) -> dict[str, Any]:
@@ -47,56 +44,69 @@ def _csv_document(path: Path) -> dict[str, Any]:
     teams: dict[str, dict] = {}
     agents: dict[str, dict] = {}
     conversations: dict[str, dict] = {}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        for row in csv.DictReader(handle):
-            row = {key: (value or "").strip() for key, value in row.items() if key}
-            team = row.get("team", "")
-            if team:
-                teams.setdefault(team, {"id": team, "name": team})
-            for email, name in (
-                (row.get("assignee_email", ""), row.get("assignee_name", "")),
-                (
-                    row.get("author_email", "") if row.get("author") in ("agent", "note") else "",
-                    row.get("author_name", ""),
-                ),
-            ):
-                if email:
-                    agent = agents.setdefault(
-                        email.lower(), {"id": email.lower(), "email": email, "name": name or email}
-                    )
-                    if team and email == row.get("assignee_email"):
-                        agent.setdefault("team", team)
-            conversation = conversations.get(row.get("conversation_id", ""))
-            if conversation is None:
-                conversation = conversations[row.get("conversation_id", "")] = {
-                    "id": row.get("conversation_id", ""),
-                    "subject": row.get("subject", ""),
-                    "state": row.get("state", "") or "closed",
-                    "url": row.get("url", ""),
-                    "assignee": row.get("assignee_email", "").lower(),
-                    "team": team,
-                    "tags": [tag.strip() for tag in row.get("tags", "").split(";") if tag.strip()],
-                    "csat": {"rating": int(row["csat_rating"]), "remark": row.get("csat_remark", "")}
-                    if row.get("csat_rating", "").isdigit()
-                    else None,
-                    "spam": row.get("spam", "").lower() in ("true", "1", "yes"),
-                    "messages": [],
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            f"{path.name} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at position {exc.start}). "
+            'Save it as "CSV UTF-8" and import it again; nothing was imported.'
+        ) from exc
+    except csv.Error as exc:
+        raise ImportFileError(f"{path.name} is not a readable CSV file ({exc}); nothing was imported.") from exc
+    for row in rows:
+        row = {key: (value or "").strip() for key, value in row.items() if isinstance(key, str) and key}
+        team = row.get("team", "")
+        if team:
+            teams.setdefault(team, {"id": team, "name": team})
+        for email, name in (
+            (row.get("assignee_email", ""), row.get("assignee_name", "")),
+            (
+                row.get("author_email", "") if row.get("author") in ("agent", "note") else "",
+                row.get("author_name", ""),
+            ),
+        ):
+            if email:
+                agent = agents.setdefault(email.lower(), {"id": email.lower(), "email": email, "name": name or email})
+                if team and email == row.get("assignee_email"):
+                    agent.setdefault("team", team)
+        conversation = conversations.get(row.get("conversation_id", ""))
+        if conversation is None:
+            conversation = conversations[row.get("conversation_id", "")] = {
+                "id": row.get("conversation_id", ""),
+                "subject": row.get("subject", ""),
+                "state": row.get("state", "") or "closed",
+                "url": row.get("url", ""),
+                "assignee": row.get("assignee_email", "").lower(),
+                "team": team,
+                "tags": [tag.strip() for tag in row.get("tags", "").split(";") if tag.strip()],
+                # Not a number stays text, so the conversation is reported rather than rated wrongly.
+                "csat": {
+                    "rating": int(rating) if rating.isdigit() else rating,
+                    "remark": row.get("csat_remark", ""),
                 }
-            conversation["messages"].append(
-                {
-                    "id": row.get("message_id", ""),
-                    "author": row.get("author", ""),
-                    "agent": row.get("author_email", "").lower(),
-                    "name": row.get("author_name", ""),
-                    "created_at": row.get("message_created_at", ""),
-                    "body": row.get("body", ""),
-                }
-            )
+                if (rating := row.get("csat_rating", ""))
+                else None,
+                "spam": row.get("spam", "").lower() in ("true", "1", "yes"),
+                "messages": [],
+            }
+        conversation["messages"].append(
+            {
+                "id": row.get("message_id", ""),
+                "author": row.get("author", ""),
+                "agent": row.get("author_email", "").lower(),
+                "name": row.get("author_name", ""),
+                "created_at": row.get("message_created_at", ""),
+                "body": row.get("body", ""),
+                "attachments": [{"url": url} for url in row.get("attachments", "").split()],
+            }
+        )
     for conversation in conversations.values():
-        times = sorted(message["created_at"] for message in conversation["messages"])
-        conversation["created_at"], conversation["updated_at"] = times[0], times[-1]
-        if conversation["state"] == "closed":
-            conversation["closed_at"] = times[-1]
+        times = sorted(message["created_at"] for message in conversation["messages"] if message["created_at"])
+        if times:
+            conversation["created_at"], conversation["updated_at"] = times[0], times[-1]
+            if conversation["state"] == "closed":
+                conversation["closed_at"] = times[-1]
     return {
         "format": FORMAT,
         "teams": list(teams.values()),
@@ -112,8 +122,12 @@ def load_document(path: Path) -> dict[str, Any]:
         return _csv_document(path)
     try:
         document = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ImportFileError(f"{path.name} is not valid JSON: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"{path.name} is not UTF-8 text; save it as UTF-8. Nothing was imported.") from exc
+    except RecursionError as exc:
+        raise ImportFileError(f"{path.name} is nested too deeply to be an import file; nothing was imported.") from exc
+    except ValueError as exc:
+        raise ImportFileError(f"{path.name} is not valid JSON ({exc}); nothing was imported.") from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ImportFileError(f'{path.name} is not a Carousel import file (expected "format": "{FORMAT}").')
     return document
@@ -141,96 +155,166 @@ class FileHelpdesk:
             for conversation in document.get("conversations", []):
                 for message in conversation.get("messages", []):
                     try:
-                        when = _when(message.get("created_at"), timedelta(0))
-                    except ValueError:
+                        when = _when(message, "created_at", timedelta(0))
+                    except (RecordError, AttributeError):
                         continue
-                    latest = when if latest is None or when > latest else latest
+                    if when and (latest is None or when > latest):
+                        latest = when
         if latest is None:
             return timedelta(0)
         # Whole minutes keep re-imports of the same file idempotent within a minute.
         return timedelta(minutes=int((newest - latest).total_seconds() // 60))
 
-    def check_access(self) -> None:
-        pass
+    def check_access(self) -> list[RecordProblem]:
+        return []
 
-    def teams(self) -> list[TeamRecord]:
-        return [
-            TeamRecord(external_id=str(team["id"]), name=str(team.get("name") or team["id"]))
-            for document in self.documents
-            for team in document.get("teams", [])
-        ]
+    def teams(self) -> Listing[TeamRecord]:
+        listing: Listing[TeamRecord] = Listing()
+        for team in self._entries("teams"):
+            try:
+                external_id = fields.required_id(team)
+                listing.records.append(TeamRecord(external_id, fields.text(team, "name") or external_id))
+            except RecordError as exc:
+                listing.problems.append(RecordProblem(_id_of(team), f"Team skipped: {exc}.", excerpt(team)))
+        return listing
 
-    def agents(self) -> list[AgentRecord]:
-        return [
-            AgentRecord(
-                external_id=str(agent["id"]),
-                name=str(agent.get("name") or agent.get("email") or agent["id"]),
-                email=str(agent.get("email") or "").lower(),
-                is_active=bool(agent.get("active", True)),
-                is_away=bool(agent.get("away", False)),
-                team_external_ids=(str(agent["team"]),) if agent.get("team") else (),
-            )
-            for document in self.documents
-            for agent in document.get("agents", [])
-        ]
+    def agents(self) -> Listing[AgentRecord]:
+        listing: Listing[AgentRecord] = Listing()
+        for agent in self._entries("agents"):
+            try:
+                external_id = fields.required_id(agent)
+                email = fields.text(agent, "email")
+                team = fields.identifier(agent, "team")
+                listing.records.append(
+                    AgentRecord(
+                        external_id=external_id,
+                        name=fields.text(agent, "name") or email or external_id,
+                        email=email.lower(),
+                        is_active=fields.flag(agent, "active", default=True),
+                        is_away=fields.flag(agent, "away"),
+                        team_external_ids=(team,) if team else (),
+                    )
+                )
+            except RecordError as exc:
+                listing.problems.append(RecordProblem(_id_of(agent), f"Teammate skipped: {exc}.", excerpt(agent)))
+        return listing
+
+    def _entries(self, key: str) -> list[Any]:
+        entries = []
+        for document in self.documents:
+            listed = document.get(key) or []
+            if not isinstance(listed, list):
+                raise ImportFileError(f'"{key}" in the import file should be a list; nothing was imported.')
+            entries.extend(listed)
+        return entries
 
     def conversation_pages(
         self, *, updated_since: datetime | None, resume_token: str, unchanged: UnchangedFilter
     ) -> Iterator[ConversationPage]:
         # A file is read whole every time; unchanged conversations are skipped by version.
-        items = [item for document in self.documents for item in document.get("conversations", [])]
+        items = self._entries("conversations")
+        # Two entries with one id cannot both be right, and neither is more likely: both are reported.
+        counts = Counter(_id_of(item) for item in items)
         for start in range(0, len(items), PAGE_SIZE):
             page = ConversationPage()
             records = []
             for item in items[start : start + PAGE_SIZE]:
+                external_id = _id_of(item)
+                if external_id and counts[external_id] > 1:
+                    page.problems.append(
+                        RecordProblem(
+                            external_id,
+                            f"Conversation skipped: its id appears {counts[external_id]} times in the file; "
+                            "none of them was imported.",
+                            excerpt(item),
+                        )
+                    )
+                    continue
                 try:
                     records.append(self.conversation_record(item))
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    external_id = str(item.get("id", "")) if isinstance(item, dict) else ""
-                    page.problems.append(RecordProblem(external_id, f"Unreadable conversation: {exc}", _excerpt(item)))
+                except RecordError as exc:
+                    page.problems.append(RecordProblem(external_id, f"Conversation skipped: {exc}.", excerpt(item)))
             stored = unchanged([(record.external_id, record.updated_at) for record in records])
             page.conversations = [record for record in records if record.external_id not in stored]
             page.unchanged = len(records) - len(page.conversations)
             page.next_token = None
             yield page
 
-    def conversation_record(self, item: dict[str, Any]) -> ConversationRecord:
+    def conversation_record(self, item: Any) -> ConversationRecord:
+        external_id = fields.required_id(item)
         messages = []
-        for message in item["messages"]:
-            kind = message["author"]
-            if kind not in AUTHOR_KINDS:
-                raise ValueError(f"message {message.get('id')!r} has unknown author {kind!r}")
-            messages.append(
-                MessageRecord(
-                    external_id=str(message["id"]),
-                    author_kind=kind,
-                    created_at=_when(message["created_at"], self.shift),
-                    body=str(message["body"]),
-                    author_external_id=str(message.get("agent") or "") if kind in ("agent", "note") else "",
-                    author_name=str(message.get("name") or ""),
-                )
-            )
-        csat = item.get("csat") or {}
-        rating = csat.get("rating")
-        if rating is not None and (not isinstance(rating, int) or not 1 <= rating <= 5):
-            raise ValueError(f"csat rating {rating!r} is not 1 to 5")
-        closed_at = item.get("closed_at")
+        for message in fields.items(item, "messages"):
+            if not isinstance(message, dict):
+                raise RecordError(f"a message should be an object, got {fields.kind(message)}")
+            messages.append(self._message(message))
+        csat = fields.mapping(item, "csat")
+        rating = fields.whole_number(csat, "rating")
+        if rating is not None and not 1 <= rating <= 5:
+            raise RecordError(f"its CSAT rating {rating} is not 1 to 5")
+        tags = fields.items(item, "tags")
+        if not all(isinstance(tag, str) for tag in tags):
+            raise RecordError("'tags' should be a list of text")
+        created_at = _when(item, "created_at", self.shift)
+        updated_at = _when(item, "updated_at", self.shift)
+        if created_at is None or updated_at is None:
+            raise RecordError("'created_at' and 'updated_at' are required")
         return ConversationRecord(
-            external_id=str(item["id"]),
-            created_at=_when(item["created_at"], self.shift),
-            updated_at=_when(item["updated_at"], self.shift),
-            closed_at=_when(closed_at, self.shift) if closed_at else None,
+            external_id=external_id,
+            created_at=created_at,
+            updated_at=updated_at,
+            closed_at=_when(item, "closed_at", self.shift),
             messages=tuple(messages),
-            url=str(item.get("url") or ""),
-            subject=str(item.get("subject") or ""),
-            state=str(item.get("state") or "closed"),
-            assignee_external_id=str(item.get("assignee") or ""),
-            team_external_id=str(item.get("team") or ""),
-            tags=tuple(str(tag) for tag in item.get("tags") or []),
+            url=fields.text(item, "url"),
+            subject=fields.text(item, "subject"),
+            state=fields.text(item, "state") or "closed",
+            assignee_external_id=fields.identifier(item, "assignee"),
+            team_external_id=fields.identifier(item, "team"),
+            tags=tuple(tag for tag in tags if tag.strip()),
             csat_rating=rating,
-            csat_remark=str(csat.get("remark") or ""),
-            is_spam=bool(item.get("spam", False)),
+            csat_remark=fields.text(csat, "remark"),
+            is_spam=fields.flag(item, "spam"),
+        )
+
+    def _message(self, message: dict[str, Any]) -> MessageRecord:
+        external_id = fields.identifier(message)
+        kind = fields.text(message, "author")
+        if kind not in AUTHOR_KINDS:
+            raise RecordError(f"message {external_id or '(no id)'} has unknown author {kind!r}")
+        created_at = _when(message, "created_at", self.shift)
+        if created_at is None:
+            raise RecordError(f"message {external_id or '(no id)'} has no created_at")
+        attachments = []
+        for attachment in fields.items(message, "attachments"):
+            if not isinstance(attachment, dict):
+                raise RecordError(f"an attachment should be an object, got {fields.kind(attachment)}")
+            url = fields.text(attachment, "url")
+            if url:
+                attachments.append(
+                    AttachmentRecord(
+                        name=fields.text(attachment, "name") or url.rsplit("/", 1)[-1],
+                        url=url,
+                        content_type=fields.text(attachment, "content_type"),
+                        size=fields.whole_number(attachment, "size"),
+                    )
+                )
+        body = fields.text(message, "body")
+        agent = fields.identifier(message, "agent")
+        return MessageRecord(
+            external_id=external_id or fields.derived_id(kind, agent, created_at, body),
+            author_kind=kind,
+            created_at=created_at,
+            body=body,
+            author_external_id=agent if kind in ("agent", "note") else "",
+            author_name=fields.text(message, "name"),
+            attachments=tuple(attachments),
         )
 
     def close(self) -> None:
         pass
+
+
+def _id_of(entry: Any) -> str:
+    try:
+        return fields.identifier(entry) if isinstance(entry, dict) else ""
+    except RecordError:
+        return ""

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import fields
 from .errors import HelpdeskError
+from .fields import RecordError, excerpt
 from .http import HelpdeskHTTP
 from .records import (
     AgentRecord,
+    AttachmentRecord,
     ConversationPage,
     ConversationRecord,
+    Listing,
     MessageRecord,
     RecordProblem,
     TeamRecord,
@@ -25,19 +28,6 @@ from .records import (
 SEARCH_PAGE_SIZE = 150  # Intercom's maximum
 CUSTOMER_AUTHOR_TYPES = {"user", "lead", "contact"}
 NOTE_PART_TYPES = {"note", "note_and_reopen"}
-
-
-def _timestamp(value: Any) -> datetime:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise ValueError(f"expected a Unix timestamp, got {value!r}")
-    return datetime.fromtimestamp(value, tz=UTC)
-
-
-def _excerpt(payload: Any) -> str:
-    try:
-        return json.dumps(payload)[:500]
-    except (TypeError, ValueError):
-        return repr(payload)[:500]
 
 
 def _app_host(api_base: str) -> str:
@@ -78,31 +68,70 @@ class IntercomClient:
         self.app_host = _app_host(api_base)
         self.app_id = ""
 
-    def check_access(self) -> None:
+    def check_access(self) -> list[RecordProblem]:
         """GET /me fails fast on a bad token, and names the workspace for inbox links."""
         me = self.http.get("/me")
-        self.app_id = str((me.get("app") or {}).get("id_code") or "")
+        app = me.get("app") if isinstance(me, dict) else None
+        code = app.get("id_code") if isinstance(app, dict) else None
+        if not isinstance(code, str) or not code:
+            return [
+                RecordProblem(
+                    "me",
+                    "Intercom did not name the workspace (/me has no app id_code), "
+                    "so conversations are stored without an 'Open in the helpdesk' link.",
+                    excerpt(me),
+                    skipped=False,
+                )
+            ]
+        self.app_id = code
+        return []
 
-    def teams(self) -> list[TeamRecord]:
-        payload = self.http.get("/teams")
-        return [
-            TeamRecord(external_id=str(team["id"]), name=team.get("name") or f"Team {team['id']}")
-            for team in payload.get("teams", [])
-        ]
+    def teams(self) -> Listing[TeamRecord]:
+        listing: Listing[TeamRecord] = Listing()
+        for team in self._list("/teams", "teams"):
+            try:
+                external_id = fields.required_id(team)
+                name = fields.text(team, "name") or f"Team {external_id}"
+            except RecordError as exc:
+                listing.problems.append(RecordProblem(_id_of(team), f"Team skipped: {exc}.", excerpt(team)))
+                continue
+            listing.records.append(TeamRecord(external_id=external_id, name=name))
+        return listing
 
-    def agents(self) -> list[AgentRecord]:
-        payload = self.http.get("/admins")
-        return [
-            AgentRecord(
-                external_id=str(admin["id"]),
-                name=admin.get("name") or admin.get("email") or f"Admin {admin['id']}",
-                email=(admin.get("email") or "").lower(),
-                is_away=bool(admin.get("away_mode_enabled")),
-                team_external_ids=tuple(str(team_id) for team_id in admin.get("team_ids") or []),
-            )
-            for admin in payload.get("admins", [])
-            if admin.get("type", "admin") == "admin"
-        ]
+    def agents(self) -> Listing[AgentRecord]:
+        listing: Listing[AgentRecord] = Listing()
+        for admin in self._list("/admins", "admins"):
+            try:
+                record = self._agent(admin)
+            except RecordError as exc:
+                listing.problems.append(RecordProblem(_id_of(admin), f"Teammate skipped: {exc}.", excerpt(admin)))
+                continue
+            if record is not None:
+                listing.records.append(record)
+        return listing
+
+    def _list(self, path: str, key: str) -> list[Any]:
+        payload = self.http.get(path)
+        entries = payload.get(key) if isinstance(payload, dict) else None
+        if not isinstance(entries, list):
+            raise HelpdeskError(f"Intercom's answer to {path} has no {key} list: {excerpt(payload)}")
+        return entries
+
+    @staticmethod
+    def _agent(admin: Any) -> AgentRecord | None:
+        external_id = fields.required_id(admin)
+        if (fields.text(admin, "type") or "admin") != "admin":
+            return None  # bots and teams answer as other types
+        email = fields.text(admin, "email")
+        return AgentRecord(
+            external_id=external_id,
+            name=fields.text(admin, "name") or email or f"Admin {external_id}",
+            email=email.lower(),
+            is_away=fields.flag(admin, "away_mode_enabled"),
+            team_external_ids=tuple(
+                team_id for team_id in (_team_id(value) for value in fields.items(admin, "team_ids")) if team_id
+            ),
+        )
 
     def conversation_pages(
         self,
@@ -128,58 +157,91 @@ class IntercomClient:
 
     def _page(self, payload: Any, pool: ThreadPoolExecutor, unchanged: UnchangedFilter) -> ConversationPage:
         if not isinstance(payload, dict) or not isinstance(payload.get("conversations"), list):
-            raise HelpdeskError(f"Intercom's search answer has no conversation list: {_excerpt(payload)}")
+            raise HelpdeskError(f"Intercom's search answer has no conversation list: {excerpt(payload)}")
         page = ConversationPage()
-        listed: list[tuple[str, datetime]] = []
+        listed: list[tuple[str, datetime | None]] = []
         for item in payload["conversations"]:
             try:
-                listed.append((str(item["id"]), _timestamp(item["updated_at"])))
-            except (KeyError, TypeError, ValueError) as exc:
-                external_id = str(item.get("id", "")) if isinstance(item, dict) else ""
-                page.problems.append(RecordProblem(external_id, f"Unreadable search result: {exc}", _excerpt(item)))
+                external_id = fields.required_id(item)
+            except RecordError as exc:
+                page.problems.append(RecordProblem("", f"Search result skipped: {exc}.", excerpt(item)))
+                continue
+            try:
+                updated_at = fields.unix_time(item, "updated_at")
+            except RecordError:
+                updated_at = None  # fetched anyway; the conversation itself says
+            listed.append((external_id, updated_at))
         already_stored = unchanged(listed)
-        to_fetch = [external_id for external_id, _ in listed if external_id not in already_stored]
+        to_fetch = list(dict.fromkeys(external_id for external_id, _ in listed if external_id not in already_stored))
         page.unchanged = len(listed) - len(to_fetch)
         for outcome in pool.map(self._conversation, to_fetch):
             if isinstance(outcome, RecordProblem):
                 page.problems.append(outcome)
             else:
                 page.conversations.append(outcome)
-        next_page = (payload.get("pages") or {}).get("next") or {}
-        page.next_token = next_page.get("starting_after") or None
+        pages = payload.get("pages")
+        next_page = pages.get("next") if isinstance(pages, dict) else None
+        token = next_page.get("starting_after") if isinstance(next_page, dict) else None
+        page.next_token = token if isinstance(token, str) and token else None
         return page
 
     def _conversation(self, external_id: str) -> ConversationRecord | RecordProblem:
         payload = self.http.get(f"/conversations/{external_id}")
         try:
             return self.conversation_record(payload)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            return RecordProblem(external_id, f"Unreadable conversation: {exc!r}", _excerpt(payload))
+        except RecordError as exc:
+            return RecordProblem(external_id, f"Conversation skipped: {exc}.", excerpt(payload))
 
-    def conversation_record(self, payload: dict[str, Any]) -> ConversationRecord:
-        external_id = str(payload["id"])
-        created_at = _timestamp(payload["created_at"])
-        updated_at = _timestamp(payload["updated_at"])
+    def conversation_record(self, payload: Any) -> ConversationRecord:
+        external_id = fields.required_id(payload)
+        warnings: list[str] = []
+        created_at = fields.unix_time(payload, "created_at")
+        updated_at = fields.unix_time(payload, "updated_at")
+        source = fields.mapping(payload, "source")
+        parts_list = fields.mapping(payload, "conversation_parts")
+        parts = fields.items(parts_list, "conversation_parts")
         messages: list[MessageRecord] = []
-        source = payload.get("source") or {}
-        if source.get("body"):
-            messages.append(self._message(f"source-{source.get('id') or external_id}", source, created_at, "comment"))
-        parts = (payload.get("conversation_parts") or {}).get("conversation_parts") or []
-        for part in parts:
-            if part.get("body"):
-                messages.append(
-                    self._message(str(part["id"]), part, _timestamp(part["created_at"]), part.get("part_type", ""))
-                )
-        rating = payload.get("conversation_rating") or {}
-        statistics = payload.get("statistics") or {}
-        state = payload.get("state") or ("open" if payload.get("open") else "closed")
+        # The opening message has the conversation's time; its id is the source's, when there is one.
+        opening = {**source, "id": f"source-{fields.identifier(source) or external_id}", "created_at": None}
+        for part, part_type in [(opening, "comment"), *((part, None) for part in parts)]:
+            if not isinstance(part, dict):
+                raise RecordError(f"a conversation part should be an object, got {fields.kind(part)}")
+            if part_type is None:
+                part_type = fields.text(part, "part_type")
+            when = fields.unix_time(part, "created_at")
+            if when is None:
+                # A part without a time sits at the time of the one before it.
+                when = messages[-1].created_at if messages else created_at or updated_at
+                if part is not opening:
+                    warnings.append(
+                        f"A message ({fields.identifier(part) or 'no id'}) had no time; "
+                        "it is shown at the time of the message before it."
+                    )
+            if when is None:
+                raise RecordError("a message has no time and neither has the conversation")
+            message = _message(part, part_type, when)
+            if message is not None:
+                messages.append(message)
+        times = [message.created_at for message in messages]
+        if created_at is None:
+            created_at = min(times, default=updated_at)
+            warnings.append("It had no creation time; the time of its first message was used.")
+        if updated_at is None:
+            updated_at = max([*times, *([created_at] if created_at else [])], default=None)
+            warnings.append("It had no update time; the time of its last message was used.")
+        if created_at is None or updated_at is None:
+            raise RecordError("it has no times at all (no created_at, updated_at or message times)")
+        total = fields.whole_number(parts_list, "total_count")
+        state = fields.text(payload, "state") or ("open" if fields.flag(payload, "open") else "closed")
         closed_at = None
         if state == "closed":
-            last_close = statistics.get("last_close_at")
-            closed_at = _timestamp(last_close) if last_close else updated_at
-        tags = (payload.get("tags") or {}).get("tags") or []
-        assignee = payload.get("admin_assignee_id") or 0
-        team = payload.get("team_assignee_id") or 0
+            closed_at = fields.unix_time(fields.mapping(payload, "statistics"), "last_close_at") or updated_at
+        assignee = fields.identifier(payload, "admin_assignee_id")
+        team = fields.identifier(payload, "team_assignee_id")
+        rating = fields.mapping(payload, "conversation_rating")
+        score = fields.whole_number(rating, "rating")
+        if score is not None and not 1 <= score <= 5:
+            raise RecordError(f"its CSAT rating {score} is not 1 to 5")
         inbox = f"{self.app_host}/a/inbox/{self.app_id}/inbox/conversation/{external_id}" if self.app_id else ""
         return ConversationRecord(
             external_id=external_id,
@@ -188,36 +250,87 @@ class IntercomClient:
             closed_at=closed_at,
             messages=tuple(messages),
             url=inbox,
-            subject=payload.get("title") or source.get("subject") or "",
+            subject=fields.text(payload, "title") or fields.text(source, "subject"),
             state=state,
-            assignee_external_id=str(assignee) if assignee else "",
-            team_external_id=str(team) if team else "",
-            tags=tuple(tag["name"] for tag in tags),
-            csat_rating=rating.get("rating"),
-            csat_remark=rating.get("remark") or "",
-        )
-
-    @staticmethod
-    def _message(external_id: str, part: dict[str, Any], created_at: datetime, part_type: str) -> MessageRecord:
-        author = part.get("author") or {}
-        author_type = author.get("type", "")
-        if part_type in NOTE_PART_TYPES:
-            kind = "note"
-        elif author_type in CUSTOMER_AUTHOR_TYPES:
-            kind = "customer"
-        elif author_type == "admin" and not (author.get("from_ai_agent") or author.get("is_ai_answer")):
-            kind = "agent"
-        else:
-            # Fin, workflows and messages sent on behalf of a team are automation.
-            kind = "bot"
-        return MessageRecord(
-            external_id=external_id,
-            author_kind=kind,
-            created_at=created_at,
-            body=part["body"],
-            author_external_id=str(author.get("id") or "") if kind in ("agent", "note") else "",
-            author_name=author.get("name") or "",
+            assignee_external_id=assignee,
+            team_external_id=team,
+            tags=_tags(payload),
+            csat_rating=score,
+            csat_remark=fields.text(rating, "remark"),
+            is_truncated=total is not None and total > len(parts),
+            warnings=tuple(warnings),
         )
 
     def close(self) -> None:
         self.http.close()
+
+
+def _id_of(entry: Any) -> str:
+    try:
+        return fields.identifier(entry) if isinstance(entry, dict) else ""
+    except RecordError:
+        return ""
+
+
+def _team_id(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise RecordError(f"'team_ids' should hold ids, got {fields.kind(value)}")
+    return str(value)
+
+
+def _tags(payload: Any) -> tuple[str, ...]:
+    names = []
+    for tag in fields.items(fields.mapping(payload, "tags"), "tags"):
+        if not isinstance(tag, dict):
+            raise RecordError(f"a tag should be an object, got {fields.kind(tag)}")
+        name = fields.text(tag, "name").strip()
+        if name:  # a tag without a name says nothing a reviewer could use
+            names.append(name)
+    return tuple(names)
+
+
+def _attachments(part: Any) -> tuple[AttachmentRecord, ...]:
+    attachments = []
+    for attachment in fields.items(part, "attachments"):
+        if not isinstance(attachment, dict):
+            raise RecordError(f"an attachment should be an object, got {fields.kind(attachment)}")
+        url = fields.text(attachment, "url")
+        if url:
+            attachments.append(
+                AttachmentRecord(
+                    name=fields.text(attachment, "name") or url.rsplit("/", 1)[-1],
+                    url=url,
+                    content_type=fields.text(attachment, "content_type"),
+                    size=fields.whole_number(attachment, "filesize"),
+                )
+            )
+    return tuple(attachments)
+
+
+def _message(part: dict[str, Any], part_type: str, created_at: datetime) -> MessageRecord | None:
+    """A part that says something (words or files); None for events such as assignments."""
+    body = fields.text(part, "body")
+    attachments = _attachments(part)
+    if not body.strip() and not attachments:
+        return None
+    author = fields.mapping(part, "author")
+    author_type = fields.text(author, "type")
+    if part_type in NOTE_PART_TYPES:
+        kind = "note"
+    elif author_type in CUSTOMER_AUTHOR_TYPES:
+        kind = "customer"
+    elif author_type == "admin" and not (fields.flag(author, "from_ai_agent") or fields.flag(author, "is_ai_answer")):
+        kind = "agent"
+    else:
+        # Fin, workflows and messages sent on behalf of a team are automation.
+        kind = "bot"
+    author_id = fields.identifier(author)
+    return MessageRecord(
+        external_id=fields.identifier(part) or fields.derived_id(part_type, author_type, author_id, created_at, body),
+        author_kind=kind,
+        created_at=created_at,
+        body=body,
+        author_external_id=author_id if kind in ("agent", "note") else "",
+        author_name=fields.text(author, "name"),
+        attachments=attachments,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import HelpdeskRequestError
 
@@ -27,13 +27,22 @@ class AgentRecord:
 
 
 @dataclass(frozen=True)
+class AttachmentRecord:
+    name: str
+    url: str  # checked for http(s) on save
+    content_type: str = ""
+    size: int | None = None
+
+
+@dataclass(frozen=True)
 class MessageRecord:
     external_id: str
     author_kind: str  # an AuthorKind value
     created_at: datetime
-    body: str  # raw HTML or text from the helpdesk; sanitised on save
+    body: str  # raw HTML or text from the helpdesk; sanitised on save; "" for attachment-only
     author_external_id: str = ""
     author_name: str = ""
+    attachments: tuple[AttachmentRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,15 +61,34 @@ class ConversationRecord:
     csat_rating: int | None = None
     csat_remark: str = ""
     is_spam: bool = False
+    # The helpdesk holds more messages than it returned (Intercom sends at most 500 parts).
+    is_truncated: bool = False
+    # What was filled in or left out to store it (a part without a time, say), for the lead.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class RecordProblem:
-    """A record that could not be read: logged against the sync run and skipped."""
+    """A record that could not be read: logged against the sync run and skipped.
+
+    With ``skipped=False`` the record was stored, and this says what was wrong with it.
+    """
 
     external_id: str
     message: str
     payload_excerpt: str = ""
+    skipped: bool = True
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Listing(Generic[T]):
+    """Teams or teammates as read, and the entries that could not be."""
+
+    records: list[T] = field(default_factory=list)
+    problems: list[RecordProblem] = field(default_factory=list)
 
 
 @dataclass
@@ -73,18 +101,20 @@ class ConversationPage:
     next_token: str | None = None
 
 
-# Given (external_id, updated_at) pairs, returns the ids already stored at that version.
-UnchangedFilter = Callable[[list[tuple[str, datetime]]], set[str]]
+# Given (external_id, updated_at or None) pairs, returns the ids stored at that version or newer.
+UnchangedFilter = Callable[[list[tuple[str, datetime | None]]], set[str]]
 
 
 class Helpdesk(Protocol):
     source: str
 
-    def check_access(self) -> None: ...
+    def check_access(self) -> list[RecordProblem]:
+        """Raises HelpdeskAuthError on refused credentials; returns warnings about the account."""
+        ...
 
-    def teams(self) -> list[TeamRecord]: ...
+    def teams(self) -> Listing[TeamRecord]: ...
 
-    def agents(self) -> list[AgentRecord]: ...
+    def agents(self) -> Listing[AgentRecord]: ...
 
     def conversation_pages(
         self,

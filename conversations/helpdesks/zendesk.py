@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from . import fields
 from .errors import HelpdeskAuthError, HelpdeskConfigError, HelpdeskError, HelpdeskRequestError
+from .fields import RecordError, excerpt
 from .http import HelpdeskHTTP
 from .records import (
     AgentRecord,
+    AttachmentRecord,
     ConversationPage,
     ConversationRecord,
+    Listing,
     MessageRecord,
     RecordProblem,
     TeamRecord,
@@ -46,22 +49,6 @@ AUTOMATED_CHANNELS = {
 
 class UnreadableAnswer(HelpdeskError):
     """Zendesk answered 200 with something that is not the documented list."""
-
-
-def _time(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"expected an ISO 8601 time, got {value!r}")
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError(f"time {value!r} has no UTC offset")
-    return parsed
-
-
-def _excerpt(payload: Any) -> str:
-    try:
-        return json.dumps(payload)[:500]
-    except (TypeError, ValueError):
-        return repr(payload)[:500]
 
 
 def _relative(url: str) -> str:
@@ -101,7 +88,7 @@ class ZendeskClient:
         self.web_app = web_app
         self.agent_ids: set[str] = set()
 
-    def check_access(self) -> None:
+    def check_access(self) -> list[RecordProblem]:
         """GET users/me fails fast on a bad token.
 
         Show Self is open to anonymous visitors, so some rejected credentials come back as 200
@@ -114,36 +101,64 @@ class ZendeskClient:
                 "The Zendesk token was rejected (Zendesk answered as an end user, not an admin). "
                 "Check ZENDESK_EMAIL and ZENDESK_API_TOKEN and that they belong to a Zendesk admin."
             )
+        return []
 
-    def teams(self) -> list[TeamRecord]:
-        groups = self._list("/api/v2/groups.json", "groups", {"page[size]": LIST_PAGE_SIZE})
-        return [
-            TeamRecord(external_id=str(group["id"]), name=group.get("name") or f"Group {group['id']}")
-            for group in groups
-            if not group.get("deleted")
-        ]
+    def teams(self) -> Listing[TeamRecord]:
+        listing: Listing[TeamRecord] = Listing()
+        for group in self._list("/api/v2/groups.json", "groups", {"page[size]": LIST_PAGE_SIZE}):
+            try:
+                external_id = fields.required_id(group)
+                if fields.flag(group, "deleted"):
+                    continue
+                listing.records.append(TeamRecord(external_id, fields.text(group, "name") or f"Group {external_id}"))
+            except RecordError as exc:
+                listing.problems.append(RecordProblem(_id_of(group), f"Group skipped: {exc}.", excerpt(group)))
+        return listing
 
-    def agents(self) -> list[AgentRecord]:
+    def agents(self) -> Listing[AgentRecord]:
+        listing: Listing[AgentRecord] = Listing()
         memberships = self._list("/api/v2/group_memberships.json", "group_memberships", {"page[size]": LIST_PAGE_SIZE})
         groups_by_user: dict[str, list[str]] = {}
+        readable = []
+        for membership in memberships:
+            try:
+                user_id = fields.identifier(membership, "user_id")
+                group_id = fields.identifier(membership, "group_id")
+                default = fields.flag(membership, "default")
+            except (RecordError, AttributeError) as exc:
+                listing.problems.append(RecordProblem("", f"Group membership skipped: {exc}.", excerpt(membership)))
+                continue
+            if user_id and group_id:
+                readable.append((not default, user_id, group_id))
         # The default group first: an agent's Carousel team is the first of their teams.
-        for membership in sorted(memberships, key=lambda membership: not membership.get("default")):
-            groups_by_user.setdefault(str(membership["user_id"]), []).append(str(membership["group_id"]))
+        for _, user_id, group_id in sorted(readable, key=lambda entry: entry[0]):
+            groups_by_user.setdefault(user_id, []).append(group_id)
         users = self._list("/api/v2/users.json", "users", {"role[]": sorted(AGENT_ROLES), "page[size]": LIST_PAGE_SIZE})
-        agents = [
-            AgentRecord(
-                external_id=str(user["id"]),
-                name=user.get("name") or user.get("email") or f"Agent {user['id']}",
-                email=(user.get("email") or "").lower(),
-                is_active=bool(user.get("active", True)) and not user.get("suspended"),
-                team_external_ids=tuple(groups_by_user.get(str(user["id"]), ())),
-            )
-            for user in users
-            # Checked again here so that end users never become agents, whatever the filter did.
-            if user.get("role") in AGENT_ROLES
-        ]
-        self.agent_ids = {agent.external_id for agent in agents}
-        return agents
+        for user in users:
+            try:
+                record = self._agent(user, groups_by_user)
+            except RecordError as exc:
+                listing.problems.append(RecordProblem(_id_of(user), f"Agent skipped: {exc}.", excerpt(user)))
+                continue
+            if record is not None:
+                listing.records.append(record)
+        self.agent_ids = {agent.external_id for agent in listing.records}
+        return listing
+
+    @staticmethod
+    def _agent(user: Any, groups_by_user: dict[str, list[str]]) -> AgentRecord | None:
+        external_id = fields.required_id(user)
+        # Checked again here so that end users never become agents, whatever the filter did.
+        if fields.text(user, "role") not in AGENT_ROLES:
+            return None
+        email = fields.text(user, "email")
+        return AgentRecord(
+            external_id=external_id,
+            name=fields.text(user, "name") or email or f"Agent {external_id}",
+            email=email.lower(),
+            is_active=fields.flag(user, "active", default=True) and not fields.flag(user, "suspended"),
+            team_external_ids=tuple(groups_by_user.get(external_id, ())),
+        )
 
     def conversation_pages(
         self,
@@ -165,15 +180,20 @@ class ZendeskClient:
 
     def _page(self, payload: Any, pool: ThreadPoolExecutor, unchanged: UnchangedFilter) -> ConversationPage:
         if not isinstance(payload, dict) or not isinstance(payload.get("tickets"), list):
-            raise HelpdeskError(f"Zendesk's ticket export has no ticket list: {_excerpt(payload)}")
+            raise HelpdeskError(f"Zendesk's ticket export has no ticket list: {excerpt(payload)}")
         page = ConversationPage()
-        listed: dict[str, tuple[dict[str, Any], datetime]] = {}
+        listed: dict[str, tuple[dict[str, Any], datetime | None]] = {}
         for item in payload["tickets"]:
             try:
-                listed[str(item["id"])] = (item, _time(item["updated_at"]))
-            except (KeyError, TypeError, ValueError) as exc:
-                external_id = str(item.get("id", "")) if isinstance(item, dict) else ""
-                page.problems.append(RecordProblem(external_id, f"Unreadable exported ticket: {exc!r}", _excerpt(item)))
+                external_id = fields.required_id(item)
+            except RecordError as exc:
+                page.problems.append(RecordProblem("", f"Exported ticket skipped: {exc}.", excerpt(item)))
+                continue
+            try:
+                updated_at = fields.iso_time(item, "updated_at")
+            except RecordError:
+                updated_at = None  # fetched anyway; the record says what is wrong
+            listed[external_id] = (item, updated_at)
         already_stored = unchanged([(external_id, updated_at) for external_id, (_, updated_at) in listed.items()])
         to_fetch = [ticket for external_id, (ticket, _) in listed.items() if external_id not in already_stored]
         page.unchanged = len(listed) - len(to_fetch)
@@ -183,13 +203,15 @@ class ZendeskClient:
             else:
                 page.conversations.append(outcome)
         # The last page still carries an after_cursor (for polling later); end_of_stream says it is the last.
-        page.next_token = None if payload.get("end_of_stream") else payload.get("after_cursor") or None
+        cursor = payload.get("after_cursor")
+        last = payload.get("end_of_stream") or not (isinstance(cursor, str) and cursor)
+        page.next_token = None if last else cursor
         return page
 
     def _conversation(self, ticket: dict[str, Any]) -> ConversationRecord | RecordProblem:
         external_id = str(ticket["id"])
         try:
-            comments: list[dict[str, Any]] = []
+            comments: list[Any] = []
             users: dict[str, dict[str, Any]] = {}
             # Zendesk answers 404 for a deleted ticket's comments; it is excluded as spam anyway.
             if ticket.get("status") != DELETED_STATUS:
@@ -197,74 +219,119 @@ class ZendeskClient:
             return self.conversation_record(ticket, comments, users)
         except HelpdeskRequestError as exc:
             # Deleted or merged between the export and this request: the next export says which.
-            return RecordProblem(external_id, f"Comments unavailable: {exc}", _excerpt(ticket))
-        except (UnreadableAnswer, KeyError, TypeError, ValueError, AttributeError) as exc:
-            return RecordProblem(external_id, f"Unreadable ticket: {exc!r}", _excerpt(ticket))
+            return RecordProblem(external_id, f"Comments unavailable: {exc}", excerpt(ticket))
+        except UnreadableAnswer as exc:
+            return RecordProblem(external_id, f"Ticket skipped: {exc}", excerpt(ticket))
+        except RecordError as exc:
+            return RecordProblem(external_id, f"Ticket skipped: {exc}.", excerpt(ticket))
 
-    def _comments(self, ticket_id: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    def _comments(self, ticket_id: str) -> tuple[list[Any], dict[str, dict[str, Any]]]:
         """Every comment of a ticket, and their authors sideloaded (name and role) by include=users."""
-        comments: list[dict[str, Any]] = []
+        comments: list[Any] = []
         users: dict[str, dict[str, Any]] = {}
         for payload in self._pages(f"/api/v2/tickets/{ticket_id}/comments.json", "comments", {"include": "users"}):
             comments.extend(payload["comments"])
-            users.update((str(user["id"]), user) for user in payload.get("users") or [])
+            for user in fields.items(payload, "users"):
+                if isinstance(user, dict) and fields.identifier(user):
+                    users[fields.identifier(user)] = user
         return comments, users
 
     def conversation_record(
-        self, ticket: dict[str, Any], comments: list[dict[str, Any]], users: dict[str, dict[str, Any]]
+        self, ticket: Any, comments: list[Any], users: dict[str, dict[str, Any]]
     ) -> ConversationRecord:
-        external_id = str(ticket["id"])
-        updated_at = _time(ticket["updated_at"])
-        status = ticket.get("status") or ""
+        external_id = fields.required_id(ticket)
+        warnings: list[str] = []
+        created_at = fields.iso_time(ticket, "created_at")
+        updated_at = fields.iso_time(ticket, "updated_at")
+        status = fields.text(ticket, "status")
         closed = status in CLOSED_STATUSES or status == DELETED_STATUS
-        requester_id = str(ticket.get("requester_id") or "")
-        rating = ticket.get("satisfaction_rating") or {}
-        assignee = ticket.get("assignee_id")
-        group = ticket.get("group_id")
+        requester_id = fields.identifier(ticket, "requester_id")
+        messages: list[MessageRecord] = []
+        for comment in comments:
+            if not isinstance(comment, dict):
+                raise RecordError(f"a comment should be an object, got {fields.kind(comment)}")
+            when = fields.iso_time(comment, "created_at")
+            if when is None:
+                when = messages[-1].created_at if messages else created_at or updated_at
+                warnings.append(
+                    f"A comment ({fields.identifier(comment) or 'no id'}) had no time; "
+                    "it is shown at the time of the comment before it."
+                )
+            if when is None:
+                raise RecordError("a comment has no time and neither has the ticket")
+            message = self._message(comment, when, requester_id, users)
+            if message is not None:
+                messages.append(message)
+        times = [message.created_at for message in messages]
+        if created_at is None:
+            created_at = min(times, default=updated_at)
+            warnings.append("It had no creation time; the time of its first comment was used.")
+        if updated_at is None:
+            updated_at = max([*times, *([created_at] if created_at else [])], default=None)
+            warnings.append("It had no update time; the time of its last comment was used.")
+        if created_at is None or updated_at is None:
+            raise RecordError("it has no times at all (no created_at, updated_at or comment times)")
+        rating = fields.mapping(ticket, "satisfaction_rating")
+        tags = fields.items(ticket, "tags")
+        if not all(isinstance(tag, str) for tag in tags):
+            raise RecordError("'tags' should be a list of text")
         return ConversationRecord(
             external_id=external_id,
-            created_at=_time(ticket["created_at"]),
+            created_at=created_at,
             updated_at=updated_at,
             # Solved tickets carry no solved time without the ticket metrics; the last update is close.
             closed_at=updated_at if closed else None,
-            messages=tuple(
-                self._message(comment, requester_id, users)
-                for comment in comments
-                if comment.get("html_body") or comment.get("body")
-            ),
+            messages=tuple(messages),
             url=f"{self.web_app}/agent/tickets/{external_id}",
-            subject=ticket.get("subject") or ticket.get("raw_subject") or "",
+            subject=fields.text(ticket, "subject") or fields.text(ticket, "raw_subject"),
             state="closed" if closed else "open",
-            assignee_external_id=str(assignee) if assignee else "",
-            team_external_id=str(group) if group else "",
-            tags=tuple(str(tag) for tag in ticket.get("tags") or ()),
-            csat_rating=CSAT_RATINGS.get(rating.get("score")),
-            csat_remark=rating.get("comment") or "",
+            assignee_external_id=fields.identifier(ticket, "assignee_id"),
+            team_external_id=fields.identifier(ticket, "group_id"),
+            tags=tuple(tag for tag in tags if tag.strip()),
+            csat_rating=CSAT_RATINGS.get(fields.text(rating, "score")),
+            csat_remark=fields.text(rating, "comment"),
             is_spam=status == DELETED_STATUS,
+            warnings=tuple(warnings),
         )
 
-    def _message(self, comment: dict[str, Any], requester_id: str, users: dict[str, dict[str, Any]]) -> MessageRecord:
-        author_id = str(comment.get("author_id") or "")
+    def _message(
+        self, comment: dict[str, Any], created_at: datetime, requester_id: str, users: dict[str, dict[str, Any]]
+    ) -> MessageRecord | None:
+        body = fields.text(comment, "html_body") or fields.text(comment, "body")
+        attachments = tuple(
+            AttachmentRecord(
+                name=fields.text(attachment, "file_name") or fields.text(attachment, "content_url").rsplit("/", 1)[-1],
+                url=fields.text(attachment, "content_url"),
+                content_type=fields.text(attachment, "content_type"),
+                size=fields.whole_number(attachment, "size"),
+            )
+            for attachment in _objects(comment, "attachments")
+            if fields.text(attachment, "content_url")
+        )
+        if not body.strip() and not attachments:
+            return None
+        author_id = fields.identifier(comment, "author_id")
         author = users.get(author_id) or {}
         # The sideloaded role is current; the agent list covers an author the sideload left out.
         by_agent = author.get("role") in AGENT_ROLES or author_id in self.agent_ids
-        via = comment.get("via") or (comment.get("metadata") or {}).get("via") or {}
+        via = fields.mapping(comment, "via") or fields.mapping(fields.mapping(comment, "metadata"), "via")
         if comment.get("public") is False:
             kind = "note"
         elif by_agent:
             kind = "agent"
-        elif via.get("channel") in AUTOMATED_CHANNELS and author_id != requester_id:
+        elif fields.text(via, "channel") in AUTOMATED_CHANNELS and author_id != requester_id:
             kind = "bot"
         else:
             kind = "customer"
         return MessageRecord(
-            external_id=str(comment["id"]),
+            external_id=fields.identifier(comment) or fields.derived_id(author_id, created_at, body),
             author_kind=kind,
-            created_at=_time(comment["created_at"]),
+            created_at=created_at,
             # html_body keeps the formatting; body is the plain-text fallback.
-            body=comment.get("html_body") or comment["body"],
+            body=body,
             author_external_id=author_id if by_agent else "",
-            author_name=author.get("name") or "",
+            author_name=fields.text(author, "name"),
+            attachments=attachments,
         )
 
     def _pages(self, path: str, key: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -274,7 +341,7 @@ class ZendeskClient:
         while url:
             payload = self.http.get(url, params=page_params)
             if not isinstance(payload, dict) or not isinstance(payload.get(key), list):
-                raise UnreadableAnswer(f"Zendesk's answer to {path} has no {key} list: {_excerpt(payload)}")
+                raise UnreadableAnswer(f"Zendesk's answer to {path} has no {key} list: {excerpt(payload)}")
             yield payload
             # The next link repeats every parameter.
             url, page_params = self._next_page(payload), None
@@ -293,3 +360,17 @@ class ZendeskClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+def _id_of(entry: Any) -> str:
+    try:
+        return fields.identifier(entry) if isinstance(entry, dict) else ""
+    except RecordError:
+        return ""
+
+
+def _objects(payload: Any, key: str) -> list[dict[str, Any]]:
+    entries = fields.items(payload, key)
+    if not all(isinstance(entry, dict) for entry in entries):
+        raise RecordError(f"'{key}' should be a list of objects")
+    return entries

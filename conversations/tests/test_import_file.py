@@ -110,8 +110,8 @@ def test_a_bad_conversation_is_reported_and_the_rest_imported(tmp_path, capsys):
     run = SyncRun.objects.get()
     assert run.errors == 2
     err = capsys.readouterr().err
-    assert "skipped c2: Unreadable conversation: message '1' has unknown author 'martian'" in err
-    assert "skipped c3: Unreadable conversation: csat rating 9 is not 1 to 5" in err
+    assert "c2: Conversation skipped: message 1 has unknown author 'martian'." in err
+    assert "c3: Conversation skipped: its CSAT rating 9 is not 1 to 5." in err
 
 
 def test_a_file_that_is_not_an_import_file_fails_with_a_clear_message(tmp_path):

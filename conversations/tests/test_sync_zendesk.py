@@ -340,9 +340,9 @@ def test_malformed_tickets_and_comment_lists_are_logged_against_the_run_and_skip
     assert run.status == SyncRun.Status.SUCCEEDED
     assert run.errors == 3
     problems = {problem.external_id: problem for problem in run.problems.all()}
-    assert "Unreadable exported ticket" in problems["5000"].message
+    assert problems["5000"].message == "Ticket skipped: 'updated_at' is not an ISO 8601 time ('yesterday')."
     assert "has no comments list" in problems["5001"].message
-    assert "Unreadable ticket" in problems["5002"].message
+    assert problems["5002"].message == "Ticket skipped: 'created_at' is not an ISO 8601 time ('not a time')."
     assert '"id": 5002' in problems["5002"].payload_excerpt
     assert set(Conversation.objects.values_list("external_id", flat=True)) == {"5003", "5004"}
 

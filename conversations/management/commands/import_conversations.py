@@ -39,6 +39,6 @@ class Command(BaseCommand):
         run = conversations_sync(source=Source.FILE, helpdesk=helpdesk)
         self.stdout.write(run_summary(run))
         for problem in run.problems.all():
-            self.stderr.write(f"skipped {problem.external_id or '(no id)'}: {problem.message}")
+            self.stderr.write(f"{problem.external_id or '(no id)'}: {problem.message}")
         if run.status != SyncRun.Status.SUCCEEDED:
             raise CommandError(run.error_text or "The import did not run.")
