@@ -1,5 +1,15 @@
+"""Signing in: by email, throttled by django-axes per (email, address) pair."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 
 class EmailBackend(ModelBackend):
@@ -16,3 +26,37 @@ class EmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+def sign_in_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
+    """The email as axes counts it: "Ana@X " and "ana@x" are one account.
+
+    The typed email comes first: on a successful sign-in axes passes the user's username
+    field, which is not always the email they signed in with.
+    """
+    username = request.POST.get("username") or (credentials or {}).get("username") or ""
+    return str(username).strip().lower()
+
+
+def client_address(request: HttpRequest) -> str:
+    """The visitor's address; behind our TLS proxy, the last hop it appended to X-Forwarded-For."""
+    if settings.BEHIND_TLS_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def locked_out_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict[str, Any] | None = None
+) -> HttpResponse:
+    """The sign-in page again, with the email kept and what to do next, as HTTP 429."""
+    form = AuthenticationForm(request, data={"username": request.POST.get("username", "")})
+    minutes = max(settings.LOGIN_LOCKOUT_SECONDS // 60, 1)
+    form.errors.clear()
+    form.add_error(
+        None,
+        f"Too many wrong passwords for this account from this device. Wait {minutes} minutes, "
+        "reset your password, or ask your team lead to unlock your sign-in.",
+    )
+    return render(request, "registration/login.html", {"form": form, "next": request.POST.get("next", "")}, status=429)

@@ -1,6 +1,7 @@
 """Carousel settings: every value comes from the environment (see .env.example)."""
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -36,8 +37,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "carousel",
     "conversations",
     "reviews",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the sign-in's outcome.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "carousel.urls"
@@ -94,7 +99,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["carousel.auth.EmailBackend"]
+# Axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "carousel.auth.EmailBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "reviews:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -158,7 +164,7 @@ CONTENT_SECURITY_POLICY = env.str(
 SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
 
 REDIS_URL = env.str("REDIS_URL", default="")
-# Redis is shared by every web worker (login throttling needs that); LocMem is per process.
+# Redis is shared by every web worker; LocMem is per process (check --deploy refuses it).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     if REDIS_URL
@@ -167,6 +173,17 @@ CACHES = {
 # Sign-in attempts allowed per email and per address before a pause.
 LOGIN_ATTEMPTS_ALLOWED = env.int("LOGIN_ATTEMPTS_ALLOWED", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# django-axes counts failures per (email, address) pair in the database, shared by every
+# web process: a stranger's wrong passwords never lock the owner out on their own device,
+# and a successful sign-in starts the count again. Leads and admins can unlock.
+AXES_FAILURE_LIMIT = LOGIN_ATTEMPTS_ALLOWED
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "carousel.auth.sign_in_username"
+AXES_CLIENT_IP_CALLABLE = "carousel.auth.client_address"
+AXES_LOCKOUT_CALLABLE = "carousel.auth.locked_out_response"
+AXES_VERBOSE = False
 
 # --- Celery -------------------------------------------------------------------
 # Without Redis, Kombu's SQLAlchemy transport keeps the queue in a SQLite file,
@@ -242,4 +259,6 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Axes tells every attempt at INFO; failures and lockouts (WARNING) are what operators need.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

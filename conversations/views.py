@@ -35,7 +35,15 @@ def sync_status(request):
 def sync_run_detail(request, run_id: int):
     _require_lead(request.user)
     run = get_object_or_404(SyncRun, pk=run_id)
-    return render(request, "conversations/sync_run_detail.html", {"run": run, "problems": run.problems.all()[:500]})
+    return render(
+        request,
+        "conversations/sync_run_detail.html",
+        {
+            "run": run,
+            "problems": run.problems.filter(skipped=True)[:500],
+            "warnings": run.problems.filter(skipped=False)[:500],
+        },
+    )
 
 
 @login_required

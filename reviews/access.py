@@ -23,6 +23,15 @@ def get_led_team(user, team_id: int) -> Team:
     return team
 
 
+def get_team_member_user(user, team_id: int, member_user_id: int):
+    """A Carousel user with an agent in a team `user` leads (staff: any team); 404 otherwise."""
+    team = get_led_team(user, team_id)
+    agent = Agent.objects.filter(team=team, user_id=member_user_id).select_related("user").first()
+    if agent is None or agent.user is None:
+        raise Http404("No such teammate.")
+    return agent.user
+
+
 def led_team_ids(user) -> list[int]:
     return list(Team.objects.filter(leads=user).values_list("pk", flat=True))
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import timedelta
 from itertools import islice
 
 from django.db.models import Count
+from django.utils.text import slugify
 
 from conversations.models import Source
 
@@ -43,6 +45,15 @@ def _text(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
 
 
+def export_filename(team, weeks: Sequence, kind: str) -> str:
+    """A download name that is safe ASCII whatever the team is called: slug, kind, date range."""
+    slug = slugify(team.name)[:60].strip("-") or f"team-{team.pk}"
+    if not weeks:
+        return f"{slug}-{kind}.csv"
+    first, last = weeks[0].starts_at.date(), (weeks[-1].ends_at - timedelta(seconds=1)).date()
+    return f"{slug}-{kind}-{first:%Y-%m-%d}-to-{last:%Y-%m-%d}.csv"
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -72,7 +83,7 @@ def review_rows(reviews, *, conversation_page: Callable[[int], str]) -> Iterator
             week,
             created_at.isoformat(timespec="seconds"),
             _text(subject or f"{sources.get(source, source)} #{external_id}"),  # str(conversation)
-            url or conversation_page(conversation_id),
+            _text(url or conversation_page(conversation_id)),
             _text(reviewer),
             _text(reviewee),
             levels.get(quality, quality),
@@ -133,7 +144,7 @@ def completion_rows(weeks) -> Iterator[str]:
         [
             quota.week.label,
             _text(quota.agent.name),
-            quota.agent.email,
+            _text(quota.agent.email),
             quota.quota,
             quota.required,
             completed.get((quota.week_id, quota.agent_id), 0),

@@ -3,16 +3,18 @@
 from collections.abc import Callable
 from functools import lru_cache
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_POST
 
 from conversations.models import Agent
 from conversations.selectors import sync_health
 
-from . import access, charts, exports, selectors
+from . import access, charts, exports, selectors, services
 from .models import Review, ReviewWeek, SkipReason
 
 WEEK_CHOICES = [4, 8, 12, 26, 52]
@@ -103,8 +105,22 @@ def team_week(request, team_id: int):
             "acknowledged_percent": selectors.acknowledgement_rate(week) if week else None,
             "skips": [(label, skips.get(value, 0)) for value, label in SkipReason.choices],
             "sync": sync_health(),
+            "locked_out": selectors.locked_out_members(team),
         },
     )
+
+
+@login_required
+@require_POST
+def sign_in_unlock(request, team_id: int):
+    try:
+        member_user_id = int(request.POST.get("user_id", ""))
+    except ValueError as exc:
+        raise Http404("No such teammate.") from exc
+    member = access.get_team_member_user(request.user, team_id, member_user_id)
+    services.sign_in_unlock(user=member, unlocked_by=request.user)
+    messages.success(request, f"{member.email} can sign in again.")
+    return redirect("reviews:team_week", team_id=team_id)
 
 
 @login_required
@@ -159,11 +175,14 @@ def export_reviews(request, team_id: int):
 
     reviews = Review.objects.filter(assignment__week__in=weeks)
     conversation_page = _url_for_id("reviews:conversation", absolute_for=request)
-    return _csv_response(exports.review_rows(reviews, conversation_page=conversation_page), f"{team.name}-reviews.csv")
+    return _csv_response(
+        exports.review_rows(reviews, conversation_page=conversation_page),
+        exports.export_filename(team, weeks, "reviews"),
+    )
 
 
 @login_required
 def export_completion(request, team_id: int):
     team = access.get_led_team(request.user, team_id)
     weeks = _recent_weeks(team, _week_count(request))
-    return _csv_response(exports.completion_rows(weeks), f"{team.name}-quota-completion.csv")
+    return _csv_response(exports.completion_rows(weeks), exports.export_filename(team, weeks, "quota-completion"))

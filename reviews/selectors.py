@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower, Trim
+from django.utils import timezone
 
-from conversations.models import Agent
+from conversations.models import Agent, Team
 
 from .models import AgentWeek, Assignment, Level, Review, ReviewWeek
 
@@ -276,3 +280,20 @@ def agent_coaching(agent: Agent, *, weeks: list[ReviewWeek]) -> dict:
         .with_people()
         .order_by("-created_at")[:100],
     }
+
+
+def locked_out_members(team: Team) -> QuerySet[Agent]:
+    """Teammates whose sign-in axes has paused (too many wrong passwords, from some address)."""
+    # Axes counts by the email as typed, lower-cased (carousel.auth.sign_in_username).
+    paused = AccessAttempt.objects.filter(
+        username=OuterRef("email_lower"),
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+        attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
+    )
+    return (
+        Agent.objects.filter(team=team, user__isnull=False)
+        .annotate(email_lower=Lower(Trim("user__email")))
+        .filter(Exists(paused))
+        .select_related("user")
+        .order_by("name")
+    )

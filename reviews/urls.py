@@ -13,6 +13,7 @@ urlpatterns = [
     path("teams/<int:team_id>/agents/<int:agent_id>/", lead_views.agent_detail, name="agent_detail"),
     path("teams/<int:team_id>/export/reviews.csv", lead_views.export_reviews, name="export_reviews"),
     path("teams/<int:team_id>/export/completion.csv", lead_views.export_completion, name="export_completion"),
+    path("teams/<int:team_id>/unlock-sign-in/", lead_views.sign_in_unlock, name="sign_in_unlock"),
     path("teams/<int:team_id>/settings/", views.team_settings, name="team_settings"),
     path("teams/<int:team_id>/rubric/", review_views.rubric_edit, name="rubric_edit"),
     path("assignments/<int:assignment_id>/review/", review_views.review_conversation, name="review"),

@@ -83,6 +83,10 @@ RULES = {
         {"team_id": "team"},
         {"outsider": "hidden", "teammate": "hidden", "reviewer": "hidden", "lead": "ok"},
     ),
+    "reviews:sign_in_unlock": (
+        {"team_id": "team"},
+        {"outsider": "hidden", "teammate": "hidden", "reviewer": "hidden", "lead": "ok"},
+    ),
     "reviews:team_settings": (
         {"team_id": "team"},
         {"outsider": "hidden", "teammate": "hidden", "reviewer": "hidden", "lead": "ok"},
@@ -161,6 +165,7 @@ def world(team_of_five, build, monday):
             "conversation": assignment.conversation_id,
             "review": review.pk,
             "reviewee_agent": assignment.reviewee_id,
+            "reviewee_user": assignment.reviewee.user_id,
             "run": run.pk,
         },
         "people": {
@@ -184,13 +189,18 @@ ACTION_DATA = {
     "reviews:pull": {"count": 1},
     "reviews:skip": {"reason": "automated"},
     "reviews:review_comment": {"body": "Thanks!"},
+    "reviews:sign_in_unlock": {"user_id": "reviewee_user"},
 }
 
 
-def request(client, url, name=""):
+def request(client, url, name="", world=None):
     response = client.get(url)
     if response.status_code == 405:  # a POST-only action
-        response = client.post(url, ACTION_DATA.get(name, {}))
+        data = {
+            key: world["objects"][value] if world and value in world["objects"] else value
+            for key, value in ACTION_DATA.get(name, {}).items()
+        }
+        response = client.post(url, data)
     return response
 
 
@@ -200,7 +210,7 @@ def test_every_url_has_rules():
 
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_anonymous_visitors_are_sent_to_sign_in(client, world, name):
-    response = request(client, url_for(name, world), name)
+    response = request(client, url_for(name, world), name, world)
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
@@ -211,7 +221,7 @@ def test_each_persona_gets_what_the_rules_say_and_nothing_leaks(client, world, n
     expectations = {**{"other_lead": "hidden" if RULES[name][0] else "any"}, **RULES[name][1]}
     for persona, expected in expectations.items():
         client.force_login(world["people"][persona])
-        response = request(client, url_for(name, world), name)
+        response = request(client, url_for(name, world), name, world)
         status = response.status_code
         if expected == "hidden":
             assert status in (403, 404), f"{persona} on {name} got {status}"
@@ -230,7 +240,7 @@ def test_a_lead_of_another_team_sees_nothing_of_this_one(client, world):
     for name, (kwargs_spec, _) in RULES.items():
         if not kwargs_spec or name == "conversations:sync_run_detail":
             continue
-        assert request(client, url_for(name, world), name).status_code in (403, 404), name
+        assert request(client, url_for(name, world), name, world).status_code in (403, 404), name
 
 
 def test_the_actions_the_rules_allow_really_happen(client, world):

@@ -1,5 +1,7 @@
-"""Review workflows: the weekly quota (quota.py) and writing and reading reviews (reviewing.py)."""
+"""Review workflows: the weekly quota (quota.py), writing and reading reviews (reviewing.py),
+and what a lead does for a teammate's account (accounts.py)."""
 
+from .accounts import sign_in_unlock
 from .quota import (
     QuotaError,
     assignment_complete,
@@ -42,6 +44,7 @@ __all__ = [
     "review_week_get_or_create",
     "rubric_current",
     "rubric_update",
+    "sign_in_unlock",
     "team_settings_get",
     "week_assign",
 ]
