@@ -180,6 +180,12 @@ def _search_item(full: dict) -> dict:
     return {key: value for key, value in full.items() if key != "conversation_parts"}
 
 
+def _updated_at(full: dict) -> int:
+    """Where the search sorts a conversation; one without a usable updated_at always matches."""
+    value = full.get("updated_at")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 @dataclass
 class Fault:
     method: str
@@ -204,6 +210,10 @@ class FakeIntercom(LoopbackServer):
             self.put(item)
         self.admins = admins or []
         self.teams = teams or []
+        # What GET /me answers (the spec allows null and every field absent).
+        self.me: Any = fixture("me.json")
+        # Search hits with no conversation behind them (no id, say), put on the first page.
+        self.search_extras: list[Any] = []
         self.latency = latency
         self.rate_limit = rate_limit
         self.hang_seconds = hang_seconds
@@ -218,6 +228,12 @@ class FakeIntercom(LoopbackServer):
     # --- data and faults ---------------------------------------------------------
     def put(self, full_conversation: dict) -> None:
         self.conversations[str(full_conversation["id"])] = full_conversation
+
+    def clear(self) -> None:
+        self.conversations.clear()
+        self.search_extras.clear()
+        self.log.clear()
+        self.me = fixture("me.json")
 
     def fail(self, method: str, path_prefix: str, kind: str, times: int = 1, retry_after: str | None = None) -> None:
         for _ in range(times):
@@ -301,7 +317,7 @@ class FakeIntercom(LoopbackServer):
                     headers,
                 )
         if method == "GET" and path == "/me":
-            return self._send(handler, 200, fixture("me.json"), headers)
+            return self._send(handler, 200, self.me, headers)
         if method == "GET" and path == "/admins":
             return self._send(handler, 200, {"type": "admin.list", "admins": self.admins}, headers)
         if method == "GET" and path == "/teams":
@@ -331,11 +347,13 @@ class FakeIntercom(LoopbackServer):
         if pagination.get("starting_after"):
             offset = json.loads(base64.urlsafe_b64decode(pagination["starting_after"]))["offset"]
         matches = sorted(
-            (c for c in self.conversations.values() if c["updated_at"] >= since),
-            key=lambda c: (c["updated_at"], c["id"]),
+            (c for c in self.conversations.values() if _updated_at(c) >= since),
+            key=lambda c: (_updated_at(c), str(c["id"])),
         )
         chunk = matches[offset : offset + per_page]
         items = [_search_item(c) for c in chunk]
+        if offset == 0:
+            items.extend(self.search_extras)
         if fault and fault.kind == "malformed-search" and items:
             items[0] = {"type": "conversation", "id": items[0]["id"], "updated_at": "yesterday"}
         total_pages = max(math.ceil(len(matches) / per_page), 1)

@@ -147,3 +147,83 @@ def test_the_demo_file_imports_cleanly_with_every_kind_of_exclusion():
     assert set(run.excluded_counts) == {"short", "spam_tag", "spam_flagged", "bot_only"}
     assert run.kept >= 40
     assert Agent.objects.filter(team__isnull=False).count() == 8
+
+
+def test_a_csv_that_is_not_utf8_fails_with_a_clear_message_and_stores_nothing(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes((FIXTURES / "small.csv").read_text().replace("Rui Silva", "Jos\u00e9 Silva").encode("cp1252"))
+
+    with pytest.raises(CommandError) as raised:
+        call_command("import_conversations", str(path))
+
+    assert str(raised.value).startswith("export.csv is not UTF-8 text (byte 0xe9 at position")
+    assert 'Save it as "CSV UTF-8" and import it again; nothing was imported.' in str(raised.value)
+    assert Conversation.objects.count() == 0
+
+
+def test_json_nested_too_deeply_fails_with_a_clear_message(tmp_path):
+    path = write(tmp_path, '{"format": "carousel.conversations/v1", "teams": ' + "[" * 100_000 + "]" * 100_000 + "}")
+
+    with pytest.raises(CommandError, match="is nested too deeply to be an import file; nothing was imported"):
+        call_command("import_conversations", str(path))
+    assert Conversation.objects.count() == 0
+
+
+def test_duplicate_ids_in_one_file_are_all_reported_and_none_imported(tmp_path, capsys):
+    path = write(tmp_path, document(conversation("c1"), conversation("c2", subject="A"), conversation("c2")))
+
+    call_command("import_conversations", str(path))
+
+    assert list(Conversation.objects.values_list("external_id", flat=True)) == ["c1"]
+    assert (
+        capsys.readouterr().err.count(
+            "c2: Conversation skipped: its id appears 2 times in the file; none of them was imported."
+        )
+        == 2
+    )
+
+
+def test_a_csv_rating_that_is_not_a_number_skips_that_conversation(tmp_path, capsys):
+    text = (FIXTURES / "small.csv").read_text().replace(",4,", ",four,", 1)
+    path = write(tmp_path, text, name="export.csv")
+
+    call_command("import_conversations", str(path))
+
+    assert not Conversation.objects.filter(external_id="9001").exists()
+    assert Conversation.objects.filter(external_id="9002").exists()
+    assert (
+        "9001: Conversation skipped: 'rating' should be a whole number, got text ('four')." in capsys.readouterr().err
+    )
+
+
+def test_attachments_are_imported_and_an_attachment_only_message_is_kept(tmp_path):
+    item = conversation()
+    item["messages"].append(
+        {
+            "id": "5",
+            "author": "customer",
+            "created_at": "2026-11-18T09:30:00Z",
+            "attachments": [{"name": "invoice.pdf", "url": "https://files.example.com/i.pdf", "size": 1200}],
+        }
+    )
+
+    call_command("import_conversations", str(write(tmp_path, document(item))))
+
+    message = Conversation.objects.get().messages.get(external_id="5")
+    assert message.body_text == ""
+    assert message.attachments == [
+        {"name": "invoice.pdf", "url": "https://files.example.com/i.pdf", "content_type": "", "size": 1200}
+    ]
+
+
+def test_a_message_without_an_id_gets_the_same_derived_id_every_import(tmp_path):
+    item = conversation()
+    del item["messages"][2]["id"]
+    path = write(tmp_path, document(item))
+    call_command("import_conversations", str(path))
+    first = set(Conversation.objects.get().messages.values_list("external_id", flat=True))
+    item["updated_at"] = "2026-11-18T11:00:00Z"
+    call_command("import_conversations", str(write(tmp_path, document(item))))
+
+    assert set(Conversation.objects.get().messages.values_list("external_id", flat=True)) == first
+    assert len([external_id for external_id in first if external_id.startswith("derived-")]) == 1

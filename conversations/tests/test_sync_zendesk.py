@@ -424,3 +424,46 @@ def test_a_cursor_zendesk_no_longer_accepts_restarts_the_export_from_the_start_t
     assert helpdesk.export_queries[0]["cursor"] == "expired"
     assert helpdesk.export_queries[1] == {"start_time": str(int(since.timestamp())), "per_page": "2"}
     assert Conversation.objects.count() == 5
+
+
+def test_an_attachment_only_comment_is_kept_with_its_file(helpdesk, zendesk_client):
+    screenshot = fake.comment(9001, author_id=helpdesk.tickets["5000"]["requester_id"], body="", created_at=BASE)
+    screenshot.pop("html_body")
+    screenshot["attachments"] = [
+        {
+            "id": 498483,
+            "file_name": "crash.png",
+            "content_url": "https://company.zendesk.com/attachments/crash.png",
+            "content_type": "image/png",
+            "size": 2532,
+            "thumbnails": [],
+        }
+    ]
+    helpdesk.comments["5000"].append(screenshot)
+
+    sync(zendesk_client)
+
+    message = Message.objects.get(external_id="9001")
+    assert (message.author_kind, message.body_text) == (AuthorKind.CUSTOMER, "")
+    assert message.attachments == [
+        {
+            "name": "crash.png",
+            "url": "https://company.zendesk.com/attachments/crash.png",
+            "content_type": "image/png",
+            "size": 2532,
+        }
+    ]
+
+
+def test_wrong_types_skip_the_ticket_and_a_group_without_id_is_reported(helpdesk, zendesk_client):
+    helpdesk.tickets["5001"]["tags"] = "billing"
+    helpdesk.groups.append({"name": "No id", "deleted": False})
+
+    run = sync(zendesk_client)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    messages = dict(run.problems.values_list("external_id", "message"))
+    assert messages["5001"] == "Ticket skipped: 'tags' should be a list, got text ('billing')."
+    assert messages[""] == "Group skipped: it has no id."
+    assert Conversation.objects.count() == 4
+    assert sorted(Team.objects.values_list("name", flat=True)) == ["Billing", "Tier 2"]

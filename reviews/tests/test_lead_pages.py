@@ -205,3 +205,33 @@ def test_the_export_neutralises_spreadsheet_formulas(client, history):
 
     notes = [row["quality_note"] for row in rows if "HYPERLINK" in row["quality_note"]]
     assert notes == ['\'=HYPERLINK("https://evil.example","x")']
+
+
+def test_the_export_neutralises_the_link_and_email_columns_too(client, history):
+    from conversations.models import Agent, Conversation
+
+    first = Review.objects.order_by("assignment__week__starts_at", "created_at", "id").first()
+    Conversation.objects.filter(pk=first.conversation_id).update(url="=cmd|' /C calc'!A0")
+    Agent.objects.filter(pk=history["agents"][0].pk).update(email="@SUM(1+1)*cmd|' /C calc'!A0")
+    client.force_login(history["lead"])
+
+    reviews = read_csv(client.get(reverse("reviews:export_reviews", args=[history["team"].pk])))
+    completion = read_csv(client.get(reverse("reviews:export_completion", args=[history["team"].pk])))
+
+    assert reviews[0]["conversation_link"] == "'=cmd|' /C calc'!A0"
+    assert "'@SUM(1+1)*cmd|' /C calc'!A0" in {row["email"] for row in completion}
+
+
+def test_export_file_names_are_safe_ascii_with_the_team_slug_and_dates(client, history):
+    history["team"].name = 'Säo Paulo "Billing"\r\nX-Evil: 1'
+    history["team"].save()
+    client.force_login(history["lead"])
+
+    reviews = client.get(reverse("reviews:export_reviews", args=[history["team"].pk]), {"weeks": 4})
+    completion = client.get(reverse("reviews:export_completion", args=[history["team"].pk]), {"weeks": 4})
+
+    assert reviews["Content-Disposition"] == (
+        'attachment; filename="sao-paulo-billing-x-evil-1-reviews-2026-11-09-to-2026-11-29.csv"'
+    )
+    assert completion["Content-Disposition"].startswith('attachment; filename="sao-paulo-billing-x-evil-1-quota-')
+    assert "X-Evil" not in reviews

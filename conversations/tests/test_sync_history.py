@@ -1,0 +1,149 @@
+"""Nothing stored goes back in time, and what was reviewed stays as it was reviewed."""
+
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from conversations.models import Agent, Conversation, SyncRun
+from conversations.services import conversations_sync
+from conversations.tests.test_import_file import conversation, document
+from reviews.models import Assignment, ReviewWeek
+
+pytestmark = pytest.mark.django_db
+
+
+def import_file(tmp_path, payload, name="export.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(payload))
+    call_command("import_conversations", str(path))
+    return SyncRun.objects.latest()
+
+
+def two_agents():
+    return [
+        {"id": "a1", "name": "Maya Patel", "email": "maya@example.com", "team": "billing"},
+        {"id": "a2", "name": "John Smith", "email": "john@example.com", "team": "billing"},
+    ]
+
+
+def picked_for_review(conversation_external_id="c1"):
+    stored = Conversation.objects.get(external_id=conversation_external_id)
+    start = datetime(2026, 11, 23, tzinfo=UTC)
+    week = ReviewWeek.objects.create(
+        team=stored.team, label="2026-W48", starts_at=start, ends_at=start + timedelta(7), seed=1
+    )
+    return Assignment.objects.create(
+        week=week, reviewer=Agent.objects.get(external_id="a2"), reviewee=stored.assignee, conversation=stored
+    )
+
+
+def test_an_older_re_import_changes_nothing(tmp_path):
+    import_file(tmp_path, document(conversation(subject="Charged twice")))
+    older = conversation(updated_at="2026-11-18T09:30:00Z", subject="An old export")
+    older["messages"] = older["messages"][:1]
+
+    run = import_file(tmp_path, document(older))
+
+    stored = Conversation.objects.get()
+    assert (run.unchanged, run.updated) == (1, 0)
+    assert stored.subject == "Charged twice"
+    assert stored.messages.count() == 4
+
+
+def test_an_equal_updated_at_counts_as_unchanged_even_when_the_content_differs(tmp_path):
+    import_file(tmp_path, document(conversation(subject="First")))
+
+    run = import_file(tmp_path, document(conversation(subject="Same time, other text")))
+
+    assert (run.unchanged, run.updated) == (1, 0)
+    assert Conversation.objects.get().subject == "First"
+
+
+def test_a_newer_version_of_an_unreviewed_conversation_replaces_its_transcript(tmp_path):
+    import_file(tmp_path, document(conversation()))
+    newer = conversation(updated_at="2026-11-19T10:00:00Z")
+    newer["messages"][2]["body"] = "<p>Redacted.</p>"
+
+    import_file(tmp_path, document(newer))
+
+    assert Conversation.objects.get().messages.get(external_id="3").body_text == "Redacted."
+
+
+def test_a_conversation_picked_for_review_keeps_every_message_and_gains_new_ones(tmp_path, client, staff_user):
+    import_file(tmp_path, document(conversation(), agents=two_agents()))
+    picked_for_review()
+    newer = conversation(updated_at="2026-11-19T10:00:00Z", subject="Charged twice (reopened)")
+    kept = copy.deepcopy(newer["messages"])
+    newer["messages"] = [kept[0], {**kept[1], "body": "<p>Edited afterwards.</p>"}, kept[3]]  # "3" gone
+    newer["messages"].append(
+        {
+            "id": "5",
+            "author": "customer",
+            "name": "Jo",
+            "created_at": "2026-11-19T09:59:00Z",
+            "body": "<p>It happened again today.</p>",
+        }
+    )
+
+    run = import_file(tmp_path, document(newer, agents=two_agents()))
+
+    stored = Conversation.objects.get()
+    assert run.updated == 1
+    assert stored.subject == "Charged twice (reopened)"
+    transcript = list(stored.messages.values_list("external_id", "body_text", "added_after_review"))
+    assert transcript == [
+        ("1", "My invoice total is wrong since the VAT change, can you check what happened?", False),
+        ("2", "Checking now.", False),
+        ("3", "Thanks.", False),
+        ("4", "Fixed: the rate was 19%, now 20%.", False),
+        ("5", "It happened again today.", True),
+    ]
+    client.force_login(staff_user)
+    page = client.get(reverse("reviews:conversation", args=[stored.pk])).content.decode()
+    assert page.count("Arrived after the review started") == 1
+
+
+def test_a_handed_back_conversation_keeps_its_transcript_too(tmp_path):
+    import_file(tmp_path, document(conversation(), agents=two_agents()))
+    assignment = picked_for_review()
+    Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.SKIPPED, skip_reason="automated")
+    newer = conversation(updated_at="2026-11-19T10:00:00Z")
+    newer["messages"] = newer["messages"][:2]
+
+    import_file(tmp_path, document(newer, agents=two_agents()))
+
+    assert Conversation.objects.get().messages.count() == 4
+
+
+def test_a_helpdesk_link_that_is_not_http_is_dropped_with_a_warning(tmp_path, client, staff_user):
+    run = import_file(tmp_path, document(conversation(url="javascript:alert(document.cookie)")))
+
+    stored = Conversation.objects.get()
+    assert stored.url == ""
+    assert list(run.problems.values_list("message", "skipped")) == [
+        ("Its helpdesk link was left out: it is not an http(s) link.", False)
+    ]
+    client.force_login(staff_user)
+    page = client.get(reverse("reviews:conversation", args=[stored.pk])).content.decode()
+    assert "javascript:" not in page
+    assert "Open in the helpdesk" not in page
+
+
+def test_an_https_link_is_kept(tmp_path):
+    import_file(tmp_path, document(conversation(url="https://help.example.com/tickets/1")))
+
+    assert Conversation.objects.get().url == "https://help.example.com/tickets/1"
+
+
+def test_the_sync_service_is_idempotent_across_many_runs(tmp_path):
+    from conversations.helpdesks.files import FileHelpdesk
+
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(document(conversation("c1"), conversation("c2"))))
+    runs = [conversations_sync(source="file", helpdesk=FileHelpdesk.from_path(path)) for _ in range(3)]
+
+    assert [(run.created, run.unchanged) for run in runs] == [(2, 0), (0, 2), (0, 2)]

@@ -1,0 +1,248 @@
+"""Intercom answers the 2.16 description allows, and what a lead sees of each on the sync page.
+
+Every field in the description is optional and many are nullable: only a record's own id
+is required. One record that cannot be read or written is skipped and explained; it never
+costs its neighbours, its page, its run or the runs after it.
+"""
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from conversations.models import Agent, Conversation, Message, SyncCursor, SyncProblem, SyncRun, Team
+from conversations.services import conversations_sync
+from conversations.tests import fake_intercom as fake
+
+pytestmark = pytest.mark.django_db
+
+BASE = int(datetime(2026, 11, 20, 9, 0, tzinfo=UTC).timestamp())
+
+
+@pytest.fixture(autouse=True)
+def morning_before_the_conversations():
+    with time_machine.travel(datetime(2026, 11, 20, 8, 0, tzinfo=UTC), tick=True):
+        yield
+
+
+@pytest.fixture
+def helpdesk(fake_intercom):
+    fake_intercom.teams = [fake.team("700", "Billing", admin_ids=["101"])]
+    fake_intercom.admins = [fake.admin("101", "Maya Patel", "maya@ledgerly.example", team_ids=[700])]
+    return fake_intercom
+
+
+def sync(intercom_client, **options):
+    return conversations_sync(source="intercom", helpdesk=intercom_client(**options))
+
+
+def conversation(conversation_id, offset=0, **extra):
+    return fake.reviewable_conversation(
+        conversation_id, updated_at=BASE + offset, admin_id="101", team_id="700", **extra
+    )
+
+
+def problems(run, *, skipped=True):
+    return {problem.external_id: problem.message for problem in run.problems.filter(skipped=skipped)}
+
+
+def test_a_conversation_the_database_refuses_costs_only_itself_and_later_runs_go_on(helpdesk, intercom_client):
+    for index in range(5):
+        helpdesk.put(conversation(str(5000 + index), index * 60))
+    broken = helpdesk.conversations["5002"]
+    parts = broken["conversation_parts"]["conversation_parts"]
+    parts[1]["id"] = parts[0]["id"]  # two different parts with one id
+
+    first = sync(intercom_client, page_size=150)
+    second = sync(intercom_client, page_size=150)
+
+    assert first.status == second.status == SyncRun.Status.SUCCEEDED
+    assert set(Conversation.objects.values_list("external_id", flat=True)) == {"5000", "5001", "5003", "5004"}
+    assert problems(first) == {
+        "5002": "Conversation skipped: two of its messages have the same id, so the helpdesk's answer "
+        "cannot be stored as it is. The version stored before, if any, is kept."
+    }
+    assert (first.created, first.errors) == (4, 1)
+    # The cursor moved past the page: the next run asks only for what changed since.
+    assert SyncCursor.objects.get(source="intercom").updated_since is not None
+    assert second.errors == 1 and second.created == 0
+
+
+def test_a_bad_new_version_keeps_the_version_stored_before(helpdesk, intercom_client):
+    helpdesk.put(conversation("5000"))
+    sync(intercom_client)
+    newer = conversation("5000", 600)
+    parts = newer["conversation_parts"]["conversation_parts"]
+    parts[1]["id"] = parts[0]["id"]
+    newer["title"] = "Changed title"
+    helpdesk.put(newer)
+
+    run = sync(intercom_client)
+
+    stored = Conversation.objects.get(external_id="5000")
+    assert stored.subject == "Conversation 5000"
+    assert stored.messages.count() == 7
+    assert "5000" in problems(run)
+
+
+def test_a_null_me_and_teams_or_teammates_without_ids_do_not_fail_the_run(helpdesk, intercom_client):
+    helpdesk.me = None
+    helpdesk.teams.append({"type": "team", "name": "No id"})
+    helpdesk.admins += [None, {"type": "admin", "name": "Nobody"}, {"type": "admin", "id": "102", "team_ids": "700"}]
+    helpdesk.put(conversation("5000"))
+
+    run = sync(intercom_client)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert list(Team.objects.values_list("name", flat=True)) == ["Billing"]
+    assert list(Agent.objects.values_list("name", flat=True)) == ["Maya Patel"]
+    assert Conversation.objects.get().url == ""
+    assert problems(run) == {
+        "": "Teammate skipped: it has no id.",
+        "102": "Teammate skipped: 'team_ids' should be a list, got text ('700').",
+    }
+    assert run.problems.filter(message__startswith="Team skipped: it has no id.").exists()
+    assert problems(run, skipped=False) == {
+        "me": "Intercom did not name the workspace (/me has no app id_code), so conversations are stored "
+        "without an 'Open in the helpdesk' link."
+    }
+
+
+def test_missing_optional_fields_are_filled_in_not_fatal(helpdesk, intercom_client):
+    payload = conversation("5000", tags=("billing",))
+    payload["tags"]["tags"].append({"type": "tag", "id": "9", "name": None})
+    parts = payload["conversation_parts"]["conversation_parts"]
+    del parts[0]["id"]
+    del parts[2]["created_at"]
+    del payload["statistics"]
+    payload["conversation_rating"] = None
+    helpdesk.put(payload)
+    helpdesk.search_extras.append({"type": "conversation", "id": "5001"})  # no updated_at in the listing
+    helpdesk.put(conversation("5001", 60))
+
+    run = sync(intercom_client, page_size=150)
+
+    assert (run.status, run.errors) == (SyncRun.Status.SUCCEEDED, 0)
+    stored = Conversation.objects.get(external_id="5000")
+    assert stored.tags == ["billing"]
+    assert stored.messages.count() == 7
+    derived = stored.messages.get(external_id__startswith="derived-")
+    untimed = stored.messages.get(external_id=str(parts[2]["id"]))
+    before = stored.messages.get(external_id=str(parts[1]["id"]))
+    assert untimed.created_at == before.created_at
+    assert problems(run, skipped=False) == {
+        "5000": f"A message ({parts[2]['id']}) had no time; it is shown at the time of the message before it."
+    }
+    assert Conversation.objects.filter(external_id="5001").exists()
+
+    # The derived id is stable: the next version keeps the same message, not a copy.
+    helpdesk.put({**payload, "updated_at": BASE + 900})
+    sync(intercom_client)
+    assert stored.messages.filter(external_id=derived.external_id).count() == 1
+    assert stored.messages.count() == 7
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"tags": "billing"}, "'tags' should be an object, got text ('billing')"),
+        ({"tags": {"type": "tag.list", "tags": "billing"}}, "'tags' should be a list, got text ('billing')"),
+        ({"conversation_rating": {"rating": True}}, "'rating' should be a whole number, got true/false (true)"),
+        ({"conversation_rating": {"rating": 7}}, "its CSAT rating 7 is not 1 to 5"),
+        ({"created_at": 1763629200000}, "'created_at' is out of range (1763629200000): not a real conversation time"),
+        ({"created_at": -5}, "'created_at' is out of range (1969-12-31): not a real conversation time"),
+        ({"title": 42}, "'title' should be text, got a number (42)"),
+        ({"admin_assignee_id": True}, "'admin_assignee_id' should be an id, got true/false (true)"),
+    ],
+)
+def test_wrong_types_and_out_of_range_values_skip_the_record_not_the_run(helpdesk, intercom_client, change, reason):
+    helpdesk.put({**conversation("5000"), **change})
+    helpdesk.put(conversation("5001", 60))
+
+    run = sync(intercom_client)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert problems(run) == {"5000": f"Conversation skipped: {reason}."}
+    assert list(Conversation.objects.values_list("external_id", flat=True)) == ["5001"]
+
+
+def test_attachments_are_kept_and_an_attachment_only_message_counts(helpdesk, intercom_client, settings):
+    # Without the screenshot the customer wrote two messages: too short.
+    settings.SYNC_MIN_CUSTOMER_MESSAGES, settings.SYNC_MIN_AGENT_REPLIES, settings.SYNC_MIN_CUSTOMER_WORDS = 3, 1, 0
+    payload = conversation("5000", replies=1)
+    screenshot = fake.part(90, author_type="user", author_id="c-1", body=None, created_at=BASE - 10)
+    screenshot["attachments"] = [
+        {
+            "type": "upload",
+            "name": "screenshot.png",
+            "url": "https://downloads.intercomcdn.com/i/o/1/screenshot.png",
+            "content_type": "image/png",
+            "filesize": 20480,
+            "width": 800,
+            "height": 600,
+        },
+        {"type": "upload", "name": "evil", "url": "javascript:alert(1)", "content_type": "text/html"},
+    ]
+    payload["conversation_parts"]["conversation_parts"].append(screenshot)
+    helpdesk.put(payload)
+
+    run = sync(intercom_client)
+
+    stored = Conversation.objects.get()
+    message = stored.messages.get(external_id="90")
+    assert (message.body_text, message.attachments) == (
+        "",
+        [
+            {
+                "name": "screenshot.png",
+                "url": "https://downloads.intercomcdn.com/i/o/1/screenshot.png",
+                "content_type": "image/png",
+                "size": 20480,
+            }
+        ],
+    )
+    # The opening message, the customer's answer and the screenshot: three, so not "short".
+    assert stored.customer_message_count == 3
+    assert stored.exclusion_reason == ""
+    assert problems(run, skipped=False) == {"5000": "An attachment (evil) was left out: its link is not http(s)."}
+
+
+def test_a_conversation_longer_than_intercom_sends_is_stored_and_marked_truncated(
+    helpdesk, intercom_client, client, billing_lead
+):
+    payload = conversation("5000")
+    payload["conversation_parts"]["total_count"] = 730
+    helpdesk.put(payload)
+    helpdesk.put(conversation("5001", 60))
+
+    run = sync(intercom_client)
+
+    stored = Conversation.objects.get(external_id="5000")
+    assert stored.is_truncated and not Conversation.objects.get(external_id="5001").is_truncated
+    assert run.truncated == 1
+    stored.team.leads.add(billing_lead)
+    client.force_login(billing_lead)
+    transcript = client.get(reverse("reviews:conversation", args=[stored.pk])).content.decode()
+    assert "The helpdesk holds more of this conversation than it sent" in transcript
+    assert "(7 messages shown)" in transcript
+    run_page = client.get(reverse("conversations:sync_run_detail", args=[run.pk])).content.decode()
+    assert "<dt>Truncated</dt><dd>1 (stored with fewer messages than the helpdesk holds" in run_page
+
+
+def test_problems_and_warnings_are_listed_apart_on_the_run_page(helpdesk, intercom_client, client, billing_lead):
+    helpdesk.put({**conversation("5000"), "title": 42})
+    untimed = conversation("5001", 60)
+    del untimed["conversation_parts"]["conversation_parts"][0]["created_at"]
+    helpdesk.put(untimed)
+
+    run = sync(intercom_client)
+    client.force_login(billing_lead)
+    page = client.get(reverse("conversations:sync_run_detail", args=[run.pk])).content.decode()
+
+    assert "<h2>Skipped records (1)</h2>" in page
+    assert "Conversation skipped: &#x27;title&#x27; should be text, got a number (42)." in page
+    assert "<h2>Stored with a warning (1)</h2>" in page
+    assert "had no time; it is shown at the time of the message before it." in page
+    assert SyncProblem.objects.count() == 2
+    assert Message.objects.filter(conversation__external_id="5001").count() == 7
