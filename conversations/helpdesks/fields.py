@@ -47,6 +47,15 @@ def excerpt(payload: Any) -> str:
         return repr(payload)[:EXCERPT_CHARS]
 
 
+def objects(payload: Any, key: str) -> list[dict[str, Any]]:
+    """An optional list of objects; [] when absent or null."""
+    entries = items(payload, key)
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise RecordError(f"'{key}' should hold objects, got {kind(entry)}")
+    return entries
+
+
 def mapping(payload: Any, key: str) -> dict[str, Any]:
     """An optional nested object; {} when absent or null."""
     value = payload.get(key)
@@ -145,6 +154,22 @@ def iso_time(payload: Any, key: str) -> datetime | None:
     if parsed.tzinfo is None:
         raise RecordError(f"'{key}' ({value[:40]!r}) has no UTC offset")
     return in_range(parsed, key)
+
+
+def times_settle(
+    created_at: datetime | None, updated_at: datetime | None, message_times: list[datetime]
+) -> tuple[datetime, datetime, list[str]]:
+    """A conversation's creation and update times, filled in from its messages when missing."""
+    warnings = []
+    if created_at is None:
+        created_at = min(message_times, default=updated_at)
+        warnings.append("It had no creation time; the time of its first message was used.")
+    if updated_at is None:
+        updated_at = max([*message_times, *([created_at] if created_at else [])], default=None)
+        warnings.append("It had no update time; the time of its last message was used.")
+    if created_at is None or updated_at is None:
+        raise RecordError("it has no times at all (no creation, update or message time)")
+    return created_at, updated_at, warnings
 
 
 def web_link(value: str) -> str:

@@ -194,43 +194,30 @@ class IntercomClient:
 
     def conversation_record(self, payload: Any) -> ConversationRecord:
         external_id = fields.required_id(payload)
-        warnings: list[str] = []
-        created_at = fields.unix_time(payload, "created_at")
-        updated_at = fields.unix_time(payload, "updated_at")
         source = fields.mapping(payload, "source")
         parts_list = fields.mapping(payload, "conversation_parts")
-        parts = fields.items(parts_list, "conversation_parts")
-        messages: list[MessageRecord] = []
+        parts = fields.objects(parts_list, "conversation_parts")
+        part_times = [fields.unix_time(part, "created_at") for part in parts]
+        created_at, updated_at, warnings = fields.times_settle(
+            fields.unix_time(payload, "created_at"),
+            fields.unix_time(payload, "updated_at"),
+            [when for when in part_times if when is not None],
+        )
         # The opening message has the conversation's time; its id is the source's, when there is one.
-        opening = {**source, "id": f"source-{fields.identifier(source) or external_id}", "created_at": None}
-        for part, part_type in [(opening, "comment"), *((part, None) for part in parts)]:
-            if not isinstance(part, dict):
-                raise RecordError(f"a conversation part should be an object, got {fields.kind(part)}")
-            if part_type is None:
-                part_type = fields.text(part, "part_type")
-            when = fields.unix_time(part, "created_at")
+        opening = _message(
+            {**source, "id": f"source-{fields.identifier(source) or external_id}"}, "comment", created_at
+        )
+        messages = [opening] if opening else []
+        for part, when in zip(parts, part_times, strict=True):
             if when is None:
-                # A part without a time sits at the time of the one before it.
-                when = messages[-1].created_at if messages else created_at or updated_at
-                if part is not opening:
-                    warnings.append(
-                        f"A message ({fields.identifier(part) or 'no id'}) had no time; "
-                        "it is shown at the time of the message before it."
-                    )
-            if when is None:
-                raise RecordError("a message has no time and neither has the conversation")
-            message = _message(part, part_type, when)
+                when = messages[-1].created_at if messages else created_at
+                warnings.append(
+                    f"A message ({fields.identifier(part) or 'no id'}) had no time; "
+                    "it is shown at the time of the message before it."
+                )
+            message = _message(part, fields.text(part, "part_type"), when)
             if message is not None:
                 messages.append(message)
-        times = [message.created_at for message in messages]
-        if created_at is None:
-            created_at = min(times, default=updated_at)
-            warnings.append("It had no creation time; the time of its first message was used.")
-        if updated_at is None:
-            updated_at = max([*times, *([created_at] if created_at else [])], default=None)
-            warnings.append("It had no update time; the time of its last message was used.")
-        if created_at is None or updated_at is None:
-            raise RecordError("it has no times at all (no created_at, updated_at or message times)")
         total = fields.whole_number(parts_list, "total_count")
         state = fields.text(payload, "state") or ("open" if fields.flag(payload, "open") else "closed")
         closed_at = None

@@ -240,37 +240,27 @@ class ZendeskClient:
         self, ticket: Any, comments: list[Any], users: dict[str, dict[str, Any]]
     ) -> ConversationRecord:
         external_id = fields.required_id(ticket)
-        warnings: list[str] = []
-        created_at = fields.iso_time(ticket, "created_at")
-        updated_at = fields.iso_time(ticket, "updated_at")
         status = fields.text(ticket, "status")
         closed = status in CLOSED_STATUSES or status == DELETED_STATUS
         requester_id = fields.identifier(ticket, "requester_id")
+        comment_list = [_object(comment, "a comment") for comment in comments]
+        comment_times = [fields.iso_time(comment, "created_at") for comment in comment_list]
+        created_at, updated_at, warnings = fields.times_settle(
+            fields.iso_time(ticket, "created_at"),
+            fields.iso_time(ticket, "updated_at"),
+            [when for when in comment_times if when is not None],
+        )
         messages: list[MessageRecord] = []
-        for comment in comments:
-            if not isinstance(comment, dict):
-                raise RecordError(f"a comment should be an object, got {fields.kind(comment)}")
-            when = fields.iso_time(comment, "created_at")
+        for comment, when in zip(comment_list, comment_times, strict=True):
             if when is None:
-                when = messages[-1].created_at if messages else created_at or updated_at
+                when = messages[-1].created_at if messages else created_at
                 warnings.append(
                     f"A comment ({fields.identifier(comment) or 'no id'}) had no time; "
                     "it is shown at the time of the comment before it."
                 )
-            if when is None:
-                raise RecordError("a comment has no time and neither has the ticket")
             message = self._message(comment, when, requester_id, users)
             if message is not None:
                 messages.append(message)
-        times = [message.created_at for message in messages]
-        if created_at is None:
-            created_at = min(times, default=updated_at)
-            warnings.append("It had no creation time; the time of its first comment was used.")
-        if updated_at is None:
-            updated_at = max([*times, *([created_at] if created_at else [])], default=None)
-            warnings.append("It had no update time; the time of its last comment was used.")
-        if created_at is None or updated_at is None:
-            raise RecordError("it has no times at all (no created_at, updated_at or comment times)")
         rating = fields.mapping(ticket, "satisfaction_rating")
         tags = fields.items(ticket, "tags")
         if not all(isinstance(tag, str) for tag in tags):
@@ -305,7 +295,7 @@ class ZendeskClient:
                 content_type=fields.text(attachment, "content_type"),
                 size=fields.whole_number(attachment, "size"),
             )
-            for attachment in _objects(comment, "attachments")
+            for attachment in fields.objects(comment, "attachments")
             if fields.text(attachment, "content_url")
         )
         if not body.strip() and not attachments:
@@ -369,8 +359,7 @@ def _id_of(entry: Any) -> str:
         return ""
 
 
-def _objects(payload: Any, key: str) -> list[dict[str, Any]]:
-    entries = fields.items(payload, key)
-    if not all(isinstance(entry, dict) for entry in entries):
-        raise RecordError(f"'{key}' should be a list of objects")
-    return entries
+def _object(entry: Any, what: str) -> dict[str, Any]:
+    if not isinstance(entry, dict):
+        raise RecordError(f"{what} should be an object, got {fields.kind(entry)}")
+    return entry

@@ -180,10 +180,16 @@ def _search_item(full: dict) -> dict:
     return {key: value for key, value in full.items() if key != "conversation_parts"}
 
 
-def _updated_at(full: dict) -> int:
-    """Where the search sorts a conversation; one without a usable updated_at always matches."""
+def is_listed(full: dict, since: int) -> bool:
+    """Whether a search for conversations updated since `since` lists this one."""
+    updated_at = _updated_at(full)
+    return updated_at is None or updated_at >= since
+
+
+def _updated_at(full: dict) -> int | None:
+    """Where the search sorts a conversation; None (always listed) without a usable updated_at."""
     value = full.get("updated_at")
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @dataclass
@@ -347,8 +353,8 @@ class FakeIntercom(LoopbackServer):
         if pagination.get("starting_after"):
             offset = json.loads(base64.urlsafe_b64decode(pagination["starting_after"]))["offset"]
         matches = sorted(
-            (c for c in self.conversations.values() if _updated_at(c) >= since),
-            key=lambda c: (_updated_at(c), str(c["id"])),
+            (c for c in self.conversations.values() if is_listed(c, since)),
+            key=lambda c: (_updated_at(c) or 0, str(c["id"])),
         )
         chunk = matches[offset : offset + per_page]
         items = [_search_item(c) for c in chunk]
