@@ -156,8 +156,6 @@ class Message(models.Model):
     created_at = models.DateTimeField()
     body_html = models.TextField(blank=True, help_text="Sanitised at ingest; safe to render.")
     body_text = models.TextField(blank=True)
-    # [{"name", "url", "content_type", "size"}], http(s) URLs only (checked at ingest).
-    attachments = models.JSONField(default=list, blank=True)
     # Arrived after the conversation was picked for review: the reviewer did not see it.
     added_after_review = models.BooleanField(default=False)
 
@@ -170,6 +168,29 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_author_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Attachment(models.Model):
+    """A file sent with a message; kept as a link to the helpdesk's copy, never downloaded."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    name = models.CharField(max_length=255)
+    url = models.URLField(max_length=2000)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True, help_text="Bytes, as the helpdesk says.")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # Rendered as a link: nothing but http(s) may ever be one (no javascript: or data:).
+            models.CheckConstraint(
+                condition=Q(url__startswith="https://") | Q(url__startswith="http://"),
+                name="attachment_url_is_a_web_link",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class SyncRun(models.Model):

@@ -7,7 +7,6 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -30,6 +29,7 @@ from .helpdesks.records import (
 )
 from .models import (
     Agent,
+    Attachment,
     AuthorKind,
     Conversation,
     ExclusionReason,
@@ -194,7 +194,9 @@ def agents_sync(
             problems.append(
                 RecordProblem(record.external_id, f"Teammate skipped: {_database_reason(exc)}.", agent.name)
             )
-            agents.pop(record.external_id, None)
+            # Conversations still link to the teammate as stored before, if they were.
+            if agent.pk:
+                agents[record.external_id] = Agent.objects.get(pk=agent.pk)
             continue
         if user is not None:
             users_by_email.pop(record.email.lower())
@@ -228,25 +230,27 @@ def _line(value: str, limit: int) -> str:
     return value.replace("\x00", "")[:limit]
 
 
-def _attachments(record: MessageRecord, warnings: list[str]) -> list[dict[str, Any]]:
+def _attachments(record: MessageRecord, warnings: list[str]) -> list[Attachment]:
     kept = []
     for attachment in record.attachments:
         url = fields.web_link(attachment.url)
         if not url or len(url) > 2000:
-            warnings.append(f"An attachment ({_line(attachment.name, 80)}) was left out: its link is not http(s).")
+            warnings.append(
+                f"An attachment ({_line(attachment.name, 80)}) was left out: its link is not a usable http(s) link."
+            )
             continue
         kept.append(
-            {
-                "name": _line(attachment.name, 255) or "attachment",
-                "url": url,
-                "content_type": _line(attachment.content_type, 100),
-                "size": attachment.size if attachment.size is not None and attachment.size >= 0 else None,
-            }
+            Attachment(
+                name=_line(attachment.name, 255) or "attachment",
+                url=url,
+                content_type=_line(attachment.content_type, 100),
+                size=attachment.size if attachment.size is not None and 0 <= attachment.size < 2**63 else None,
+            )
         )
     return kept
 
 
-def _message_row(record: MessageRecord, agents: dict[str, Agent], warnings: list[str]) -> Message:
+def _message_row(record: MessageRecord, agents: dict[str, Agent]) -> Message:
     body_html = sanitise_html(record.body.replace("\x00", ""))
     author = agents.get(record.author_external_id) if record.author_external_id else None
     external_id = record.external_id
@@ -260,7 +264,6 @@ def _message_row(record: MessageRecord, agents: dict[str, Agent], warnings: list
         created_at=record.created_at,
         body_html=body_html,
         body_text=html_to_text(body_html),
-        attachments=_attachments(record, warnings),
     )
 
 
@@ -293,6 +296,8 @@ class _Incoming:
 
     row: Conversation
     messages: list[Message]
+    # Each message's attachments, in the same order (most messages have none).
+    attachments: list[list[Attachment]]
     warnings: list[str]
     stored_pk: int | None
     # Picked for review: the stored messages stay as they are and new ones are added.
@@ -310,7 +315,8 @@ def _incoming(
     now: datetime,
 ) -> _Incoming:
     warnings = list(record.warnings)
-    messages = [_message_row(message, agents, warnings) for message in record.messages]
+    messages = [_message_row(message, agents) for message in record.messages]
+    attachments = [_attachments(message, warnings) if message.attachments else [] for message in record.messages]
     words: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     for message in messages:
@@ -352,6 +358,7 @@ def _incoming(
             synced_at=now,
         ),
         messages=messages,
+        attachments=attachments,
         warnings=warnings,
         stored_pk=stored_pk,
         keeps_transcript=keeps_transcript,
@@ -376,15 +383,25 @@ def _incoming_write(batch: list[_Incoming], kept_messages: dict[int, set[str]]) 
     replaced = [item.row.pk for item in batch if item.stored_pk is not None and not item.keeps_transcript]
     Message.objects.filter(conversation_id__in=replaced).delete()
     message_rows = []
+    attached: list[tuple[Message, list[Attachment]]] = []
     for item in batch:
         kept = kept_messages.get(item.row.pk, set()) if item.keeps_transcript else set()
-        for message in item.messages:
+        for message, attachments in zip(item.messages, item.attachments, strict=True):
             if message.external_id in kept:
                 continue
             message.conversation_id = item.row.pk
-            message.added_after_review = item.keeps_transcript and item.stored_pk is not None
+            message.added_after_review = item.keeps_transcript
             message_rows.append(message)
+            if attachments:
+                attached.append((message, attachments))
     Message.objects.bulk_create(message_rows, batch_size=2000)
+    # bulk_create has set each message's pk (both databases return them).
+    attachment_rows = []
+    for message, attachments in attached:
+        for attachment in attachments:
+            attachment.pk, attachment.message_id = None, message.pk
+            attachment_rows.append(attachment)
+    Attachment.objects.bulk_create(attachment_rows)
 
 
 def _page_store(

@@ -15,7 +15,11 @@ from .models import Review, ReviewComment, ReviewWeek
 
 
 def _transcript(conversation):
-    return conversation.messages.select_related("author_agent").order_by("created_at", "id")
+    return (
+        conversation.messages.select_related("author_agent")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
 
 
 @login_required

@@ -173,13 +173,15 @@ def times_settle(
 
 
 def web_link(value: str) -> str:
-    """The link if it is http(s); "" otherwise (javascript:, data:, relative paths)."""
+    """The link if it is http(s), its scheme in lower case; "" otherwise (javascript:, data:, relative)."""
     value = value.strip()
     try:
         parts = urlsplit(value)
     except ValueError:
         return ""
-    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    return parts.scheme.lower() + value[len(parts.scheme) :]
 
 
 def derived_id(*parts: Any) -> str:

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from . import fields
-from .errors import HelpdeskError
+from .errors import HelpdeskError, HelpdeskRequestError
 from .fields import RecordError, excerpt
 from .http import HelpdeskHTTP
 from .records import (
@@ -186,7 +186,11 @@ class IntercomClient:
         return page
 
     def _conversation(self, external_id: str) -> ConversationRecord | RecordProblem:
-        payload = self.http.get(f"/conversations/{external_id}")
+        try:
+            payload = self.http.get(f"/conversations/{quote(external_id, safe='')}")
+        except HelpdeskRequestError as exc:
+            # Deleted or merged between the search and this request: the next search says which.
+            return RecordProblem(external_id, f"Conversation unavailable: {exc}")
         try:
             return self.conversation_record(payload)
         except RecordError as exc:

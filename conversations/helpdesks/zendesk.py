@@ -305,7 +305,7 @@ class ZendeskClient:
         # The sideloaded role is current; the agent list covers an author the sideload left out.
         by_agent = author.get("role") in AGENT_ROLES or author_id in self.agent_ids
         via = fields.mapping(comment, "via") or fields.mapping(fields.mapping(comment, "metadata"), "via")
-        if comment.get("public") is False:
+        if not fields.flag(comment, "public", default=True):
             kind = "note"
         elif by_agent:
             kind = "agent"
@@ -341,11 +341,14 @@ class ZendeskClient:
 
     @staticmethod
     def _next_page(payload: dict[str, Any]) -> str | None:
-        if "meta" in payload or "links" in payload:
-            has_more = (payload.get("meta") or {}).get("has_more")
-            url = (payload.get("links") or {}).get("next") if has_more else None
-        else:
-            url = payload.get("next_page")
+        try:
+            if "meta" in payload or "links" in payload:
+                has_more = fields.flag(fields.mapping(payload, "meta"), "has_more")
+                url = fields.text(fields.mapping(payload, "links"), "next") if has_more else ""
+            else:
+                url = fields.text(payload, "next_page")
+        except RecordError as exc:
+            raise UnreadableAnswer(f"Zendesk's pagination cannot be read ({exc}): {excerpt(payload)}") from exc
         return _relative(url) if url else None
 
     def close(self) -> None:

@@ -10,6 +10,6 @@ def links_drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("conversations", "0004_ingest_attachments_truncation_warnings")]
+    dependencies = [("conversations", "0004_attachments_truncation_and_sync_warnings")]
 
     operations = [migrations.RunPython(links_drop, migrations.RunPython.noop)]

@@ -211,7 +211,7 @@ def test_attachments_are_imported_and_an_attachment_only_message_is_kept(tmp_pat
 
     message = Conversation.objects.get().messages.get(external_id="5")
     assert message.body_text == ""
-    assert message.attachments == [
+    assert list(message.attachments.values("name", "url", "content_type", "size")) == [
         {"name": "invoice.pdf", "url": "https://files.example.com/i.pdf", "content_type": "", "size": 1200}
     ]
 

@@ -147,3 +147,13 @@ def test_the_sync_service_is_idempotent_across_many_runs(tmp_path):
     runs = [conversations_sync(source="file", helpdesk=FileHelpdesk.from_path(path)) for _ in range(3)]
 
     assert [(run.created, run.unchanged) for run in runs] == [(2, 0), (0, 2), (0, 2)]
+
+
+def test_the_database_refuses_an_attachment_that_is_not_a_web_link(tmp_path):
+    from django.db import IntegrityError, transaction
+
+    import_file(tmp_path, document(conversation()))
+    message = Conversation.objects.get().messages.first()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        message.attachments.create(name="x", url="javascript:alert(1)")

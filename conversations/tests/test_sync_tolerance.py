@@ -191,7 +191,7 @@ def test_attachments_are_kept_and_an_attachment_only_message_counts(helpdesk, in
 
     stored = Conversation.objects.get()
     message = stored.messages.get(external_id="90")
-    assert (message.body_text, message.attachments) == (
+    assert (message.body_text, list(message.attachments.values("name", "url", "content_type", "size"))) == (
         "",
         [
             {
@@ -205,7 +205,9 @@ def test_attachments_are_kept_and_an_attachment_only_message_counts(helpdesk, in
     # The opening message, the customer's answer and the screenshot: three, so not "short".
     assert stored.customer_message_count == 3
     assert stored.exclusion_reason == ""
-    assert problems(run, skipped=False) == {"5000": "An attachment (evil) was left out: its link is not http(s)."}
+    assert problems(run, skipped=False) == {
+        "5000": "An attachment (evil) was left out: its link is not a usable http(s) link."
+    }
 
 
 def test_a_conversation_longer_than_intercom_sends_is_stored_and_marked_truncated(
@@ -246,3 +248,16 @@ def test_problems_and_warnings_are_listed_apart_on_the_run_page(helpdesk, interc
     assert "had no time; it is shown at the time of the message before it." in page
     assert SyncProblem.objects.count() == 2
     assert Message.objects.filter(conversation__external_id="5001").count() == 7
+
+
+def test_a_conversation_gone_between_the_search_and_its_fetch_costs_only_itself(helpdesk, intercom_client):
+    helpdesk.put(conversation("5000"))
+    helpdesk.search_extras.append({"type": "conversation", "id": "5999", "updated_at": BASE})  # deleted since
+
+    run = sync(intercom_client, page_size=150)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert problems(run)["5999"].startswith(
+        "Conversation unavailable: Intercom refused GET /conversations/5999 (HTTP 404)"
+    )
+    assert list(Conversation.objects.values_list("external_id", flat=True)) == ["5000"]

@@ -445,7 +445,7 @@ def test_an_attachment_only_comment_is_kept_with_its_file(helpdesk, zendesk_clie
 
     message = Message.objects.get(external_id="9001")
     assert (message.author_kind, message.body_text) == (AuthorKind.CUSTOMER, "")
-    assert message.attachments == [
+    assert list(message.attachments.values("name", "url", "content_type", "size")) == [
         {
             "name": "crash.png",
             "url": "https://company.zendesk.com/attachments/crash.png",
