@@ -10,10 +10,10 @@ Two targets are measured:
    (about 10 parts each) is timed against its *floor*: the same search pages and
    conversation details fetched over HTTP with the same concurrency, and the same rows
    bulk-inserted (Conversation + Message) with no per-row work at all. Target: the sync
-   takes at most 1.5x the floor. The sync is also run at N/4 to show its peak memory
+   takes at most 1.3x the floor. The sync is also run at N/4 to show its peak memory
    does not grow with the number of conversations.
 2. Rate-limited (5,000 conversations, 50 ms per request, 500 requests per 10 s window).
-   The floor is requests / 50 per second. Target: at most 1.2x that, with a handful of 429s.
+   The floor is requests / 50 per second. Target: at most 1.1x that, with a handful of 429s.
    It takes about two minutes per database; --skip-rate-limited leaves it out.
 
 The machine is shared (the fake Intercom and PostgreSQL need CPU too), so wall-clock
@@ -46,8 +46,8 @@ SQLITE_PATH = BENCH_DIR / "bench.sqlite3"
 POSTGRES_DB = "carousel_bench"
 RESULT_PREFIX = "BENCH-RESULT "
 
-OVERHEAD_TARGET = 1.5
-RATE_LIMITED_TARGET = 1.2
+OVERHEAD_TARGET = 1.3
+RATE_LIMITED_TARGET = 1.1
 RATE_LIMITED_CONVERSATIONS = 5000
 RATE_LIMITED_LATENCY = 0.05
 RATE_LIMIT = (500, 10.0)
