@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from .records import AttachmentRecord
+
 # Times outside these bounds are corrupt data, not conversations: a Unix time in
 # milliseconds, a year-9999 sentinel, a negative number.
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
@@ -120,6 +122,33 @@ def required_id(payload: Any) -> str:
     if not external_id:
         raise RecordError("it has no id")
     return external_id
+
+
+def id_or_blank(entry: Any) -> str:
+    """A record's id for a problem report, or "" when it has no readable one."""
+    try:
+        return identifier(entry) if isinstance(entry, dict) else ""
+    except RecordError:
+        return ""
+
+
+def attachments(
+    part: Any, key: str = "attachments", *, name: str = "name", url: str = "url", size: str = "filesize"
+) -> tuple[AttachmentRecord, ...]:
+    """A message's files, each vendor naming the fields its own way; entries without a URL are no file."""
+    found = []
+    for entry in objects(part, key):
+        link = text(entry, url)
+        if link:
+            found.append(
+                AttachmentRecord(
+                    name=text(entry, name) or link.rsplit("/", 1)[-1],
+                    url=link,
+                    content_type=text(entry, "content_type"),
+                    size=whole_number(entry, size),
+                )
+            )
+    return tuple(found)
 
 
 def in_range(when: datetime, key: str) -> datetime:

@@ -15,7 +15,6 @@ from .errors import HelpdeskError
 from .fields import RecordError, excerpt
 from .records import (
     AgentRecord,
-    AttachmentRecord,
     ConversationPage,
     ConversationRecord,
     Listing,
@@ -175,7 +174,7 @@ class FileHelpdesk:
                 external_id = fields.required_id(team)
                 listing.records.append(TeamRecord(external_id, fields.text(team, "name") or external_id))
             except RecordError as exc:
-                listing.problems.append(RecordProblem(_id_of(team), f"Team skipped: {exc}.", excerpt(team)))
+                listing.problems.append(RecordProblem(fields.id_or_blank(team), f"Team skipped: {exc}.", excerpt(team)))
         return listing
 
     def agents(self) -> Listing[AgentRecord]:
@@ -196,7 +195,9 @@ class FileHelpdesk:
                     )
                 )
             except RecordError as exc:
-                listing.problems.append(RecordProblem(_id_of(agent), f"Teammate skipped: {exc}.", excerpt(agent)))
+                listing.problems.append(
+                    RecordProblem(fields.id_or_blank(agent), f"Teammate skipped: {exc}.", excerpt(agent))
+                )
         return listing
 
     def _entries(self, key: str) -> list[Any]:
@@ -214,12 +215,12 @@ class FileHelpdesk:
         # A file is read whole every time; unchanged conversations are skipped by version.
         items = self._entries("conversations")
         # Two entries with one id cannot both be right, and neither is more likely: both are reported.
-        counts = Counter(_id_of(item) for item in items)
+        counts = Counter(fields.id_or_blank(item) for item in items)
         for start in range(0, len(items), PAGE_SIZE):
             page = ConversationPage()
             records = []
             for item in items[start : start + PAGE_SIZE]:
-                external_id = _id_of(item)
+                external_id = fields.id_or_blank(item)
                 if external_id and counts[external_id] > 1:
                     page.problems.append(
                         RecordProblem(
@@ -283,20 +284,6 @@ class FileHelpdesk:
         created_at = _when(message, "created_at", self.shift)
         if created_at is None:
             raise RecordError(f"message {external_id or '(no id)'} has no created_at")
-        attachments = []
-        for attachment in fields.items(message, "attachments"):
-            if not isinstance(attachment, dict):
-                raise RecordError(f"an attachment should be an object, got {fields.kind(attachment)}")
-            url = fields.text(attachment, "url")
-            if url:
-                attachments.append(
-                    AttachmentRecord(
-                        name=fields.text(attachment, "name") or url.rsplit("/", 1)[-1],
-                        url=url,
-                        content_type=fields.text(attachment, "content_type"),
-                        size=fields.whole_number(attachment, "size"),
-                    )
-                )
         body = fields.text(message, "body")
         agent = fields.identifier(message, "agent")
         return MessageRecord(
@@ -306,15 +293,8 @@ class FileHelpdesk:
             body=body,
             author_external_id=agent if kind in ("agent", "note") else "",
             author_name=fields.text(message, "name"),
-            attachments=tuple(attachments),
+            attachments=fields.attachments(message, size="size"),
         )
 
     def close(self) -> None:
         pass
-
-
-def _id_of(entry: Any) -> str:
-    try:
-        return fields.identifier(entry) if isinstance(entry, dict) else ""
-    except RecordError:
-        return ""

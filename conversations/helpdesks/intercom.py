@@ -14,7 +14,6 @@ from .fields import RecordError, excerpt
 from .http import HelpdeskHTTP
 from .records import (
     AgentRecord,
-    AttachmentRecord,
     ConversationPage,
     ConversationRecord,
     Listing,
@@ -93,7 +92,7 @@ class IntercomClient:
                 external_id = fields.required_id(team)
                 name = fields.text(team, "name") or f"Team {external_id}"
             except RecordError as exc:
-                listing.problems.append(RecordProblem(_id_of(team), f"Team skipped: {exc}.", excerpt(team)))
+                listing.problems.append(RecordProblem(fields.id_or_blank(team), f"Team skipped: {exc}.", excerpt(team)))
                 continue
             listing.records.append(TeamRecord(external_id=external_id, name=name))
         return listing
@@ -104,7 +103,9 @@ class IntercomClient:
             try:
                 record = self._agent(admin)
             except RecordError as exc:
-                listing.problems.append(RecordProblem(_id_of(admin), f"Teammate skipped: {exc}.", excerpt(admin)))
+                listing.problems.append(
+                    RecordProblem(fields.id_or_blank(admin), f"Teammate skipped: {exc}.", excerpt(admin))
+                )
                 continue
             if record is not None:
                 listing.records.append(record)
@@ -256,13 +257,6 @@ class IntercomClient:
         self.http.close()
 
 
-def _id_of(entry: Any) -> str:
-    try:
-        return fields.identifier(entry) if isinstance(entry, dict) else ""
-    except RecordError:
-        return ""
-
-
 def _team_id(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise RecordError(f"'team_ids' should hold ids, got {fields.kind(value)}")
@@ -280,28 +274,10 @@ def _tags(payload: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _attachments(part: Any) -> tuple[AttachmentRecord, ...]:
-    attachments = []
-    for attachment in fields.items(part, "attachments"):
-        if not isinstance(attachment, dict):
-            raise RecordError(f"an attachment should be an object, got {fields.kind(attachment)}")
-        url = fields.text(attachment, "url")
-        if url:
-            attachments.append(
-                AttachmentRecord(
-                    name=fields.text(attachment, "name") or url.rsplit("/", 1)[-1],
-                    url=url,
-                    content_type=fields.text(attachment, "content_type"),
-                    size=fields.whole_number(attachment, "filesize"),
-                )
-            )
-    return tuple(attachments)
-
-
 def _message(part: dict[str, Any], part_type: str, created_at: datetime) -> MessageRecord | None:
     """A part that says something (words or files); None for events such as assignments."""
     body = fields.text(part, "body")
-    attachments = _attachments(part)
+    attachments = fields.attachments(part)
     if not body.strip() and not attachments:
         return None
     author = fields.mapping(part, "author")

@@ -14,7 +14,6 @@ from .fields import RecordError, excerpt
 from .http import HelpdeskHTTP
 from .records import (
     AgentRecord,
-    AttachmentRecord,
     ConversationPage,
     ConversationRecord,
     Listing,
@@ -112,7 +111,9 @@ class ZendeskClient:
                     continue
                 listing.records.append(TeamRecord(external_id, fields.text(group, "name") or f"Group {external_id}"))
             except RecordError as exc:
-                listing.problems.append(RecordProblem(_id_of(group), f"Group skipped: {exc}.", excerpt(group)))
+                listing.problems.append(
+                    RecordProblem(fields.id_or_blank(group), f"Group skipped: {exc}.", excerpt(group))
+                )
         return listing
 
     def agents(self) -> Listing[AgentRecord]:
@@ -138,7 +139,9 @@ class ZendeskClient:
             try:
                 record = self._agent(user, groups_by_user)
             except RecordError as exc:
-                listing.problems.append(RecordProblem(_id_of(user), f"Agent skipped: {exc}.", excerpt(user)))
+                listing.problems.append(
+                    RecordProblem(fields.id_or_blank(user), f"Agent skipped: {exc}.", excerpt(user))
+                )
                 continue
             if record is not None:
                 listing.records.append(record)
@@ -288,16 +291,7 @@ class ZendeskClient:
         self, comment: dict[str, Any], created_at: datetime, requester_id: str, users: dict[str, dict[str, Any]]
     ) -> MessageRecord | None:
         body = fields.text(comment, "html_body") or fields.text(comment, "body")
-        attachments = tuple(
-            AttachmentRecord(
-                name=fields.text(attachment, "file_name") or fields.text(attachment, "content_url").rsplit("/", 1)[-1],
-                url=fields.text(attachment, "content_url"),
-                content_type=fields.text(attachment, "content_type"),
-                size=fields.whole_number(attachment, "size"),
-            )
-            for attachment in fields.objects(comment, "attachments")
-            if fields.text(attachment, "content_url")
-        )
+        attachments = fields.attachments(comment, name="file_name", url="content_url", size="size")
         if not body.strip() and not attachments:
             return None
         author_id = fields.identifier(comment, "author_id")
@@ -353,13 +347,6 @@ class ZendeskClient:
 
     def close(self) -> None:
         self.http.close()
-
-
-def _id_of(entry: Any) -> str:
-    try:
-        return fields.identifier(entry) if isinstance(entry, dict) else ""
-    except RecordError:
-        return ""
 
 
 def _object(entry: Any, what: str) -> dict[str, Any]:
