@@ -226,7 +226,11 @@ def scenario_redis(shape: Shape) -> bool:
             (
                 None,
                 "sign-in while Redis was down: "
-                + ("worked" if signed_in else f"HTTP {sign_in_outcome} (sign-in throttling reads the Redis cache)"),
+                + (
+                    "worked"
+                    if signed_in
+                    else f"HTTP {sign_in_outcome} (sign-in throttling counts in the database, not Redis)"
+                ),
             ),
             (None, f"the sync kept going without Redis: fetched {fetched_at_stop} -> {during.fetched} meanwhile"),
             (in_flight.status == "succeeded", "the run that was going: " + run_line(in_flight)),
