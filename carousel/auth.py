@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.conf import settings
@@ -28,14 +29,22 @@ class EmailBackend(ModelBackend):
         return None
 
 
+def email_normalised(value: str) -> str:
+    """An email as sign-in matches it: NFKC (as Django's sign-in form does), trimmed, lower case.
+
+    So "Ana@X ", "ana@x" and a full-width "ａna@x" count as one account, as they sign in as one.
+    """
+    return unicodedata.normalize("NFKC", value).strip().lower()
+
+
 def sign_in_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
-    """The email as axes counts it: "Ana@X " and "ana@x" are one account.
+    """The account axes counts failures against.
 
     The typed email comes first: on a successful sign-in axes passes the user's username
     field, which is not always the email they signed in with.
     """
     username = request.POST.get("username") or (credentials or {}).get("username") or ""
-    return str(username).strip().lower()
+    return email_normalised(str(username))
 
 
 def client_address(request: HttpRequest) -> str:

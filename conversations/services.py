@@ -124,9 +124,9 @@ def _problems_record(run: SyncRun, problems: list[RecordProblem]) -> None:
     SyncProblem.objects.bulk_create(
         SyncProblem(
             run=run,
-            external_id=problem.external_id[:100],
-            message=problem.message,
-            payload_excerpt=problem.payload_excerpt,
+            external_id=_line(problem.external_id, 100),
+            message=_line(problem.message, 10_000),
+            payload_excerpt=_line(problem.payload_excerpt, 10_000),
             skipped=problem.skipped,
         )
         for problem in problems
@@ -267,6 +267,16 @@ def _message_row(record: MessageRecord, agents: dict[str, Agent]) -> Message:
     )
 
 
+def _derived_ids_number(messages: list[Message]) -> None:
+    """Identical messages without an id share a derived one: the second becomes "<id>-2", and so on."""
+    seen: Counter[str] = Counter()
+    for message in messages:
+        if message.external_id.startswith(fields.DERIVED_PREFIX):
+            seen[message.external_id] += 1
+            if seen[message.external_id] > 1:
+                message.external_id = f"{message.external_id}-{seen[message.external_id]}"
+
+
 CONVERSATION_UPDATE_FIELDS = [
     "url",
     "subject",
@@ -316,6 +326,7 @@ def _incoming(
 ) -> _Incoming:
     warnings = list(record.warnings)
     messages = [_message_row(message, agents) for message in record.messages]
+    _derived_ids_number(messages)
     attachments = [_attachments(message, warnings) if message.attachments else [] for message in record.messages]
     words: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
@@ -405,7 +416,13 @@ def _incoming_write(batch: list[_Incoming], kept_messages: dict[int, set[str]]) 
 
 
 def _page_store(
-    *, page: ConversationPage, run: SyncRun, source: str, teams: dict[str, Team], agents: dict[str, Agent]
+    *,
+    page: ConversationPage,
+    run: SyncRun,
+    source: str,
+    teams: dict[str, Team],
+    agents: dict[str, Agent],
+    restore_equal: bool = False,
 ) -> Counter[str]:
     """Upsert one page of conversations and their messages; returns the run's new counts.
 
@@ -438,8 +455,11 @@ def _page_store(
     batch: list[_Incoming] = []
     for record in records.values():
         stored_pk, stored_updated_at = stored.get(record.external_id, (None, None))
-        # Never back in time: an equal or older version leaves the stored one as it is.
-        if stored_updated_at is not None and record.updated_at <= stored_updated_at:
+        # Never back in time: an older version leaves the stored one as it is, and so does an
+        # equal one, unless a full sync asked to store everything again (new rules, new fields).
+        if stored_updated_at is not None and (
+            record.updated_at < stored_updated_at or (record.updated_at == stored_updated_at and not restore_equal)
+        ):
             counts["unchanged"] += 1
             continue
         if len(record.external_id) > 100:
@@ -594,7 +614,7 @@ def _sync_pages(
     pages = helpdesk.conversation_pages(updated_since=updated_since, resume_token=resume_token, unchanged=unchanged)
     for page in pages:
         with transaction.atomic():
-            counts = _page_store(page=page, run=run, source=source, teams=teams, agents=agents)
+            counts = _page_store(page=page, run=run, source=source, teams=teams, agents=agents, restore_equal=full)
             _run_counts_add(run, counts)
             if page.next_token:
                 moved = {

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
@@ -284,16 +284,20 @@ def agent_coaching(agent: Agent, *, weeks: list[ReviewWeek]) -> dict:
 
 def locked_out_members(team: Team) -> QuerySet[Agent]:
     """Teammates whose sign-in axes has paused (too many wrong passwords, from some address)."""
-    # Axes counts by the email as typed, lower-cased (carousel.auth.sign_in_username).
-    paused = AccessAttempt.objects.filter(
-        username=OuterRef("email_lower"),
-        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
-        attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
+    # Axes keeps a row per (email, address, browser) and pauses a pair when its rows add up
+    # to the limit; it counts by the email as typed, normalised (carousel.auth.email_normalised).
+    paused_pairs = (
+        AccessAttempt.objects.filter(
+            username=OuterRef("email_lower"), attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME
+        )
+        .values("username", "ip_address")
+        .annotate(failures=Sum("failures_since_start"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
     )
     return (
         Agent.objects.filter(team=team, user__isnull=False)
         .annotate(email_lower=Lower(Trim("user__email")))
-        .filter(Exists(paused))
+        .filter(Exists(paused_pairs))
         .select_related("user")
         .order_by("name")
     )

@@ -136,3 +136,25 @@ def test_unlocking_is_a_post(client, ana, billing, billing_lead):
     client.force_login(billing_lead)
 
     assert client.get(reverse("reviews:sign_in_unlock", args=[billing.pk])).status_code == 405
+
+
+def test_look_alike_spellings_of_the_email_count_as_the_same_account(client, ana):
+    # Django's sign-in form reads "ａna" (full-width a) as "ana": so must the count.
+    for email in ("\uff41na@ledgerly.example", "ANA@ledgerly.example", "ana@ledgerly.example"):
+        sign_in(client, "wrong", email=email)
+
+    assert sign_in(client, "right-one", email="\uff41na@ledgerly.example").status_code == 429
+
+
+def test_the_lead_sees_a_pause_counted_across_two_browsers(client, ana, billing, billing_lead):
+    for agent in ("Firefox", "Firefox", "Chrome"):
+        client.post(
+            reverse("login"),
+            {"username": "ana@ledgerly.example", "password": "wrong"},
+            REMOTE_ADDR=HOME,
+            HTTP_USER_AGENT=agent,
+        )
+    assert sign_in(client, "right-one").status_code == 429
+    client.force_login(billing_lead)
+
+    assert "Paused sign-ins" in client.get(reverse("reviews:team_week", args=[billing.pk])).content.decode()

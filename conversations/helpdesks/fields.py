@@ -112,7 +112,8 @@ def identifier(payload: Any, key: str = "id") -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise RecordError(f"'{key}' should be an id, got {kind(value)}")
-    return str(value)
+    # PostgreSQL refuses NUL in text, even in a query's parameters.
+    return str(value).replace("\x00", "")
 
 
 def required_id(payload: Any) -> str:
@@ -204,6 +205,9 @@ def times_settle(
 def web_link(value: str) -> str:
     """The link if it is http(s), its scheme in lower case; "" otherwise (javascript:, data:, relative)."""
     value = value.strip()
+    # urlsplit quietly drops tabs and newlines ("ht\ttp:"); a browser would too. Refuse them.
+    if any(ord(character) < 0x21 or ord(character) == 0x7F for character in value):
+        return ""
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -213,7 +217,14 @@ def web_link(value: str) -> str:
     return parts.scheme.lower() + value[len(parts.scheme) :]
 
 
+DERIVED_PREFIX = "derived-"
+
+
 def derived_id(*parts: Any) -> str:
-    """A stable id for a message the helpdesk gave none: the same message gets the same id."""
+    """A stable id for a message the helpdesk gave none: the same message gets the same id.
+
+    Two identical messages (same author, time and words) get the same one; the store numbers
+    the repeats, so the first stays the first on every sync.
+    """
     digest = hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
-    return f"derived-{digest[:20]}"
+    return f"{DERIVED_PREFIX}{digest[:20]}"

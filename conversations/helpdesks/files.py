@@ -81,7 +81,7 @@ def _csv_document(path: Path) -> dict[str, Any]:
                 "tags": [tag.strip() for tag in row.get("tags", "").split(";") if tag.strip()],
                 # Not a number stays text, so the conversation is reported rather than rated wrongly.
                 "csat": {
-                    "rating": int(rating) if rating.isdigit() else rating,
+                    "rating": int(rating) if rating.isascii() and rating.isdigit() else rating,
                     "remark": row.get("csat_remark", ""),
                 }
                 if (rating := row.get("csat_rating", ""))
@@ -150,15 +150,15 @@ class FileHelpdesk:
     def _rebase_shift(self, newest: datetime) -> timedelta:
         """Moves every time by one amount so the newest message is at `newest` (demo data)."""
         latest = None
-        for document in self.documents:
-            for conversation in document.get("conversations", []):
-                for message in conversation.get("messages", []):
-                    try:
-                        when = _when(message, "created_at", timedelta(0))
-                    except (RecordError, AttributeError):
-                        continue
-                    if when and (latest is None or when > latest):
-                        latest = when
+        for conversation in self._entries("conversations"):
+            messages = conversation.get("messages") if isinstance(conversation, dict) else None
+            for message in messages if isinstance(messages, list) else []:
+                try:
+                    when = _when(message, "created_at", timedelta(0)) if isinstance(message, dict) else None
+                except RecordError:
+                    continue
+                if when and (latest is None or when > latest):
+                    latest = when
         if latest is None:
             return timedelta(0)
         # Whole minutes keep re-imports of the same file idempotent within a minute.

@@ -227,3 +227,21 @@ def test_a_message_without_an_id_gets_the_same_derived_id_every_import(tmp_path)
 
     assert set(Conversation.objects.get().messages.values_list("external_id", flat=True)) == first
     assert len([external_id for external_id in first if external_id.startswith("derived-")]) == 1
+
+
+def test_rebasing_a_file_with_null_conversations_or_messages_reports_them(tmp_path, capsys):
+    path = write(tmp_path, document(conversation("c1"), None, conversation("c3", messages=None)))
+
+    call_command("import_conversations", str(path), "--rebase-dates")
+
+    assert sorted(Conversation.objects.values_list("external_id", flat=True)) == ["c1", "c3"]
+    assert "(no id): Conversation skipped: expected an object, got NoneType." in capsys.readouterr().err
+
+
+def test_a_csv_rating_in_other_digits_is_reported_not_a_crash(tmp_path, capsys):
+    path = write(tmp_path, (FIXTURES / "small.csv").read_text().replace(",4,", ",\u00b2,", 1), name="export.csv")
+
+    call_command("import_conversations", str(path))
+
+    assert not Conversation.objects.filter(external_id="9001").exists()
+    assert "9001: Conversation skipped: 'rating' should be a whole number" in capsys.readouterr().err

@@ -157,3 +157,62 @@ def test_the_database_refuses_an_attachment_that_is_not_a_web_link(tmp_path):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         message.attachments.create(name="x", url="javascript:alert(1)")
+
+
+def test_links_with_hidden_control_characters_are_left_out_not_fatal(tmp_path):
+    item = conversation(url="java\tscript:alert(1)")
+    item["messages"][0]["attachments"] = [
+        {"name": "a.png", "url": "ht\ttp://files.example.com/a.png"},
+        {"name": "b.png", "url": "\x01https://files.example.com/b.png"},
+        {"name": "c.png", "url": "HTTPS://files.example.com/c.png"},
+    ]
+
+    run = import_file(tmp_path, document(item))
+
+    stored = Conversation.objects.get()
+    assert stored.url == ""
+    assert list(stored.messages.get(external_id="1").attachments.values_list("url", flat=True)) == [
+        "https://files.example.com/c.png"
+    ]
+    assert run.errors == 0
+    assert run.problems.filter(skipped=False).count() == 3
+
+
+def test_two_identical_messages_without_ids_are_both_kept_under_stable_ids(tmp_path):
+    item = conversation()
+    ok = {"author": "customer", "name": "Jo", "created_at": "2026-11-18T09:30:00Z", "body": "ok"}
+    item["messages"] += [dict(ok), dict(ok)]
+    import_file(tmp_path, document(item))
+    first = sorted(Conversation.objects.get().messages.values_list("external_id", flat=True))
+    item["updated_at"] = "2026-11-18T11:00:00Z"
+
+    import_file(tmp_path, document(item))
+
+    ids = sorted(Conversation.objects.get().messages.values_list("external_id", flat=True))
+    assert ids == first and len(ids) == 6
+    assert ids[-1].startswith("derived-") and ids[-1].endswith("-2")
+
+
+def test_a_full_sync_stores_an_equal_version_again_but_never_an_older_one(tmp_path):
+    from conversations.helpdesks.files import FileHelpdesk
+
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(document(conversation())))
+    conversations_sync(source="file", helpdesk=FileHelpdesk.from_path(path))
+    same_time = conversation(subject="Same time, re-stored")
+    older = conversation("c1", updated_at="2026-11-18T09:30:00Z", subject="Older")
+
+    path.write_text(json.dumps(document(same_time)))
+    full = conversations_sync(source="file", full=True, helpdesk=FileHelpdesk.from_path(path))
+    path.write_text(json.dumps(document(older)))
+    full_older = conversations_sync(source="file", full=True, helpdesk=FileHelpdesk.from_path(path))
+
+    assert (full.updated, full_older.updated, full_older.unchanged) == (1, 0, 1)
+    assert Conversation.objects.get().subject == "Same time, re-stored"
+
+
+def test_a_nul_character_in_an_id_does_not_stall_the_sync(tmp_path):
+    run = import_file(tmp_path, document(conversation("c\x009"), conversation("c2")))
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert sorted(Conversation.objects.values_list("external_id", flat=True)) == ["c2", "c9"]

@@ -2,9 +2,9 @@
 
 Hypothesis builds conversations with optional fields absent or null, odd author types,
 attachments, duplicate part ids and huge numbers; they are served over real HTTP (or
-written to a file) and synced twice. Whatever came in: no run fails, every conversation
-with an id is stored or listed as a skipped record, and the second run loses and
-duplicates nothing.
+written to a file) and synced twice, then once more in full. Whatever came in: no run
+fails, every conversation with an id is stored or listed as a skipped record, and the
+later runs lose, change and duplicate nothing.
 """
 
 import json
@@ -23,6 +23,7 @@ from conversations.tests import fake_intercom as fake
 pytestmark = pytest.mark.django_db
 
 BASE = int(datetime(2026, 11, 20, 9, 0, tzinfo=UTC).timestamp())
+EPOCH = datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC)
 ABSENT = object()  # the key is left out altogether
 EXAMPLES = settings(
     max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 40)),
@@ -195,18 +196,23 @@ def test_any_conversations_the_description_allows_sync_twice_without_loss(
     payloads = [data.draw(intercom_conversation(str(6000 + index))) for index in range(how_many)]
     for payload in payloads:
         fake_intercom.put(payload)
-    # A full sync searches from the beginning: everything is listed (Intercom's search
-    # would leave out an updated_at before 1970, and so does the fake).
-    ids = [payload["id"] for payload in payloads if fake.is_listed(payload, 0)]
+    # Searched from the first second of 1970: Intercom's search leaves out anything updated
+    # before that, and so does the fake.
+    ids = [payload["id"] for payload in payloads if fake.is_listed(payload, int(EPOCH.timestamp()))]
 
-    first = conversations_sync(source="intercom", full=True, helpdesk=intercom_client(page_size=150))
+    first = conversations_sync(source="intercom", since=EPOCH, helpdesk=intercom_client(page_size=150))
     after_first = stored_snapshot()
-    second = conversations_sync(source="intercom", full=True, helpdesk=intercom_client(page_size=150))
+    second = conversations_sync(source="intercom", since=EPOCH, helpdesk=intercom_client(page_size=150))
+    after_second = stored_snapshot()
+    # A full sync stores every equal version again: the same conversations, times and messages.
+    third = conversations_sync(source="intercom", full=True, helpdesk=intercom_client(page_size=150))
 
-    assert (first.status, second.status) == (SyncRun.Status.SUCCEEDED, SyncRun.Status.SUCCEEDED), first.error_text
+    statuses = {first.status, second.status, third.status}
+    assert statuses == {SyncRun.Status.SUCCEEDED}, (first.error_text, second.error_text, third.error_text)
     assert_every_id_stored_or_explained(ids, first)
-    assert stored_snapshot() == after_first
+    assert after_second == after_first
     assert (second.created, second.updated) == (0, 0)
+    assert stored_snapshot() == after_first
 
 
 file_message = st.fixed_dictionaries(
@@ -254,11 +260,15 @@ def test_any_import_file_imports_twice_without_loss(tmp_path, data, ids):
     first = conversations_sync(source="file", helpdesk=FileHelpdesk.from_path(path))
     after_first = stored_snapshot()
     second = conversations_sync(source="file", helpdesk=FileHelpdesk.from_path(path))
+    after_second = stored_snapshot()
+    third = conversations_sync(source="file", full=True, helpdesk=FileHelpdesk.from_path(path))
 
-    assert (first.status, second.status) == (SyncRun.Status.SUCCEEDED, SyncRun.Status.SUCCEEDED), first.error_text
+    statuses = {first.status, second.status, third.status}
+    assert statuses == {SyncRun.Status.SUCCEEDED}, (first.error_text, second.error_text, third.error_text)
     assert_every_id_stored_or_explained([str(external_id) for external_id in ids if external_id != ""], first)
-    assert stored_snapshot() == after_first
+    assert after_second == after_first
     assert (second.created, second.updated) == (0, 0)
+    assert stored_snapshot() == after_first
     # An id used twice in the file is never stored: neither copy is more likely right.
     repeated = {str(external_id) for external_id in ids if ids.count(external_id) > 1}
     assert not repeated & set(Conversation.objects.values_list("external_id", flat=True))
