@@ -190,15 +190,18 @@ def times_settle(
     created_at: datetime | None, updated_at: datetime | None, message_times: list[datetime]
 ) -> tuple[datetime, datetime, list[str]]:
     """A conversation's creation and update times, filled in from its messages when missing."""
+    if created_at is None and updated_at is None and not message_times:
+        raise RecordError("it has no times at all (no creation, update or message time)")
     warnings = []
     if created_at is None:
-        created_at = min(message_times, default=updated_at)
-        warnings.append("It had no creation time; the time of its first message was used.")
+        created_at = min(message_times) if message_times else updated_at
+        used = "its first message's" if message_times else "its update time"
+        warnings.append(f"It had no creation time; {used} was used.")
     if updated_at is None:
-        updated_at = max([*message_times, *([created_at] if created_at else [])], default=None)
-        warnings.append("It had no update time; the time of its last message was used.")
-    if created_at is None or updated_at is None:
-        raise RecordError("it has no times at all (no creation, update or message time)")
+        updated_at = max([*message_times, created_at])
+        used = "its last message's" if message_times else "its creation time"
+        warnings.append(f"It had no update time; {used} was used.")
+    assert created_at is not None and updated_at is not None
     return created_at, updated_at, warnings
 
 
