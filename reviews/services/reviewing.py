@@ -14,15 +14,6 @@ from ..models import DEFAULT_RUBRIC, Assignment, AuditEvent, Review, ReviewComme
 from .quota import assignment_complete
 
 RUBRIC_FIELDS = list(DEFAULT_RUBRIC)
-REVIEW_FIELDS = [
-    "quality",
-    "quality_note",
-    "tone",
-    "tone_note",
-    "followed_process",
-    "process_note",
-    "share_as_example",
-]
 
 
 class ReviewError(Exception):
@@ -63,7 +54,7 @@ def review_submit(
             f"This conversation can no longer be reviewed: it was handed back, or week {assignment.week.label} "
             "has closed."
         )
-    values = {field: answers[field] for field in REVIEW_FIELDS}
+    values = {field: answers[field] for field in Review.ANSWER_FIELDS}
     with transaction.atomic():
         review = Review.objects.select_for_update().filter(assignment=assignment).first()
         if review is None:
@@ -92,7 +83,7 @@ def review_submit(
             for field, value in values.items():
                 setattr(review, field, value)
             review.updated_at = now
-            review.save(update_fields=[*REVIEW_FIELDS, "updated_at"])
+            review.save(update_fields=[*Review.ANSWER_FIELDS, "updated_at"])
             _audit(actor, AuditEvent.Action.REVIEW_EDITED, review, changes)
             if "share_as_example" in changes:
                 shared = (

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from carousel.mail import send_templated_email
 
-from . import selectors
-from .models import AgentWeek, NotificationSent, NotificationSettings, Review, ReviewWeek
+from .. import selectors
+from ..models import AgentWeek, NotificationSent, NotificationSettings, Review, ReviewWeek
 
 logger = logging.getLogger(__name__)
 
