@@ -4,9 +4,10 @@ Who may see them is reviews.access; the conversations and teammates listed are t
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from carousel.requests import AuthenticatedRequest
 from reviews import access
 
 from . import selectors
@@ -14,7 +15,7 @@ from .models import ExclusionReason, SyncRun
 
 
 @login_required
-def sync_status(request: HttpRequest) -> HttpResponse:
+def sync_status(request: AuthenticatedRequest) -> HttpResponse:
     access.require_sync_access(request.user)
     teams = access.led_teams(request.user)
     excluded_counts = selectors.excluded_counts(teams=teams)
@@ -33,7 +34,7 @@ def sync_status(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def sync_run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+def sync_run_detail(request: AuthenticatedRequest, run_id: int) -> HttpResponse:
     access.require_sync_access(request.user)
     run = get_object_or_404(SyncRun, pk=run_id)
     return render(
@@ -49,7 +50,7 @@ def sync_run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @login_required
-def excluded_conversations(request: HttpRequest) -> HttpResponse:
+def excluded_conversations(request: AuthenticatedRequest) -> HttpResponse:
     access.require_sync_access(request.user)
     reason = request.GET.get("reason", "")
     if reason not in ExclusionReason.values:

@@ -45,7 +45,7 @@ def _is_staff(user: Person) -> bool:
 
 def agent_of(user: Person) -> Agent | None:
     """The helpdesk teammate linked to this account, active or not."""
-    if not _is_someone(user):
+    if not _is_someone(user) or user.pk is None:
         return None
     return Agent.objects.filter(user_id=user.pk).select_related("team").first()
 
@@ -122,16 +122,16 @@ def visible_conversations(user: Person) -> QuerySet[Conversation]:
     led = led_teams(user)
     # ...or the team whose week it was handed out in.
     in_led_weeks = Assignment.objects.filter(conversation=OuterRef("pk"), week__team__in=led)
-    rule = Q(team__in=led) | Exists(in_led_weeks)
+    rule: Q = Q(team__in=led) | Q(Exists(in_led_weeks))
     if agent is not None:
         assigned_to_me = Assignment.objects.active().filter(conversation=OuterRef("pk"), reviewer=agent)
-        rule |= Q(assignee=agent) | Exists(assigned_to_me)
+        rule |= Q(assignee=agent) | Q(Exists(assigned_to_me))
         team_id = _highlight_team_id(agent)
         if team_id is not None:
             highlighted = Review.objects.highlights().filter(
                 conversation=OuterRef("pk"), assignment__week__team=team_id
             )
-            rule |= Exists(highlighted)
+            rule |= Q(Exists(highlighted))
     return Conversation.objects.filter(rule)
 
 

@@ -4,6 +4,7 @@ feedback, trends. Nothing here writes; scoping to what a person may see is revie
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -135,7 +136,7 @@ def feedback_for(agent: Agent, *, week_label: str = "") -> ReviewQuerySet:
     return reviews.order_by("-created_at", "-id")
 
 
-def level_summary(reviews: QuerySet[Review]) -> dict[str, dict]:
+def level_summary(reviews: QuerySet[Review]) -> dict[str, list[tuple[str, int]]]:
     """Counts per level: a running picture for the agent, not a ranking against others."""
     totals = reviews.order_by().aggregate(
         **{f"quality_{level}": Count("id", filter=Q(quality=level)) for level in Level.values},
@@ -201,7 +202,7 @@ class TeamWeeks:
         return [(week, self.percent(week)) for week in self.weeks]
 
 
-def team_weeks(team, *, weeks: int = 8) -> TeamWeeks:
+def team_weeks(team: Team, *, weeks: int = 8) -> TeamWeeks:
     """Completion per agent for the team's last N weeks in three queries, whatever the team's size.
 
     A year of a big team is tens of thousands of agent-weeks, so they are read as tuples, each
@@ -270,17 +271,17 @@ def review_trends(*, reviews: QuerySet[Review], weeks: list[ReviewWeek]) -> list
         )
         .order_by()
     )
-    by_week = {row["assignment__week_id"]: row for row in rows}
+    by_week: dict[int, Any] = {row["assignment__week_id"]: row for row in rows}
     trends = []
     for week in weeks:
-        row = by_week.get(week.pk)
-        total = row["total"] if row else 0
+        row = by_week.get(week.pk, {})
+        total = row.get("total", 0)
         trends.append(
             WeekTrend(
                 label=week.label,
                 reviews=total,
-                quality={level: _percent(row[f"quality_{level}"], total) if row else 0 for level in Level.values},
-                tone={level: _percent(row[f"tone_{level}"], total) if row else 0 for level in Level.values},
+                quality={level: _percent(row.get(f"quality_{level}", 0), total) for level in Level.values},
+                tone={level: _percent(row.get(f"tone_{level}", 0), total) for level in Level.values},
                 process_percent=_percent(row["process_yes"], total) if total else None,
             )
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ def rubric_current(*, team: Team) -> Rubric:
     return rubric
 
 
-def rubric_update(*, team: Team, user, definitions: dict[str, str]) -> Rubric:
+def rubric_update(*, team: Team, user: User, definitions: dict[str, str]) -> Rubric:
     """A changed rubric is a new version; reviews keep pointing at the one they were made with."""
     current = rubric_current(team=team)
     if all(getattr(current, field) == definitions[field] for field in RUBRIC_FIELDS):
@@ -42,7 +43,7 @@ def rubric_update(*, team: Team, user, definitions: dict[str, str]) -> Rubric:
 
 
 def review_submit(
-    *, assignment: Assignment, answers: dict[str, Any], now: datetime | None = None, actor=None
+    *, assignment: Assignment, answers: dict[str, Any], now: datetime | None = None, actor: User | None = None
 ) -> Review:
     """Create the assignment's review, or update it while the week is open.
 
@@ -100,7 +101,7 @@ def review_acknowledge(*, review: Review, now: datetime | None = None) -> None:
     Review.objects.filter(pk=review.pk, seen_at__isnull=True).update(seen_at=now or timezone.now())
 
 
-def review_comment_add(*, review: Review, author, body: str) -> ReviewComment:
+def review_comment_add(*, review: Review, author: User, body: str) -> ReviewComment:
     body = body.strip()
     if not body:
         raise ReviewError("Write something before sending a reply.")
@@ -109,7 +110,7 @@ def review_comment_add(*, review: Review, author, body: str) -> ReviewComment:
     return ReviewComment.objects.create(review=review, author=author, body=body)
 
 
-def highlight_unshare(*, review: Review, user, now: datetime | None = None) -> None:
+def highlight_unshare(*, review: Review, user: User, now: datetime | None = None) -> None:
     with transaction.atomic():
         unshared = Review.objects.filter(pk=review.pk, unshared_at__isnull=True).update(
             unshared_at=now or timezone.now(), unshared_by=user
@@ -118,5 +119,5 @@ def highlight_unshare(*, review: Review, user, now: datetime | None = None) -> N
             _audit(user, AuditEvent.Action.HIGHLIGHT_UNSHARED, review, {})
 
 
-def _audit(actor, action: str, review: Review, changes: dict) -> None:
+def _audit(actor: User | None, action: str, review: Review, changes: dict[str, Any]) -> None:
     AuditEvent.objects.create(actor=actor, action=action, review=review, changes=changes)

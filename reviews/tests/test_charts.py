@@ -6,7 +6,7 @@ from reviews.selectors import WeekTrend
 
 
 def _week(label: str, quality: tuple[int, int, int], process: int | None) -> WeekTrend:
-    shares = dict(zip((Level.NEEDS_IMPROVEMENT, Level.GOOD, Level.EXCEPTIONAL), quality, strict=True))
+    shares = dict(zip(Level.values, quality, strict=True))
     return WeekTrend(label=label, reviews=10, quality=shares, tone=shares, process_percent=process)
 
 

@@ -2,18 +2,20 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+
+from carousel.requests import AuthenticatedRequest
 
 from ..forms import NotificationSettingsForm
 from ..models import NotificationSettings
 
 
 @login_required
-def notification_settings(request: HttpRequest) -> HttpResponse:
+def notification_settings(request: AuthenticatedRequest) -> HttpResponse:
     # Unsaved defaults until the first save: opening the page stores nothing.
     preferences = NotificationSettings.objects.filter(user=request.user.pk).first() or NotificationSettings(
-        user_id=request.user.pk
+        user=request.user
     )
     form = NotificationSettingsForm(request.POST or None, instance=preferences)
     if request.method == "POST" and form.is_valid():

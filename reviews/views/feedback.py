@@ -5,11 +5,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from carousel.requests import AuthenticatedRequest
 from conversations.models import Agent
 
 from .. import access, selectors, services
@@ -17,7 +18,7 @@ from ..forms import CommentForm
 from ..models import ReviewComment, ReviewWeek
 
 
-def _own_agent(request: HttpRequest) -> Agent:
+def _own_agent(request: AuthenticatedRequest) -> Agent:
     agent = access.agent_of(request.user)
     if agent is None:
         raise Http404("You are not linked to a helpdesk teammate.")
@@ -25,7 +26,7 @@ def _own_agent(request: HttpRequest) -> Agent:
 
 
 @login_required
-def feedback(request: HttpRequest) -> HttpResponse:
+def feedback(request: AuthenticatedRequest) -> HttpResponse:
     agent = _own_agent(request)
     week_label = request.GET.get("week", "")
     reviews = selectors.feedback_for(agent, week_label=week_label)
@@ -45,14 +46,14 @@ def feedback(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def reviews_written(request: HttpRequest) -> HttpResponse:
+def reviews_written(request: AuthenticatedRequest) -> HttpResponse:
     agent = _own_agent(request)
     page = Paginator(selectors.reviews_written_by(agent), 25).get_page(request.GET.get("page"))
     return render(request, "reviews/written.html", {"page": page})
 
 
 @login_required
-def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
+def review_detail(request: AuthenticatedRequest, review_id: int) -> HttpResponse:
     review = access.get_visible_review(request.user, review_id)
     return render(
         request,
@@ -70,7 +71,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def review_seen(request: HttpRequest, review_id: int) -> HttpResponse:
+def review_seen(request: AuthenticatedRequest, review_id: int) -> HttpResponse:
     review = access.get_visible_review(request.user, review_id)
     if not access.is_reviewee(request.user, review):
         raise PermissionDenied("Only the person reviewed can mark a review as seen.")
@@ -83,7 +84,7 @@ def review_seen(request: HttpRequest, review_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def review_comment(request: HttpRequest, review_id: int) -> HttpResponse:
+def review_comment(request: AuthenticatedRequest, review_id: int) -> HttpResponse:
     review = access.get_visible_review(request.user, review_id)
     if not access.can_reply(request.user, review):
         raise PermissionDenied("Only the reviewer, the person reviewed and their lead can reply.")
@@ -99,7 +100,7 @@ def review_comment(request: HttpRequest, review_id: int) -> HttpResponse:
 
 
 @login_required
-def highlights(request: HttpRequest) -> HttpResponse:
+def highlights(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(selectors.team_highlights(access.highlight_team_ids(request.user)), 25).get_page(
         request.GET.get("page")
     )
@@ -112,7 +113,7 @@ def highlights(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def highlight_unshare(request: HttpRequest, review_id: int) -> HttpResponse:
+def highlight_unshare(request: AuthenticatedRequest, review_id: int) -> HttpResponse:
     review = access.get_visible_review(request.user, review_id)
     if not access.can_unshare(request.user, review):
         raise PermissionDenied("Only the team's lead can un-share a highlight.")

@@ -5,9 +5,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from carousel.requests import AuthenticatedRequest
 from conversations.models import Conversation, Message
 
 from .. import access, selectors, services
@@ -24,7 +25,7 @@ def _transcript(conversation: Conversation) -> QuerySet[Message]:
 
 
 @login_required
-def review_conversation(request: HttpRequest, assignment_id: int) -> HttpResponse:
+def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> HttpResponse:
     assignment = access.get_own_assignment(request.user, assignment_id)
     review = Review.objects.filter(assignment=assignment).select_related("rubric").first()
     rubric = review.rubric if review else selectors.rubric_current(team=assignment.week.team)
@@ -58,7 +59,7 @@ def review_conversation(request: HttpRequest, assignment_id: int) -> HttpRespons
 
 
 @login_required
-def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     conversation = access.get_visible_conversation(request.user, conversation_id)
     reviews = access.visible_reviews(request.user).filter(conversation=conversation).with_people()
     return render(

@@ -1,7 +1,7 @@
 """A lead's team pages: the weeks, trends, an agent's coaching view, CSV exports, the team's
 settings and scorecard, and unpausing a teammate's sign-in."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from django.contrib import messages
@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
-from conversations.models import Agent
+from carousel.requests import AuthenticatedRequest
+from conversations.models import Agent, Team
 from conversations.selectors import sync_health
 
 from .. import access, charts, exports, selectors, services
@@ -22,7 +23,7 @@ from ..models import Review, ReviewWeek, SkipReason
 WEEK_CHOICES = [4, 8, 12, 26, 52]
 
 
-def _week_count(request: HttpRequest) -> int:
+def _week_count(request: AuthenticatedRequest) -> int:
     try:
         weeks = int(request.GET.get("weeks", 8))
     except ValueError:
@@ -30,13 +31,13 @@ def _week_count(request: HttpRequest) -> int:
     return weeks if weeks in WEEK_CHOICES else 8
 
 
-def _recent_weeks(team, count: int) -> list[ReviewWeek]:
+def _recent_weeks(team: Team, count: int) -> list[ReviewWeek]:
     weeks = list(ReviewWeek.objects.filter(team=team).order_by("-starts_at")[:count])
     weeks.reverse()
     return weeks
 
 
-def _url_for_id(viewname: str, *args, absolute_for=None) -> Callable[[int], str]:
+def _url_for_id(viewname: str, *args: object, absolute_for: HttpRequest | None = None) -> Callable[[int], str]:
     """reverse() once for many ids (an export has 130,000 links; reverse() costs ~20 µs each)."""
     marker = "999999999999"
     url = reverse(viewname, args=[*args, marker])
@@ -63,7 +64,7 @@ def _cell_html(present: bool, is_away: bool, completed: int, required: int, quot
     return f'\n        <td class="{css}">\n          {text}\n        </td>\n      '
 
 
-def _matrix_rows(team, matrix: selectors.TeamWeeks) -> list[tuple[str, str, SafeString]]:
+def _matrix_rows(team: Team, matrix: selectors.TeamWeeks) -> list[tuple[str, str, SafeString]]:
     """(agent page, agent name, the row's cells as HTML) for each agent."""
     agent_url = _url_for_id("reviews:agent_detail", team.pk)
     week_ids = [week.pk for week in matrix.weeks]
@@ -84,7 +85,7 @@ def _matrix_rows(team, matrix: selectors.TeamWeeks) -> list[tuple[str, str, Safe
 
 
 @login_required
-def team_week(request: HttpRequest, team_id: int) -> HttpResponse:
+def team_week(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     team = access.get_led_team(request.user, team_id)
     count = _week_count(request)
     matrix = selectors.team_weeks(team, weeks=count)
@@ -114,7 +115,7 @@ def team_week(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def sign_in_unlock(request: HttpRequest, team_id: int) -> HttpResponse:
+def sign_in_unlock(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     try:
         member_user_id = int(request.POST.get("user_id", ""))
     except ValueError as exc:
@@ -126,7 +127,7 @@ def sign_in_unlock(request: HttpRequest, team_id: int) -> HttpResponse:
 
 
 @login_required
-def trends(request: HttpRequest, team_id: int) -> HttpResponse:
+def trends(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     team = access.get_led_team(request.user, team_id)
     count = _week_count(request)
     weeks = _recent_weeks(team, count)
@@ -147,7 +148,7 @@ def trends(request: HttpRequest, team_id: int) -> HttpResponse:
 
 
 @login_required
-def agent_detail(request: HttpRequest, team_id: int, agent_id: int) -> HttpResponse:
+def agent_detail(request: AuthenticatedRequest, team_id: int, agent_id: int) -> HttpResponse:
     team = access.get_led_team(request.user, team_id)
     agent = get_object_or_404(Agent, pk=agent_id, team=team)
     weeks = _recent_weeks(team, _week_count(request))
@@ -164,14 +165,14 @@ def agent_detail(request: HttpRequest, team_id: int, agent_id: int) -> HttpRespo
     )
 
 
-def _csv_response(lines, filename: str) -> StreamingHttpResponse:
+def _csv_response(lines: Iterable[str], filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
 @login_required
-def export_reviews(request: HttpRequest, team_id: int) -> StreamingHttpResponse:
+def export_reviews(request: AuthenticatedRequest, team_id: int) -> StreamingHttpResponse:
     team = access.get_led_team(request.user, team_id)
     weeks = _recent_weeks(team, _week_count(request))
 
@@ -184,14 +185,14 @@ def export_reviews(request: HttpRequest, team_id: int) -> StreamingHttpResponse:
 
 
 @login_required
-def export_completion(request: HttpRequest, team_id: int) -> StreamingHttpResponse:
+def export_completion(request: AuthenticatedRequest, team_id: int) -> StreamingHttpResponse:
     team = access.get_led_team(request.user, team_id)
     weeks = _recent_weeks(team, _week_count(request))
     return _csv_response(exports.completion_rows(weeks), exports.export_filename(team, weeks, "quota-completion"))
 
 
 @login_required
-def team_settings(request: HttpRequest, team_id: int) -> HttpResponse:
+def team_settings(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     team = access.get_led_team(request.user, team_id)
     form = TeamSettingsForm(request.POST or None, instance=services.team_settings_get(team=team))
     if request.method == "POST" and form.is_valid():
@@ -202,7 +203,7 @@ def team_settings(request: HttpRequest, team_id: int) -> HttpResponse:
 
 
 @login_required
-def rubric_edit(request: HttpRequest, team_id: int) -> HttpResponse:
+def rubric_edit(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     team = access.get_led_team(request.user, team_id)
     current = selectors.rubric_current(team=team)
     form = RubricForm(request.POST or None, instance=current)

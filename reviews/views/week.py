@@ -2,9 +2,12 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+
+from carousel.requests import AuthenticatedRequest
+from conversations.models import Agent
 
 from .. import access, selectors, services
 from ..forms import PullForm, SkipForm
@@ -12,7 +15,7 @@ from ..models import SkipReason
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """Agents land on their week; leads on their team's week; staff without a team on the sync."""
     if access.reviewing_agent(request.user) is None:
         led = access.led_teams(request.user).first()
@@ -24,7 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def my_week(request: HttpRequest) -> HttpResponse:
+def my_week(request: AuthenticatedRequest) -> HttpResponse:
     agent = access.reviewing_agent(request.user)
     if agent is None:
         return render(request, "reviews/not_linked.html")
@@ -48,7 +51,7 @@ def my_week(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _own_reviewing_agent(request: HttpRequest):
+def _own_reviewing_agent(request: AuthenticatedRequest) -> Agent:
     agent = access.reviewing_agent(request.user)
     if agent is None:
         raise Http404("You are not linked to an active helpdesk teammate.")
@@ -57,7 +60,7 @@ def _own_reviewing_agent(request: HttpRequest):
 
 @login_required
 @require_POST
-def batch_join(request: HttpRequest) -> HttpResponse:
+def batch_join(request: AuthenticatedRequest) -> HttpResponse:
     agent = _own_reviewing_agent(request)
     week = selectors.current_week(agent)
     if week is None:
@@ -70,7 +73,7 @@ def batch_join(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def pull(request: HttpRequest) -> HttpResponse:
+def pull(request: AuthenticatedRequest) -> HttpResponse:
     agent = _own_reviewing_agent(request)
     form = PullForm(request.POST)
     if not form.is_valid():
@@ -90,7 +93,7 @@ def pull(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def skip(request: HttpRequest, assignment_id: int) -> HttpResponse:
+def skip(request: AuthenticatedRequest, assignment_id: int) -> HttpResponse:
     assignment = access.get_own_assignment(request.user, assignment_id, handed_back_too=True)
     form = SkipForm(request.POST)
     if not form.is_valid():
