@@ -56,6 +56,22 @@ def reviewing_agent(user: Person) -> Agent | None:
     return agent if agent is not None and agent.is_active else None
 
 
+def get_own_agent(user: Person) -> Agent:
+    """Feedback and reviews written are an agent's own pages: anyone with a linked teammate."""
+    agent = agent_of(user)
+    if agent is None:
+        raise Http404("You are not linked to a helpdesk teammate.")
+    return agent
+
+
+def get_reviewing_agent(user: Person) -> Agent:
+    """Pulling more, asking for a batch: only an active teammate."""
+    agent = reviewing_agent(user)
+    if agent is None:
+        raise Http404("You are not linked to an active helpdesk teammate.")
+    return agent
+
+
 def led_teams(user: Person) -> QuerySet[Team]:
     """The teams this person leads: every team for staff, none for a deactivated account."""
     if not _is_someone(user):
@@ -75,6 +91,14 @@ def get_led_team(user: Person, team_id: int) -> Team:
     if team is None:
         raise Http404("No such team.")
     return team
+
+
+def get_team_agent(user: Person, team: Team, agent_id: int) -> Agent:
+    """A teammate's coaching page: an agent now in a team `user` leads (see `get_led_team`)."""
+    agent = Agent.objects.filter(pk=agent_id, team=get_led_team(user, team.pk)).first()
+    if agent is None:
+        raise Http404("No such teammate.")
+    return agent
 
 
 def get_team_member_user(user: Person, team_id: int, member_user_id: int) -> User:

@@ -106,6 +106,31 @@ def test_a_lead_who_also_answers_conversations_keeps_both_roles(two_teams):
     assert set(access.highlight_team_ids(agent.user)) == {billing["team"].pk, support["team"].pk}
 
 
+def test_a_lead_opens_their_teammates_pages_only(two_teams):
+    support, billing = two_teams["Support"], two_teams["Billing"]
+    teammate = support["agents"][2]
+
+    assert access.get_team_agent(support["lead"], support["team"], teammate.pk) == teammate
+    with pytest.raises(Http404):
+        access.get_team_agent(support["lead"], support["team"], billing["agents"][0].pk)
+    with pytest.raises(Http404):
+        access.get_team_agent(billing["lead"], support["team"], teammate.pk)
+
+
+def test_own_pages_need_a_linked_teammate_and_reviewing_an_active_one(two_teams):
+    agent = two_teams["Support"]["agents"][0]
+    lead = two_teams["Support"]["lead"]
+
+    assert access.get_own_agent(agent.user) == access.get_reviewing_agent(agent.user) == agent
+    with pytest.raises(Http404):
+        access.get_own_agent(lead)
+    agent.is_active = False
+    agent.save()
+    assert access.get_own_agent(agent.user) == agent
+    with pytest.raises(Http404):
+        access.get_reviewing_agent(agent.user)
+
+
 def test_the_team_member_a_lead_may_unlock_is_in_their_team(two_teams):
     support, billing = two_teams["Support"], two_teams["Billing"]
     member = support["agents"][1].user

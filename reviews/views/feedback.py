@@ -5,29 +5,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from carousel.requests import AuthenticatedRequest
-from conversations.models import Agent
 
 from .. import access, selectors, services
 from ..forms import CommentForm
 from ..models import ReviewComment, ReviewWeek
 
 
-def _own_agent(request: AuthenticatedRequest) -> Agent:
-    agent = access.agent_of(request.user)
-    if agent is None:
-        raise Http404("You are not linked to a helpdesk teammate.")
-    return agent
-
-
 @login_required
 def feedback(request: AuthenticatedRequest) -> HttpResponse:
-    agent = _own_agent(request)
+    agent = access.get_own_agent(request.user)
     week_label = request.GET.get("week", "")
     reviews = selectors.feedback_for(agent, week_label=week_label)
     page = Paginator(reviews, 25).get_page(request.GET.get("page"))
@@ -47,7 +39,7 @@ def feedback(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 def reviews_written(request: AuthenticatedRequest) -> HttpResponse:
-    agent = _own_agent(request)
+    agent = access.get_own_agent(request.user)
     page = Paginator(selectors.reviews_written_by(agent), 25).get_page(request.GET.get("page"))
     return render(request, "reviews/written.html", {"page": page})
 

@@ -7,13 +7,13 @@ from functools import lru_cache
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from carousel.requests import AuthenticatedRequest
-from conversations.models import Agent, Team
+from conversations.models import Team
 from conversations.selectors import sync_health
 
 from .. import access, charts, exports, selectors, services
@@ -150,7 +150,7 @@ def trends(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
 @login_required
 def agent_detail(request: AuthenticatedRequest, team_id: int, agent_id: int) -> HttpResponse:
     team = access.get_led_team(request.user, team_id)
-    agent = get_object_or_404(Agent, pk=agent_id, team=team)
+    agent = access.get_team_agent(request.user, team, agent_id)
     weeks = _recent_weeks(team, _week_count(request))
     return render(
         request,

@@ -2,12 +2,11 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from carousel.requests import AuthenticatedRequest
-from conversations.models import Agent
 
 from .. import access, selectors, services
 from ..forms import PullForm, SkipForm
@@ -51,17 +50,10 @@ def my_week(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def _own_reviewing_agent(request: AuthenticatedRequest) -> Agent:
-    agent = access.reviewing_agent(request.user)
-    if agent is None:
-        raise Http404("You are not linked to an active helpdesk teammate.")
-    return agent
-
-
 @login_required
 @require_POST
 def batch_join(request: AuthenticatedRequest) -> HttpResponse:
-    agent = _own_reviewing_agent(request)
+    agent = access.get_reviewing_agent(request.user)
     week = selectors.current_week(agent)
     if week is None:
         messages.info(request, "Your team's batch for this week has not been made yet.")
@@ -74,7 +66,7 @@ def batch_join(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def pull(request: AuthenticatedRequest) -> HttpResponse:
-    agent = _own_reviewing_agent(request)
+    agent = access.get_reviewing_agent(request.user)
     form = PullForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose between 1 and 20 conversations.")
