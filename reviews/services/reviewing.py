@@ -107,7 +107,10 @@ def review_comment_add(*, review: Review, author: User, body: str) -> ReviewComm
         raise ReviewError("Write something before sending a reply.")
     if len(body) > 2000:
         raise ReviewError("Keep replies under 2,000 characters.")
-    return ReviewComment.objects.create(review=review, author=author, body=body)
+    comment = ReviewComment.objects.create(review=review, author=author, body=body)
+    if review.reviewee.user_id == author.pk:
+        review_acknowledge(review=review)  # a reply from the person reviewed shows they read it
+    return comment
 
 
 def highlight_unshare(*, review: Review, user: User, now: datetime | None = None) -> None:

@@ -499,3 +499,18 @@ def test_a_lead_can_open_every_conversation_reviewed_in_their_teams_weeks(client
 
     assert client.get(reverse("reviews:review_detail", args=[Review.objects.get().pk])).status_code == 200
     assert client.get(reverse("reviews:conversation", args=[conversation.pk])).status_code == 200
+
+
+def test_a_reply_from_the_person_reviewed_marks_the_review_seen_and_one_from_the_reviewer_does_not(client, scene):
+    client.force_login(scene["ana"].user)
+    submit(client, scene["assignment"])
+    review = Review.objects.get()
+
+    client.post(reverse("reviews:review_comment", args=[review.pk]), {"body": "Ping me with questions."})
+    review.refresh_from_db()
+    assert review.seen_at is None
+
+    client.force_login(scene["ben"].user)
+    client.post(reverse("reviews:review_comment", args=[review.pk]), {"body": "Will do, thanks."})
+    review.refresh_from_db()
+    assert review.seen_at is not None

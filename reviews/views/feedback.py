@@ -83,8 +83,6 @@ def review_comment(request: AuthenticatedRequest, review_id: int) -> HttpRespons
     form = CommentForm(request.POST)
     if form.is_valid():
         services.review_comment_add(review=review, author=request.user, body=form.cleaned_data["body"])
-        if access.is_reviewee(request.user, review):
-            services.review_acknowledge(review=review)
         messages.success(request, "Reply sent.")
     else:
         messages.error(request, " ".join(str(error) for error in form.errors["body"]))
