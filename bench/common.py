@@ -54,7 +54,7 @@ def postgres_missing() -> str | None:
     try:
         psycopg.connect(f"{POSTGRES_SERVER}/postgres", connect_timeout=5).close()
     except psycopg.OperationalError as exc:
-        return f"PostgreSQL is not reachable at {POSTGRES_SERVER} ({str(exc).strip()})"
+        return f"PostgreSQL is not reachable at {POSTGRES_SERVER} ({' '.join(str(exc).split())})"
     return None
 
 
