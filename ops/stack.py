@@ -177,13 +177,6 @@ def shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def run_checked(argv: list[str], *, env: dict[str, str], timeout: float = 120) -> str:
-    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
 # --- PostgreSQL and Redis ----------------------------------------------------------------------
 def _pg_bin(name: str) -> str:
     found = _tool(name)
@@ -375,10 +368,6 @@ def _fake_token() -> str:
     return TOKEN
 
 
-def manage(env: dict[str, str], *args: str, timeout: float = 180) -> str:
-    return run_checked([PYTHON, "manage.py", *args], env=env, timeout=timeout)
-
-
 def start_web(processes: Processes, env: dict[str, str], port: int, *extra_args: str, workers: int = 2) -> str:
     """gunicorn as the Procfile runs it; extra_args (command-line flags) override gunicorn.conf.py."""
     processes.start(
@@ -423,6 +412,15 @@ def django_setup(env: dict[str, str]) -> None:
     import django
 
     django.setup()
+
+
+def release() -> None:
+    """migrate and collectstatic, as a deploy runs them, but in this process (after django_setup):
+    two more Django start-ups would cost seconds on a busy machine."""
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def send_sync_task() -> None:
@@ -563,15 +561,21 @@ class HelpdeskProcess:
 
 
 # --- seeding (in this process, through the ORM) ------------------------------------------------
-def seed_team(*, agents: int, conversations: list[Planned], assign: bool = True) -> dict:
-    """A team of agents with sign-ins, their reviewable conversations and this week's batches."""
+def seed_team(
+    *, agents: int, conversations: list[Planned], assign: bool = True, reviews_per_week: int | None = None
+) -> dict:
+    """A team of agents with sign-ins, their reviewable conversations and this week's batches
+    (of the team's default size unless reviews_per_week says otherwise)."""
     from django.db import transaction
 
     from conversations.models import Conversation, Message
+    from reviews.models import TeamSettings
     from reviews.services import week_assign
 
     with transaction.atomic():
         team, team_agents = seed_people(agents)
+        if reviews_per_week:
+            TeamSettings.objects.create(team=team, reviews_per_week=reviews_per_week)
         rows = Conversation.objects.bulk_create(seeded_conversation(item, team, team_agents) for item in conversations)
         messages = [message for row in rows for message in seeded_messages(row, team_agents)]
         Message.objects.bulk_create(messages, batch_size=2000)
