@@ -23,6 +23,10 @@ def django_setup(url: str, *, static_root: Path | None = None) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "carousel.settings"
     os.environ["DEBUG"] = "true"  # settings refuse to load without a SECRET_KEY otherwise
     os.environ["DATABASE_URL"] = url
+    # No cache or broker server, whatever the environment or .env says: a benchmark measures the
+    # database, and must not touch a Redis the test suite (db 14) or a deploy uses.
+    os.environ["REDIS_URL"] = ""
+    os.environ["CELERY_BROKER_URL"] = "memory://"
     if static_root:
         # The settings make STATIC_ROOT on import; a smoke run keeps even that out of the tree.
         os.environ["STATIC_ROOT"] = str(static_root)
