@@ -208,6 +208,8 @@ class ServerProcess:
         self.connection, child = context.Pipe()
         self.process = context.Process(target=_serve, args=(child, count, latency, rate_limit), daemon=True)
         self.process.start()
+        # Only the child holds its end now: if it dies, recv() raises EOFError instead of waiting forever.
+        child.close()
         ready = self.connection.recv()
         self.url, self.messages = ready["url"], ready["messages"]
 

@@ -82,7 +82,7 @@ class Plan:
     """Sizes and waits. A smoke run keeps every step and check, in seconds rather than minutes."""
 
     seeded: int  # conversations in the database at the start (closed last week)
-    recent: int  # more in the helpdesk only, for scenario a's sync: at least two pages beyond the first
+    recent: int  # more in the helpdesk only, for scenario a's sync: pages that are fetched after the first
     latency: float  # the fake Intercom's seconds per request, and during the syncs of a and b
     sync_latency: float
     redis_down: float  # a: seconds of GET /week/ while Redis is down
@@ -307,11 +307,11 @@ def redis_outage(shape: Shape, before: int) -> RedisOutage:
     shape.helpdesk.call("set", latency=shape.plan.sync_latency)
     send_sync_task()
 
-    def first_pages_stored() -> bool:
-        runs = runs_after(before)
-        return bool(runs) and runs[0].fetched >= PAGE
+    def page_stored() -> bool:
+        # The cursor holds a resume token once a page is committed and more are to come.
+        return bool(runs_after(before)) and bool(sync_cursor().resume_token)
 
-    wait_for(first_pages_stored, timeout=60, interval=0.2, what="the first pages of the sync")
+    wait_for(page_stored, timeout=60, interval=0.2, what="the first page of the sync")
     fetched_at_stop = runs_after(before)[0].fetched
     shape.redis.stop()
     down_started = time.monotonic()
@@ -374,26 +374,22 @@ class Killed:
     at: float  # time.monotonic()
 
 
+@dataclass
+class Takeover:
+    skipped: object  # the run sent as soon as a new worker started
+    skipped_after: float  # seconds after the kill
+    resumed: object  # the run sent once the lock expired
+    resumed_from: str | None  # its first search's starting_after
+    searches: int  # search pages it read
+
+
 def scenario_worker_killed(shape: Shape) -> bool:
     shape.ensure_worker()
     new = shape.plan.killed_new
     shape.add_conversations(recent(new, 600, seconds_ago_from=240, seconds_ago_to=5))
     pages = -(-new // PAGE)
     killed = kill_mid_sync(shape)
-    # A new worker; a sync sent at once finds the dead worker's lock still held.
-    start_worker(shape.processes, shape.env)
-    before_skip = last_run_pk()
-    send_sync_task()
-    skipped = shape.wait_run(before_skip, timeout=60)
-    skipped_after = time.monotonic() - killed.at
-    # Once the lock has expired the next run takes over and resumes from the cursor.
-    wait_for(lambda: datetime.now(UTC) > sync_cursor().lock_expires_at, timeout=shape.plan.lock_seconds + 10)
-    stats_resume = shape.helpdesk.stats()
-    before_resume = last_run_pk()
-    send_sync_task()
-    resumed = shape.wait_run(before_resume, timeout=120)
-    stats_after = shape.helpdesk.stats(since=stats_resume["requests"], bodies_since=stats_resume["search_count"])
-    first_search = (stats_after["search_bodies"] or [{}])[0].get("pagination", {})
+    after = take_over(shape, killed)
     killed_run = runs_after(killed.before)[0]
     cursor_after = sync_cursor()
     return verdict(
@@ -411,24 +407,20 @@ def scenario_worker_killed(shape: Shape) -> bool:
                 f"had {killed.lock_left:.1f}s left",
             ),
             (
-                skipped.status == "skipped",
-                f"a sync sent as soon as a new worker started ({skipped_after:.1f}s after the kill): "
-                + run_line(skipped),
+                after.skipped.status == "skipped",
+                f"a sync sent as soon as a new worker started ({after.skipped_after:.1f}s after the kill): "
+                + run_line(after.skipped),
             ),
-            (resumed.status == "succeeded", "the next sync, once the lock expired: " + run_line(resumed)),
+            (after.resumed.status == "succeeded", "the next sync, once the lock expired: " + run_line(after.resumed)),
             (
-                first_search.get("starting_after") == killed.token,
-                f"its first search request resumed from the committed token: "
-                f"{first_search.get('starting_after') == killed.token}",
+                after.resumed_from == killed.token,
+                f"its first search request resumed from the committed token: {after.resumed_from == killed.token}",
             ),
+            (after.searches < pages, f"search pages it read: {after.searches} (from scratch: {pages})"),
             (
-                stats_after["searches"] < pages,
-                f"search pages it read: {stats_after['searches']} (from scratch: {pages})",
-            ),
-            (
-                killed.committed + resumed.fetched <= new + PAGE,
-                f"conversations fetched: {killed.committed} before the kill + {resumed.fetched} after = "
-                f"{killed.committed + resumed.fetched} for {new} new (at most the page in hand is fetched twice)",
+                killed.committed + after.resumed.fetched <= new + PAGE,
+                f"conversations fetched: {killed.committed} before the kill + {after.resumed.fetched} after = "
+                f"{killed.committed + after.resumed.fetched} for {new} new (at most the page in hand is fetched twice)",
             ),
             *stored_once(shape),
             (
@@ -438,6 +430,24 @@ def scenario_worker_killed(shape: Shape) -> bool:
             (None, f"the killed run's row stays status={killed_run.status!r}, finished_at={killed_run.finished_at}"),
         ],
     )
+
+
+def take_over(shape: Shape, killed: Killed) -> Takeover:
+    """A new worker: a sync sent at once finds the dead worker's lock still held; once the lock has
+    expired, the next run takes over and resumes from the cursor."""
+    start_worker(shape.processes, shape.env)
+    before_skip = last_run_pk()
+    send_sync_task()
+    skipped = shape.wait_run(before_skip, timeout=60)
+    skipped_after = time.monotonic() - killed.at
+    wait_for(lambda: datetime.now(UTC) > sync_cursor().lock_expires_at, timeout=shape.plan.lock_seconds + 10)
+    stats_resume = shape.helpdesk.stats()
+    before_resume = last_run_pk()
+    send_sync_task()
+    resumed = shape.wait_run(before_resume, timeout=120)
+    stats = shape.helpdesk.stats(since=stats_resume["requests"], bodies_since=stats_resume["search_count"])
+    first_search = (stats["search_bodies"] or [{}])[0].get("pagination", {})
+    return Takeover(skipped, skipped_after, resumed, first_search.get("starting_after"), stats["searches"])
 
 
 def kill_mid_sync(shape: Shape) -> Killed:

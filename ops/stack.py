@@ -540,6 +540,8 @@ class HelpdeskProcess:
             target=_helpdesk_serve, args=(child, agents, planned, latency), daemon=True, name="fake-intercom"
         )
         self._process.start()
+        # Only the child holds its end now: if it dies, recv() raises EOFError instead of waiting forever.
+        child.close()
         self.url = self._connection.recv()
         self._lock = threading.Lock()
 
