@@ -2,6 +2,8 @@
 
 Nothing here changes the app: the scripts start it exactly as the Procfile does (gunicorn,
 a Celery worker, beat) against PostgreSQL and Redis, and drive it over HTTP on loopback.
+
+    .venv/bin/python ops/stack.py --smoke    # checks these pieces on their own, in seconds
 """
 
 from __future__ import annotations
