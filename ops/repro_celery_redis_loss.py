@@ -81,6 +81,11 @@ def main() -> int:
     versions = ", ".join(f"{name} {importlib.metadata.version(name)}" for name in ("celery", "kombu", "redis"))
     log(f"{versions}; worker --concurrency {args.concurrency}; task acks_late=True, {timing.task:g} s long")
 
+    try:
+        require_tools("redis-server", "redis-cli")
+    except Missing as exc:
+        log(f"ops/repro_celery_redis_loss.py cannot run: {exc}")
+        return EXIT_MISSING
     folder = run_folder("repro-celery", smoke=args.smoke)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "repro_tasks.py").write_text(TASKS)
@@ -88,12 +93,7 @@ def main() -> int:
     redis = PrivateRedis(processes)
     code = 1
     try:
-        require_tools("redis-server", "redis-cli")
         code = reproduce(processes, redis, folder, args.concurrency, timing)
-        return code
-    except Missing as exc:
-        log(f"ops/repro_celery_redis_loss.py cannot run: {exc}")
-        code = EXIT_MISSING
         return code
     finally:
         processes.stop_all()

@@ -53,7 +53,7 @@ class Missing(RuntimeError):
 def require_tools(*names: str) -> None:
     missing = [name for name in names if not _tool(name)]
     if missing:
-        raise Missing(f"not installed: {', '.join(missing)} (PostgreSQL server binaries, redis-server, redis-cli)")
+        raise Missing(f"not installed: {', '.join(missing)} (on Debian: apt-get install postgresql redis-server)")
 
 
 def _tool(name: str) -> str | None:
@@ -168,8 +168,9 @@ def run_folder(script: str, *, smoke: bool) -> Path:
 
 
 def run_folder_close(folder: Path, *, smoke: bool, passed: bool) -> None:
-    """A smoke run that passed removes its folder; any other run keeps its logs to read."""
-    if smoke and passed:
+    """A smoke run that passed (or never got to write a log) removes its folder; any other run keeps
+    its logs to read."""
+    if smoke and (passed or not any(folder.iterdir())):
         shutil.rmtree(folder, ignore_errors=True)
     elif smoke:
         log(f"Logs kept in {shown(folder)}")
@@ -974,13 +975,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="The shared machinery's own checks (the scripts use it).")
     parser.add_argument("--smoke", action="store_true", required=True, help="check the pieces, without the app")
     parser.parse_args()
-    folder = run_folder("stack", smoke=True)
     try:
         require_tools("redis-server", "redis-cli")
-        checks = _smoke_figures() + _smoke_processes(folder) + _smoke_helpdesk() + _smoke_secure_cookies()
     except Missing as exc:
         log(f"ops/stack.py --smoke cannot run: {exc}")
         return EXIT_MISSING
+    folder = run_folder("stack", smoke=True)
+    checks = _smoke_figures() + _smoke_processes(folder) + _smoke_helpdesk() + _smoke_secure_cookies()
     passed = verdict("ops/stack.py: processes, private Redis, fake Intercom, cookies, figures", checks)
     run_folder_close(folder, smoke=True, passed=passed)
     return 0 if passed else 1
