@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/dashboard.py                                   # both databases, full size
     .venv/bin/python bench/dashboard.py --database sqlite --agents 100 --weeks 12 --repeat 3
+    .venv/bin/python bench/dashboard.py --smoke       # the same in seconds (what scripts/test does)
 
 The data (made with bulk_create, nothing per row): one team of N agents, each linked to a
 Django user (one precomputed password hash, not ``create_user``), a lead, one Rubric row,
@@ -29,6 +30,13 @@ subprocess of this script (``--worker``); its figures come back as one JSON line
 is a throwaway file under var/bench/; PostgreSQL is the database carousel_bench_dashboard,
 dropped and made again for each run (``--reuse`` keeps either when it holds the same data;
 the SQLite file is deleted after the run unless ``--keep`` or ``--reuse``).
+
+Exits 1 when a page misses the target. --smoke builds a small team (SQLite unless --database
+says otherwise; its files in a temporary folder, its PostgreSQL database named for the
+process and dropped) and exits 1 when a figure is wrong: a CSV that does not hold every
+review, a query reading other rows than stored, a team week page whose query count grows
+with the weeks shown. At that size the target says nothing, so it is shown but not checked.
+Exit 77: PostgreSQL was asked for and is not reachable.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ import io
 import json
 import pstats
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -47,13 +56,27 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import BENCH_DIR, ROOT, database_url, django_setup, postgres_database_ensure, sqlite_remove
+from common import (
+    BENCH_DIR,
+    EXIT_MISSING,
+    ROOT,
+    database_url,
+    django_setup,
+    postgres_database_drop,
+    postgres_database_ensure,
+    postgres_missing,
+    smoke_dir,
+    smoke_postgres_name,
+    sqlite_remove,
+)
 
 SQLITE_PATH = BENCH_DIR / "dashboard.sqlite3"
 POSTGRES_DB = "carousel_bench_dashboard"
 RESULT_PREFIX = "DASHBOARD-RESULT "
 
 TARGET_RATIO = 3.0
+# Ten weeks, so that the default eight and "all" differ; a few hundred reviews.
+SMOKE_SIZES = {"database": "sqlite", "agents": 12, "weeks": 10, "reviews_per_week": 2, "repeat": 1}
 # The newest week starts Monday 2026-11-23 00:00 UTC; the others are the weeks before it.
 LAST_WEEK_START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
 FIRST_NAMES = [
@@ -95,21 +118,35 @@ def stored_counts() -> dict[str, int]:
 
 def build(args: argparse.Namespace) -> float:
     """The team's year, inserted week by week; returns the seconds it took."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
-    from django.db import connection, transaction
-
-    from conversations.models import Agent, Conversation, SyncRun, Team
-    from reviews.models import AgentWeek, Assignment, Review, ReviewWeek, Rubric, TeamSettings, week_label
+    from django.db import connection
 
     started = time.perf_counter()
     rng = random.Random(20261123)
+    team, agents, rubric = build_team(args, rng)
+    for index in range(args.weeks):
+        build_week(index, args=args, team=team, agents=agents, rubric=rubric, rng=rng)
+    if connection.vendor == "postgresql":
+        # What autovacuum does soon after a load in production: planner statistics and a
+        # visibility map (index-only scans).
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    return time.perf_counter() - started
+
+
+def build_team(args: argparse.Namespace, rng: random.Random) -> tuple:
+    """The team, its settings, a lead, the agents (each with a user), the rubric and two sync runs."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.db import transaction
+
+    from conversations.models import Agent, SyncRun, Team
+    from reviews.models import Rubric, TeamSettings
+
     user_model = get_user_model()
     password = make_password("bench-password-not-for-use")  # hashed once, shared by every user
-    per_week = args.reviews_per_week
     with transaction.atomic():
         team = Team.objects.create(name="Support EMEA", source="intercom", external_id="bench-team")
-        TeamSettings.objects.create(team=team, reviews_per_week=per_week)
+        TeamSettings.objects.create(team=team, reviews_per_week=args.reviews_per_week)
         lead = user_model.objects.create(
             username="lead@bench.example", email="lead@bench.example", password=password, first_name="Lee"
         )
@@ -140,90 +177,100 @@ def build(args: argparse.Namespace) -> float:
             source="intercom", status="succeeded", kept=2400, excluded_counts={"short": 31, "spam_tag": 4}
         )
         SyncRun.objects.create(source="intercom", status="failed", error_text="Intercom answered HTTP 503.")
+    return team, agents, rubric
 
-    for index in range(args.weeks):
-        starts_at = LAST_WEEK_START - timedelta(weeks=args.weeks - 1 - index)
-        with transaction.atomic():
-            week = ReviewWeek.objects.create(
+
+def build_week(index: int, *, args: argparse.Namespace, team, agents: list, rubric, rng: random.Random) -> None:
+    """One ReviewWeek: an AgentWeek per agent, and R completed assignments each, reviewed."""
+    from django.db import transaction
+
+    from reviews.models import AgentWeek, Assignment, Review, ReviewWeek, week_label
+
+    per_week = args.reviews_per_week
+    starts_at = LAST_WEEK_START - timedelta(weeks=args.weeks - 1 - index)
+    with transaction.atomic():
+        week = ReviewWeek.objects.create(
+            team=team,
+            label=week_label(starts_at),
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(weeks=1),
+            seed=index,
+            lookback_days_used=7,
+            assigned_at=starts_at,
+        )
+        AgentWeek.objects.bulk_create(
+            [AgentWeek(week=week, agent=agent, quota=per_week, required=per_week) for agent in agents]
+        )
+        pairs = [(r, (r + k + 1) % len(agents)) for r in range(len(agents)) for k in range(per_week)]
+        conversations = week_conversations(index, pairs, team=team, agents=agents, starts_at=starts_at, rng=rng)
+        assignments = []
+        for (reviewer, reviewee), conversation in zip(pairs, conversations, strict=True):
+            created_at = starts_at + timedelta(minutes=rng.randrange(0, 60))
+            assignments.append(
+                Assignment(
+                    week=week,
+                    reviewer=agents[reviewer],
+                    reviewee=agents[reviewee],
+                    conversation=conversation,
+                    status=Assignment.Status.COMPLETED,
+                    created_at=created_at,
+                    completed_at=created_at + timedelta(minutes=rng.randrange(30, 5 * 24 * 60)),
+                )
+            )
+        assignments = Assignment.objects.bulk_create(assignments)
+        Review.objects.bulk_create([week_review(assignment, rubric, rng) for assignment in assignments])
+
+
+def week_conversations(index: int, pairs: list, *, team, agents: list, starts_at: datetime, rng: random.Random):
+    """A conversation of the reviewee's, closed in the week before, for every reviewer-reviewee pair."""
+    from conversations.models import Conversation
+
+    conversations = []
+    for reviewer, reviewee in pairs:
+        closed = starts_at - timedelta(minutes=rng.randrange(1, 7 * 24 * 60))
+        external_id = f"{index}-{reviewer}-{reviewee}"
+        from_file = rng.random() < 0.1  # imported from a file: no helpdesk link
+        conversations.append(
+            Conversation(
+                source="file" if from_file else "intercom",
+                external_id=external_id,
+                url="" if from_file else f"https://app.intercom.com/a/inbox/bench/conversation/{external_id}",
+                subject=rng.choice(["", "Refund for a double charge", "Cannot export invoices", "SSO, again"]),
                 team=team,
-                label=week_label(starts_at),
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(weeks=1),
-                seed=index,
-                lookback_days_used=7,
-                assigned_at=starts_at,
+                assignee=agents[reviewee],
+                state="closed",
+                created_at=closed - timedelta(hours=2),
+                updated_at=closed,
+                closed_at=closed,
+                csat_rating=rng.choice([None, None, 1, 3, 4, 5]),
+                customer_message_count=3,
+                agent_message_count=3,
+                customer_word_count=60,
+                agent_word_count=120,
             )
-            AgentWeek.objects.bulk_create(
-                [AgentWeek(week=week, agent=agent, quota=per_week, required=per_week) for agent in agents]
-            )
-            pairs = [(r, (r + k + 1) % len(agents)) for r in range(len(agents)) for k in range(per_week)]
-            conversations = []
-            for reviewer, reviewee in pairs:
-                closed = starts_at - timedelta(minutes=rng.randrange(1, 7 * 24 * 60))
-                external_id = f"{index}-{reviewer}-{reviewee}"
-                from_file = rng.random() < 0.1  # imported from a file: no helpdesk link
-                conversations.append(
-                    Conversation(
-                        source="file" if from_file else "intercom",
-                        external_id=external_id,
-                        url="" if from_file else f"https://app.intercom.com/a/inbox/bench/conversation/{external_id}",
-                        subject=rng.choice(["", "Refund for a double charge", "Cannot export invoices", "SSO, again"]),
-                        team=team,
-                        assignee=agents[reviewee],
-                        state="closed",
-                        created_at=closed - timedelta(hours=2),
-                        updated_at=closed,
-                        closed_at=closed,
-                        csat_rating=rng.choice([None, None, 1, 3, 4, 5]),
-                        customer_message_count=3,
-                        agent_message_count=3,
-                        customer_word_count=60,
-                        agent_word_count=120,
-                    )
-                )
-            conversations = Conversation.objects.bulk_create(conversations)
-            assignments = []
-            for (reviewer, reviewee), conversation in zip(pairs, conversations, strict=True):
-                created_at = starts_at + timedelta(minutes=rng.randrange(0, 60))
-                assignments.append(
-                    Assignment(
-                        week=week,
-                        reviewer=agents[reviewer],
-                        reviewee=agents[reviewee],
-                        conversation=conversation,
-                        status=Assignment.Status.COMPLETED,
-                        created_at=created_at,
-                        completed_at=created_at + timedelta(minutes=rng.randrange(30, 5 * 24 * 60)),
-                    )
-                )
-            assignments = Assignment.objects.bulk_create(assignments)
-            Review.objects.bulk_create(
-                [
-                    Review(
-                        assignment=assignment,
-                        conversation=assignment.conversation,
-                        reviewer=assignment.reviewer,
-                        reviewee=assignment.reviewee,
-                        rubric=rubric,
-                        quality=rng.choice([1, 2, 2, 2, 3, 3]),
-                        quality_note=rng.choice(NOTES),
-                        tone=rng.choice([1, 2, 2, 3, 3, 3]),
-                        tone_note=rng.choice(NOTES),
-                        followed_process=rng.random() < 0.85,
-                        process_note=rng.choice(NOTES),
-                        created_at=assignment.completed_at,
-                        updated_at=assignment.completed_at,
-                        seen_at=assignment.completed_at + timedelta(hours=3) if rng.random() < 0.7 else None,
-                    )
-                    for assignment in assignments
-                ]
-            )
-    if connection.vendor == "postgresql":
-        # What autovacuum does soon after a load in production: planner statistics and a
-        # visibility map (index-only scans).
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-    return time.perf_counter() - started
+        )
+    return Conversation.objects.bulk_create(conversations)
+
+
+def week_review(assignment, rubric, rng: random.Random):
+    from reviews.models import Review
+
+    return Review(
+        assignment=assignment,
+        conversation=assignment.conversation,
+        reviewer=assignment.reviewer,
+        reviewee=assignment.reviewee,
+        rubric=rubric,
+        quality=rng.choice([1, 2, 2, 2, 3, 3]),
+        quality_note=rng.choice(NOTES),
+        tone=rng.choice([1, 2, 2, 3, 3, 3]),
+        tone_note=rng.choice(NOTES),
+        followed_process=rng.random() < 0.85,
+        process_note=rng.choice(NOTES),
+        created_at=assignment.completed_at,
+        updated_at=assignment.completed_at,
+        seen_at=assignment.completed_at + timedelta(hours=3) if rng.random() < 0.7 else None,
+    )
 
 
 # --- the single queries each page needs, on a cursor ---------------------------------------
@@ -345,13 +392,10 @@ def profile(function, label: str, lines: int) -> str:
 
 
 def measure_pages(args: argparse.Namespace) -> list[dict]:
-    from django.db import connection, reset_queries
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-    from django.urls import reverse
 
     from conversations.models import Team
-    from reviews.models import Review, ReviewWeek
+    from reviews.models import ReviewWeek
 
     team = Team.objects.get(external_id="bench-team")
     lead = team.leads.get()
@@ -371,40 +415,49 @@ def measure_pages(args: argparse.Namespace) -> list[dict]:
         ("Trends ?weeks=52", "trends", {"weeks": 52}, trends_query(team.pk, all_weeks)),
         ("Reviews CSV ?weeks=52", "export_reviews", {"weeks": 52}, export_query(all_weeks)),
     ]
-    results = []
-    for label, name, query, (sql, params) in cases:
-        url = reverse(f"reviews:{name}", args=[team.pk])
-        if query:
-            url += "?" + "&".join(f"{key}={value}" for key, value in query.items())
-        reset_queries()  # the log is a bounded deque: a full one would hide what is captured
-        with CaptureQueriesContext(connection) as captured:
-            body = fetch_page(client, url)
-        if args.show_queries:
-            print(f"\n--- queries: {label} ---", file=sys.stderr)
-            for entry in captured.captured_queries:
-                print(f"{entry['time']:>7}s  {entry['sql'][:600]}", file=sys.stderr)
-        page_times, query_times, rows = timed_pair(
-            lambda url=url: fetch_page(client, url), lambda sql=sql, params=params: run_query(sql, params), args.repeat
-        )
-        if args.profile:
-            print(profile(lambda url=url: fetch_page(client, url), label, args.profile), file=sys.stderr)
-        result = {
-            "page": label,
-            "url": url,
-            "server_ms": statistics.median(page_times),
-            "server_runs_ms": [round(value, 1) for value in page_times],
-            "query_ms": statistics.median(query_times),
-            "query_runs_ms": [round(value, 1) for value in query_times],
-            "query_rows": rows,
-            "queries": len(captured.captured_queries),
-            "bytes": len(body),
-        }
-        if name == "export_reviews":
-            text = body.decode("utf-8").removeprefix("\ufeff")
-            result["csv_records"] = sum(1 for _ in csv.reader(io.StringIO(text))) - 1  # less the header
-            result["reviews_stored"] = Review.objects.count()
-        results.append(result)
-    return results
+    return [measure_page(client, team, case, args) for case in cases]
+
+
+def measure_page(client, team, case: tuple, args: argparse.Namespace) -> dict:
+    """One page against its query: the page's statements, then both timed in turn."""
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from reviews.models import Review
+
+    label, name, query, (sql, params) = case
+    url = reverse(f"reviews:{name}", args=[team.pk])
+    if query:
+        url += "?" + "&".join(f"{key}={value}" for key, value in query.items())
+    reset_queries()  # the log is a bounded deque: a full one would hide what is captured
+    with CaptureQueriesContext(connection) as captured:
+        body = fetch_page(client, url)
+    if args.show_queries:
+        print(f"\n--- queries: {label} ---", file=sys.stderr)
+        for entry in captured.captured_queries:
+            print(f"{entry['time']:>7}s  {entry['sql'][:600]}", file=sys.stderr)
+    page_times, query_times, rows = timed_pair(
+        lambda: fetch_page(client, url), lambda: run_query(sql, params), args.repeat
+    )
+    if args.profile:
+        print(profile(lambda: fetch_page(client, url), label, args.profile), file=sys.stderr)
+    result = {
+        "page": label,
+        "url": url,
+        "server_ms": statistics.median(page_times),
+        "server_runs_ms": [round(value, 1) for value in page_times],
+        "query_ms": statistics.median(query_times),
+        "query_runs_ms": [round(value, 1) for value in query_times],
+        "query_rows": rows,
+        "queries": len(captured.captured_queries),
+        "bytes": len(body),
+    }
+    if name == "export_reviews":
+        text = body.decode("utf-8").removeprefix("\ufeff")
+        result["csv_records"] = sum(1 for _ in csv.reader(io.StringIO(text))) - 1  # less the header
+        result["reviews_stored"] = Review.objects.count()
+    return result
 
 
 def database_version() -> str:
@@ -419,7 +472,8 @@ def database_version() -> str:
 
 
 def worker(args: argparse.Namespace) -> None:
-    django_setup(database_url(args.worker, sqlite_path=SQLITE_PATH, postgres_db=POSTGRES_DB))
+    url = database_url(args.worker, sqlite_path=Path(args.sqlite_path), postgres_db=args.postgres_db)
+    django_setup(url, static_root=Path(args.static_root) if args.static_root else None)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -442,13 +496,13 @@ def worker(args: argparse.Namespace) -> None:
 
 
 # --- the parent: one subprocess per database, then a table ---------------------------------
-def prepare_database(database: str, reuse: bool) -> None:
+def prepare_database(database: str, args: argparse.Namespace) -> None:
     if database == "sqlite":
-        BENCH_DIR.mkdir(parents=True, exist_ok=True)
-        if not reuse:
-            sqlite_remove(SQLITE_PATH)
+        Path(args.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+        if not args.reuse:
+            sqlite_remove(Path(args.sqlite_path))
         return
-    postgres_database_ensure(POSTGRES_DB, recreate=not reuse)
+    postgres_database_ensure(args.postgres_db, recreate=not args.reuse)
 
 
 def run_database(database: str, args: argparse.Namespace) -> dict:
@@ -457,23 +511,11 @@ def run_database(database: str, args: argparse.Namespace) -> dict:
         f"= {args.agents * args.weeks * args.reviews_per_week:,} reviews",
         flush=True,
     )
-    prepare_database(database, args.reuse)
-    command = [
-        sys.executable,
-        __file__,
-        "--worker",
-        database,
-        "--agents",
-        str(args.agents),
-        "--weeks",
-        str(args.weeks),
-        "--reviews-per-week",
-        str(args.reviews_per_week),
-        "--repeat",
-        str(args.repeat),
-        "--profile",
-        str(args.profile),
-    ]
+    prepare_database(database, args)
+    command = [sys.executable, __file__, "--worker", database]
+    for option in ("agents", "weeks", "reviews_per_week", "repeat", "profile", "sqlite_path", "postgres_db"):
+        command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+    command += ["--static-root", args.static_root] if args.static_root else []
     command += ["--reuse"] if args.reuse else []
     command += ["--show-queries"] if args.show_queries else []
     finished = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
@@ -519,7 +561,34 @@ def print_table(results: list[dict], repeat: int) -> bool:
     return all_met
 
 
-def main() -> None:
+def smoke_problems(results: list[dict]) -> list[str]:
+    """What says a page is wrong whatever the machine's speed. (A page that does not answer 200,
+    or data that does not add up, already stopped the worker.)"""
+    problems = []
+    for result in results:
+        database, counts = result["database"], result["counts"]
+        pages = {page["page"]: page for page in result["pages"]}
+        export = pages["Reviews CSV ?weeks=52"]
+        if not export["csv_records"] == export["query_rows"] == export["reviews_stored"] == counts["reviews"]:
+            problems.append(
+                f"{database}: the CSV has {export['csv_records']} records, the query read {export['query_rows']} "
+                f"rows, {export['reviews_stored']} reviews are stored"
+            )
+        if pages["Team week ?weeks=52"]["query_rows"] != counts["agent_weeks"]:
+            problems.append(f"{database}: the team week query read {pages['Team week ?weeks=52']['query_rows']} rows")
+        # The team week page reads every week shown at once: more weeks must not mean more queries.
+        many, default = pages["Team week ?weeks=52"]["queries"], pages["Team week (default 8)"]["queries"]
+        if many != default:
+            problems.append(f"{database}: the team week page ran {many} queries for 52 weeks, {default} for 8")
+        problems += [
+            f"{database}: {page['page']} timed {page['server_ms']} ms, its query {page['query_ms']} ms"
+            for page in pages.values()
+            if not (page["server_ms"] > 0 and page["query_ms"] > 0)
+        ]
+    return problems
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--agents", type=int, default=500)
@@ -530,24 +599,60 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file under var/bench/ afterwards")
     parser.add_argument("--profile", type=int, default=0, metavar="LINES", help="cProfile each page (stderr)")
     parser.add_argument("--show-queries", action="store_true", help="list each page's statements (stderr)")
+    parser.add_argument(
+        "--smoke", action="store_true", help=f"seconds, not minutes: {SMOKE_SIZES}; checks the figures, not the target"
+    )
     parser.add_argument("--worker", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
+    parser.add_argument("--sqlite-path", default=str(SQLITE_PATH), help=argparse.SUPPRESS)
+    parser.add_argument("--postgres-db", default=POSTGRES_DB, help=argparse.SUPPRESS)
+    parser.add_argument("--static-root", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.smoke and not args.worker:
+        # Smoke sizes replace the defaults; options given on the command line still win.
+        parser.set_defaults(**SMOKE_SIZES)
+        args = parser.parse_args()
     if args.reviews_per_week >= args.agents:
         parser.error("--reviews-per-week must be below --agents (nobody reviews themselves)")
+    if args.smoke and (args.reuse or args.keep):
+        parser.error("a smoke run keeps nothing: --reuse and --keep do not apply")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
     if args.worker:
         worker(args)
-        return
+        return 0
     databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
+    scratch = None
+    if args.smoke:
+        scratch = smoke_dir("dashboard")
+        args.sqlite_path, args.static_root = str(scratch / "dashboard.sqlite3"), str(scratch / "static")
+        args.postgres_db = smoke_postgres_name(POSTGRES_DB)
+    if "postgres" in databases and (missing := postgres_missing()):
+        print(f"bench/dashboard.py needs PostgreSQL for --database {args.database}: {missing}.", file=sys.stderr)
+        return EXIT_MISSING
     try:
         results = [run_database(database, args) for database in databases]
     finally:
         if "sqlite" in databases and not (args.keep or args.reuse):
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+            sqlite_remove(Path(args.sqlite_path))
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+            if "postgres" in databases:
+                postgres_database_drop(args.postgres_db)
     all_met = print_table(results, args.repeat)
     print()
-    print("Every page within the target." if all_met else "Some pages missed the target (see above).")
+    if not args.smoke:
+        print("Every page within the target." if all_met else "Some pages missed the target (see above).")
+        return 0 if all_met else 1
+    problems = smoke_problems(results)
+    for problem in problems:
+        print(f"SMOKE FAILED: {problem}")
+    if not problems:
+        print("Smoke run: the figures are sane (the target is for full-size runs and is not checked).")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

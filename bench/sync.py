@@ -3,6 +3,7 @@
     .venv/bin/python bench/sync.py --repeat 3           # everything, both databases (~15 minutes)
     .venv/bin/python bench/sync.py --conversations 2000 --database sqlite --skip-rate-limited
     .venv/bin/python bench/sync.py --skip-overhead --rate-limited-conversations 1000
+    .venv/bin/python bench/sync.py --smoke              # the same runs in seconds (what scripts/test does)
 
 Two targets are measured:
 
@@ -24,22 +25,42 @@ Django settings can be configured once per process, so every measurement runs in
 fresh subprocess of this script (``--worker``), and the fake Intercom runs in a process
 of its own (like the real one, it does not share the sync's CPU time or memory).
 The figures come back to the parent as one JSON line and are printed as a table.
+
+Exits 1 when a target is missed. --smoke runs every measurement at a small size (SQLite
+unless --database says otherwise; its files in a temporary folder, its PostgreSQL database
+named for the process and dropped) and exits 1 when the figures themselves are wrong: a
+sync that fails or stores other counts, fewer requests than the floor, a rate limit beaten
+or ignored. At that size the targets say nothing, so they are shown but not checked. Exit
+77: PostgreSQL was asked for and is not reachable.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
-from common import BENCH_DIR, ROOT, database_url, postgres_database_ensure, sqlite_remove
+from common import (
+    BENCH_DIR,
+    EXIT_MISSING,
+    ROOT,
+    database_url,
+    postgres_database_drop,
+    postgres_database_ensure,
+    postgres_missing,
+    smoke_dir,
+    smoke_postgres_name,
+    sqlite_remove,
+)
 from common import django_setup as _django_setup
 
 SQLITE_PATH = BENCH_DIR / "bench.sqlite3"
@@ -51,6 +72,11 @@ RATE_LIMITED_TARGET = 1.1
 RATE_LIMITED_CONVERSATIONS = 5000
 RATE_LIMITED_LATENCY = 0.05
 RATE_LIMIT = (500, 10.0)
+# A smoke run: 60 conversations rate-limited at 50 requests a second, so the limit binds
+# (four fetches at a time with 50 ms latency would make 80) within a few seconds.
+SMOKE_SIZES = {"conversations": 60, "database": "sqlite", "rate_limited_conversations": 60, "repeat": 1}
+SMOKE_RATE_LIMIT = (50, 1.0)
+SMOKE_MAX_429S = 5
 PAGE_SIZE = 150  # Intercom's maximum, what the client asks for
 REPLIES = 5  # each conversation: the customer's message plus 10 parts
 AGENTS = 20
@@ -68,8 +94,8 @@ def build_helpdesk_data(count: int) -> tuple[list[dict], list[dict], list[dict]]
     """Conversations, admins and teams.
 
     Nine in ten are ``reviewable_conversation`` (the customer's message and ten parts);
-    every tenth is built part by part: a Fin answer, an empty assignment part, a note,
-    then seven replies; one in fifty of those is tagged Spam (excluded).
+    every tenth is built part by part (see ``composed_parts``); one in fifty of those is
+    tagged Spam (excluded).
     """
     from conversations.tests import fake_intercom as fake
 
@@ -92,59 +118,9 @@ def build_helpdesk_data(count: int) -> tuple[list[dict], list[dict], list[dict]]
         if index % 7 == 0:
             extra["team_id"] = str(700 + index % TEAMS)
         if index % 10 == 9:
-            # Built from parts: a note, a Fin answer, an empty assignment part, then the
-            # agent and customer talk. Every 50th is tagged as spam.
-            parts = [
-                fake.part(
-                    1,
-                    author_type="bot",
-                    author_id="9",
-                    body="<p>Fin here: have you tried the help centre?</p>",
-                    created_at=updated_at - 900,
-                    author_name="Fin",
-                    from_ai_agent=True,
-                ),
-                fake.part(
-                    2,
-                    author_type="admin",
-                    author_id=admin_id,
-                    body=None,
-                    created_at=updated_at - 880,
-                    part_type="assignment",
-                ),
-                fake.part(
-                    3,
-                    author_type="admin",
-                    author_id=admin_id,
-                    part_type="note",
-                    created_at=updated_at - 870,
-                    body="<p>Customer on the <b>annual</b> plan; check the <a href='https://billing.example/x'>invoice</a>.</p>",
-                ),
-            ]
-            for turn in range(7):
-                at = updated_at - 800 + turn * 90
-                if turn % 2:
-                    parts.append(
-                        fake.part(
-                            4 + turn,
-                            author_type="user",
-                            author_id=f"contact-{conversation_id}",
-                            created_at=at,
-                            body=CUSTOMER_REPLY,
-                        )
-                    )
-                else:
-                    parts.append(
-                        fake.part(
-                            4 + turn,
-                            author_type="admin",
-                            author_id=admin_id,
-                            created_at=at,
-                            body=AGENT_REPLY_WITH_LIST,
-                        )
-                    )
             if index % 50 == 49:
                 extra["tags"] = ("Spam",)
+            parts = composed_parts(conversation_id, admin_id, updated_at)
             conversations.append(
                 fake.conversation(conversation_id, updated_at=updated_at, admin_id=admin_id, parts=parts, **extra)
             )
@@ -156,6 +132,46 @@ def build_helpdesk_data(count: int) -> tuple[list[dict], list[dict], list[dict]]
                 )
             )
     return conversations, admins, teams
+
+
+def composed_parts(conversation_id: str, admin_id: str, updated_at: int) -> list[dict]:
+    """A Fin answer, an empty assignment part, a note, then the agent and customer talk."""
+    from conversations.tests import fake_intercom as fake
+
+    parts = [
+        fake.part(
+            1,
+            author_type="bot",
+            author_id="9",
+            body="<p>Fin here: have you tried the help centre?</p>",
+            created_at=updated_at - 900,
+            author_name="Fin",
+            from_ai_agent=True,
+        ),
+        fake.part(
+            2, author_type="admin", author_id=admin_id, body=None, created_at=updated_at - 880, part_type="assignment"
+        ),
+        fake.part(
+            3,
+            author_type="admin",
+            author_id=admin_id,
+            part_type="note",
+            created_at=updated_at - 870,
+            body="<p>Customer on the <b>annual</b> plan; check the <a href='https://billing.example/x'>invoice</a>.</p>",
+        ),
+    ]
+    for turn in range(7):
+        customer = turn % 2 == 1
+        parts.append(
+            fake.part(
+                4 + turn,
+                author_type="user" if customer else "admin",
+                author_id=f"contact-{conversation_id}" if customer else admin_id,
+                created_at=updated_at - 800 + turn * 90,
+                body=CUSTOMER_REPLY if customer else AGENT_REPLY_WITH_LIST,
+            )
+        )
+    return parts
 
 
 # --- the fake Intercom, in a process of its own -----------------------------------------
@@ -192,6 +208,8 @@ class ServerProcess:
         self.connection, child = context.Pipe()
         self.process = context.Process(target=_serve, args=(child, count, latency, rate_limit), daemon=True)
         self.process.start()
+        # Only the child holds its end now: if it dies, recv() raises EOFError instead of waiting forever.
+        child.close()
         ready = self.connection.recv()
         self.url, self.messages = ready["url"], ready["messages"]
 
@@ -206,8 +224,9 @@ class ServerProcess:
 
 
 # --- inside a worker: Django set up for one database ---------------------------------------
-def django_setup(database: str) -> None:
-    _django_setup(database_url(database, sqlite_path=SQLITE_PATH, postgres_db=POSTGRES_DB))
+def django_setup(args: argparse.Namespace) -> None:
+    url = database_url(args.database, sqlite_path=Path(args.sqlite_path), postgres_db=args.postgres_db)
+    _django_setup(url, static_root=Path(args.static_root) if args.static_root else None)
     from django.conf import settings
 
     # A deployed sync runs with DEBUG off. With it on, Django keeps the SQL text of the
@@ -286,11 +305,11 @@ def run_sync(server: ServerProcess, count: int, concurrency: int) -> dict:
 
 def run_floor(server: ServerProcess, count: int, concurrency: int) -> dict:
     """The least a sync can do: fetch the same pages and details, bulk-insert the same rows."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import requests
-    from django.db import transaction
     from requests.adapters import HTTPAdapter
 
-    from conversations.models import Conversation, Message
     from conversations.tests.fake_intercom import TOKEN
 
     session = requests.Session()
@@ -298,9 +317,6 @@ def run_floor(server: ServerProcess, count: int, concurrency: int) -> dict:
         {"Accept": "application/json", "Authorization": f"Bearer {TOKEN}", "Intercom-Version": "2.16"}
     )
     session.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=concurrency))
-
-    def at(value):
-        return datetime.fromtimestamp(value, tz=UTC)
 
     def detail(external_id: str) -> dict:
         return session.get(f"{server.url}/conversations/{external_id}", timeout=30).json()
@@ -315,47 +331,7 @@ def run_floor(server: ServerProcess, count: int, concurrency: int) -> dict:
                 pagination["starting_after"] = starting_after
             body = {"query": {"field": "updated_at", "operator": ">", "value": 0}, "pagination": pagination}
             page = session.post(f"{server.url}/conversations/search", json=body, timeout=30).json()
-            payloads = list(pool.map(detail, [str(item["id"]) for item in page["conversations"]]))
-            rows = [
-                Conversation(
-                    source="intercom",
-                    external_id=payload["id"],
-                    subject=payload["title"],
-                    state=payload["state"],
-                    created_at=at(payload["created_at"]),
-                    updated_at=at(payload["updated_at"]),
-                    tags=[tag["name"] for tag in payload["tags"]["tags"]],
-                )
-                for payload in payloads
-            ]
-            with transaction.atomic():
-                Conversation.objects.bulk_create(rows)
-                messages = []
-                for row, payload in zip(rows, payloads, strict=True):
-                    source = payload["source"]
-                    messages.append(
-                        Message(
-                            conversation_id=row.pk,
-                            external_id=f"source-{source['id']}",
-                            author_kind="customer",
-                            created_at=row.created_at,
-                            body_html=source["body"],
-                            body_text=source["body"],
-                        )
-                    )
-                    for part in payload["conversation_parts"]["conversation_parts"]:
-                        if part["body"]:
-                            messages.append(
-                                Message(
-                                    conversation_id=row.pk,
-                                    external_id=str(part["id"]),
-                                    author_kind="agent",
-                                    created_at=at(part["created_at"]),
-                                    body_html=part["body"],
-                                    body_text=part["body"],
-                                )
-                            )
-                Message.objects.bulk_create(messages, batch_size=2000)
+            floor_insert(list(pool.map(detail, [str(item["id"]) for item in page["conversations"]])))
             starting_after = ((page.get("pages") or {}).get("next") or {}).get("starting_after")
             if not starting_after:
                 break
@@ -372,35 +348,92 @@ def run_floor(server: ServerProcess, count: int, concurrency: int) -> dict:
     }
 
 
+def floor_insert(payloads: list[dict]) -> None:
+    """One page's conversations and messages, bulk-inserted with no per-row work."""
+    from django.db import transaction
+
+    from conversations.models import Conversation, Message
+
+    def at(value):
+        return datetime.fromtimestamp(value, tz=UTC)
+
+    rows = [
+        Conversation(
+            source="intercom",
+            external_id=payload["id"],
+            subject=payload["title"],
+            state=payload["state"],
+            created_at=at(payload["created_at"]),
+            updated_at=at(payload["updated_at"]),
+            tags=[tag["name"] for tag in payload["tags"]["tags"]],
+        )
+        for payload in payloads
+    ]
+    with transaction.atomic():
+        Conversation.objects.bulk_create(rows)
+        messages = []
+        for row, payload in zip(rows, payloads, strict=True):
+            source = payload["source"]
+            messages.append(
+                Message(
+                    conversation_id=row.pk,
+                    external_id=f"source-{source['id']}",
+                    author_kind="customer",
+                    created_at=row.created_at,
+                    body_html=source["body"],
+                    body_text=source["body"],
+                )
+            )
+            messages += [
+                Message(
+                    conversation_id=row.pk,
+                    external_id=str(part["id"]),
+                    author_kind="agent",
+                    created_at=at(part["created_at"]),
+                    body_html=part["body"],
+                    body_text=part["body"],
+                )
+                for part in payload["conversation_parts"]["conversation_parts"]
+                if part["body"]
+            ]
+        Message.objects.bulk_create(messages, batch_size=2000)
+
+
 def worker(args: argparse.Namespace) -> None:
-    if args.worker == "prepare":
-        django_setup(args.database)
-        from django.core.management import call_command
+    """Runs the plan, items like ``floor:2000``, and prints one result line for each."""
+    django_setup(args)
+    for item in args.worker.split(","):
+        kind, _, count = item.partition(":")
+        if kind == "prepare":
+            from django.core.management import call_command
 
-        call_command("migrate", verbosity=0)
-        print(RESULT_PREFIX + json.dumps({}), flush=True)
-        return
+            call_command("migrate", verbosity=0)
+            result: dict = {"run": kind}
+        else:
+            result = measured(kind, int(count), args)
+        print(RESULT_PREFIX + json.dumps(result), flush=True)
 
-    rate_limited = args.worker == "rate-limited"
+
+def measured(kind: str, count: int, args: argparse.Namespace) -> dict:
+    from django.conf import settings
+    from django.db import connection
+
+    rate_limited = kind == "rate-limited"
     server = ServerProcess(
-        args.conversations,
+        count,
         latency=RATE_LIMITED_LATENCY if rate_limited else 0.0,
-        rate_limit=RATE_LIMIT if rate_limited else None,
+        rate_limit=rate_limit_for(args.smoke) if rate_limited else None,
     )
     try:
-        django_setup(args.database)
-        from django.conf import settings
-        from django.db import connection
-
         flush()
         connection.close()
         concurrency = args.concurrency or settings.HELPDESK_CONCURRENCY
         rss_before, cpu_before = rss_mb(), cpu_seconds()
-        run = run_floor if args.worker == "floor" else run_sync
-        result = run(server, args.conversations, concurrency)
+        run = run_floor if kind == "floor" else run_sync
+        result = run(server, count, concurrency)
         result.update(
             database=args.database,
-            run=args.worker,
+            run=kind,
             concurrency=concurrency,
             cpu_seconds=cpu_seconds() - cpu_before,
             rss_before_mb=rss_before,
@@ -409,33 +442,47 @@ def worker(args: argparse.Namespace) -> None:
         flush()
     finally:
         server.stop()
-    print(RESULT_PREFIX + json.dumps(result), flush=True)
+    return result
 
 
 # --- the parent: one subprocess per measurement, then a table --------------------------------
-def ensure_database(database: str) -> None:
+def rate_limit_for(smoke: bool) -> tuple[int, float]:
+    return SMOKE_RATE_LIMIT if smoke else RATE_LIMIT
+
+
+def ensure_database(database: str, args: argparse.Namespace) -> None:
     if database == "sqlite":
-        BENCH_DIR.mkdir(parents=True, exist_ok=True)
-        sqlite_remove(SQLITE_PATH)
+        Path(args.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+        sqlite_remove(Path(args.sqlite_path))
         return
-    postgres_database_ensure(POSTGRES_DB)
+    postgres_database_ensure(args.postgres_db)
 
 
-def measure(kind: str, database: str, conversations: int, concurrency: int | None) -> dict:
-    print(f"... {database}: {kind}, {conversations:,} conversations", flush=True)
-    command = [sys.executable, __file__, "--worker", kind, "--database", database]
-    command += ["--conversations", str(conversations)]
-    if concurrency:
-        command += ["--concurrency", str(concurrency)]
+def measure(plan: list[tuple[str, int]], database: str, args: argparse.Namespace) -> list[dict]:
+    """Runs the plan, (kind, conversations) pairs, in one subprocess; a full run gives each its own."""
+    print(f"... {database}: " + ", ".join(f"{kind} {count:,}" if count else kind for kind, count in plan), flush=True)
+    command = [sys.executable, __file__, "--database", database]
+    command += ["--worker", ",".join(f"{kind}:{count}" for kind, count in plan)]
+    command += ["--sqlite-path", args.sqlite_path, "--postgres-db", args.postgres_db]
+    if args.static_root:
+        command += ["--static-root", args.static_root]
+    if args.concurrency:
+        command += ["--concurrency", str(args.concurrency)]
+    if args.smoke:
+        command.append("--smoke")
     finished = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
-    lines = [line for line in finished.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-    if finished.returncode or not lines:
+    results = [
+        json.loads(line.removeprefix(RESULT_PREFIX))
+        for line in finished.stdout.splitlines()
+        if line.startswith(RESULT_PREFIX)
+    ]
+    if finished.returncode or len(results) != len(plan):
         print(finished.stdout, file=sys.stderr)
-        raise SystemExit(f"The {kind} run on {database} failed (exit {finished.returncode}).")
-    result = json.loads(lines[-1].removeprefix(RESULT_PREFIX))
-    if "seconds" in result:
-        print(f"    {result['seconds']:.2f} s, {result['cpu_seconds']:.2f} CPU s", flush=True)
-    return result
+        raise SystemExit(f"The run of {plan} on {database} failed (exit {finished.returncode}).")
+    for result in results:
+        if "seconds" in result:
+            print(f"    {result['run']}: {result['seconds']:.2f} s, {result['cpu_seconds']:.2f} CPU s", flush=True)
+    return results
 
 
 def fastest(runs: list[dict]) -> dict:
@@ -449,77 +496,117 @@ def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def print_tables(overhead: dict[str, dict], rate_limited: dict[str, dict], conversations: int) -> None:
-    if overhead:
-        any_floor = next(iter(overhead.values()))["floor"]
-        print()
-        print(
-            f"Overhead: {conversations:,} conversations, {any_floor['messages']:,} messages "
-            f"(about {any_floor['messages'] / any_floor['conversations']:.0f} each), no latency, no rate limit, "
-            f"{any_floor['concurrency']} concurrent detail fetches"
-        )
-        header = (
-            f"{'database':<9} {'run':<16} {'conversations':>13} {'seconds':>8} {'conv/s':>7} {'CPU s':>6} "
-            f"{'requests':>8} {'peak RSS MB':>11} {'growth MB':>9} {'x floor':>7}  samples (s)"
-        )
-        print(header)
-        print("-" * len(header))
-        for database, runs in overhead.items():
-            floor = runs["floor"]["seconds"]
-            for label, key in (("floor", "floor"), ("full sync", "sync"), ("full sync (1/4)", "sync-small")):
-                run = runs.get(key)
-                if not run:
-                    continue
-                ratio = f"{run['seconds'] / floor:.2f}" if key != "sync-small" else ""
-                samples = ", ".join(f"{sample:.2f}" for sample in run["samples"])
-                print(
-                    f"{database:<9} {label:<16} {run['conversations']:>13,} {run['seconds']:>8.2f} "
-                    f"{run['conversations'] / run['seconds']:>7.0f} {run['cpu_seconds']:>6.1f} {run['requests']:>8,} "
-                    f"{run['peak_rss_mb']:>11.0f} {run['peak_rss_mb'] - run['rss_before_mb']:>9.0f} {ratio:>7}  "
-                    f"{samples}"
-                )
-        print()
-        for database, runs in overhead.items():
-            ratio = runs["sync"]["seconds"] / runs["floor"]["seconds"]
-            verdict = "meets" if ratio <= OVERHEAD_TARGET else "MISSES"
-            cpu_ratio = runs["sync"]["cpu_seconds"] / runs["floor"]["cpu_seconds"]
-            line = (
-                f"{database}: full sync {ratio:.2f}x its floor, {verdict} the {OVERHEAD_TARGET}x target "
-                f"(its own CPU seconds: {cpu_ratio:.2f}x the floor's)"
-            )
-            if "sync-small" in runs:
-                big, little = runs["sync"], runs["sync-small"]
-                line += (
-                    f"; peak RSS {little['peak_rss_mb']:.0f} MB at {little['conversations']:,} and "
-                    f"{big['peak_rss_mb']:.0f} MB at {big['conversations']:,} conversations"
-                )
-            print(line)
-    if rate_limited:
-        limit, window = RATE_LIMIT
-        per_second = limit / window
-        print()
-        print(
-            f"Rate-limited: {RATE_LIMITED_LATENCY * 1000:.0f} ms per request, {limit} requests per {window:g} s "
-            f"window; floor = requests / {per_second:g} per second"
-        )
-        header = (
-            f"{'database':<9} {'conversations':>13} {'concurrency':>11} {'requests':>8} {'429s':>5} "
-            f"{'elapsed s':>9} {'floor s':>8} {'ratio':>6}  verdict"
-        )
-        print(header)
-        print("-" * len(header))
-        for database, run in rate_limited.items():
-            floor = run["requests"] / per_second
-            ratio = run["seconds"] / floor
-            verdict = "meets" if ratio <= RATE_LIMITED_TARGET else "MISSES"
+def print_overhead_table(overhead: dict[str, dict], conversations: int) -> None:
+    any_floor = next(iter(overhead.values()))["floor"]
+    print()
+    print(
+        f"Overhead: {conversations:,} conversations, {any_floor['messages']:,} messages "
+        f"(about {any_floor['messages'] / any_floor['conversations']:.0f} each), no latency, no rate limit, "
+        f"{any_floor['concurrency']} concurrent detail fetches"
+    )
+    header = (
+        f"{'database':<9} {'run':<16} {'conversations':>13} {'seconds':>8} {'conv/s':>7} {'CPU s':>6} "
+        f"{'requests':>8} {'peak RSS MB':>11} {'growth MB':>9} {'x floor':>7}  samples (s)"
+    )
+    print(header)
+    print("-" * len(header))
+    for database, runs in overhead.items():
+        floor = runs["floor"]["seconds"]
+        for label, key in (("floor", "floor"), ("full sync", "sync"), ("full sync (1/4)", "sync-small")):
+            run = runs.get(key)
+            if not run:
+                continue
+            ratio = f"{run['seconds'] / floor:.2f}" if key != "sync-small" else ""
+            samples = ", ".join(f"{sample:.2f}" for sample in run["samples"])
             print(
-                f"{database:<9} {run['conversations']:>13,} {run['concurrency']:>11} {run['requests']:>8,} "
-                f"{run['too_many_requests']:>5} {run['seconds']:>9.1f} {floor:>8.1f} {ratio:>6.2f}  "
-                f"{verdict} the {RATE_LIMITED_TARGET}x target"
+                f"{database:<9} {label:<16} {run['conversations']:>13,} {run['seconds']:>8.2f} "
+                f"{run['conversations'] / run['seconds']:>7.0f} {run['cpu_seconds']:>6.1f} {run['requests']:>8,} "
+                f"{run['peak_rss_mb']:>11.0f} {run['peak_rss_mb'] - run['rss_before_mb']:>9.0f} {ratio:>7}  "
+                f"{samples}"
             )
+    print()
 
 
-def main() -> None:
+def overhead_verdicts(overhead: dict[str, dict]) -> bool:
+    all_met = True
+    for database, runs in overhead.items():
+        ratio = runs["sync"]["seconds"] / runs["floor"]["seconds"]
+        met = ratio <= OVERHEAD_TARGET
+        all_met &= met
+        cpu_ratio = runs["sync"]["cpu_seconds"] / runs["floor"]["cpu_seconds"]
+        line = (
+            f"{database}: full sync {ratio:.2f}x its floor, {'meets' if met else 'MISSES'} the {OVERHEAD_TARGET}x "
+            f"target (its own CPU seconds: {cpu_ratio:.2f}x the floor's)"
+        )
+        if "sync-small" in runs:
+            big, little = runs["sync"], runs["sync-small"]
+            line += (
+                f"; peak RSS {little['peak_rss_mb']:.0f} MB at {little['conversations']:,} and "
+                f"{big['peak_rss_mb']:.0f} MB at {big['conversations']:,} conversations"
+            )
+        print(line)
+    return all_met
+
+
+def rate_limited_table(rate_limited: dict[str, dict], limit: tuple[int, float]) -> bool:
+    requests_per_window, window = limit
+    per_second = requests_per_window / window
+    print()
+    print(
+        f"Rate-limited: {RATE_LIMITED_LATENCY * 1000:.0f} ms per request, {requests_per_window} requests per "
+        f"{window:g} s window; floor = requests / {per_second:g} per second"
+    )
+    header = (
+        f"{'database':<9} {'conversations':>13} {'concurrency':>11} {'requests':>8} {'429s':>5} "
+        f"{'elapsed s':>9} {'floor s':>8} {'ratio':>6}  verdict"
+    )
+    print(header)
+    print("-" * len(header))
+    all_met = True
+    for database, run in rate_limited.items():
+        floor = run["requests"] / per_second
+        ratio = run["seconds"] / floor
+        met = ratio <= RATE_LIMITED_TARGET
+        all_met &= met
+        print(
+            f"{database:<9} {run['conversations']:>13,} {run['concurrency']:>11} {run['requests']:>8,} "
+            f"{run['too_many_requests']:>5} {run['seconds']:>9.1f} {floor:>8.1f} {ratio:>6.2f}  "
+            f"{'meets' if met else 'MISSES'} the {RATE_LIMITED_TARGET}x target"
+        )
+    return all_met
+
+
+def smoke_problems(overhead: dict[str, dict], rate_limited: dict[str, dict], limit: tuple[int, float]) -> list[str]:
+    """What says the measurements themselves are wrong, whatever the machine's speed.
+
+    (The workers already refuse a sync that failed or stored other counts than the helpdesk holds.)
+    """
+    problems = []
+    for database, runs in overhead.items():
+        floor, sync = runs["floor"], runs["sync"]
+        if not all(run["seconds"] > 0 and run["cpu_seconds"] > 0 for run in runs.values()):
+            problems.append(f"{database}: a run timed zero seconds")
+        # The sync also asks for the workspace, teams and admins; it can never need fewer requests.
+        if sync["requests"] < floor["requests"]:
+            problems.append(f"{database}: the sync made {sync['requests']} requests, its floor {floor['requests']}")
+    requests_per_window, window = limit
+    for database, run in rate_limited.items():
+        # However fast the client, each full window lets only so many requests through.
+        least = (math.ceil(run["requests"] / requests_per_window) - 1) * window * 0.9
+        if run["seconds"] < least:
+            problems.append(
+                f"{database}: {run['requests']} requests in {run['seconds']:.2f}s beat the rate limit "
+                f"({requests_per_window} per {window:g}s window): the limit was not enforced"
+            )
+        if run["too_many_requests"] > SMOKE_MAX_429S:
+            problems.append(
+                f"{database}: {run['too_many_requests']} answers were 429 (more than {SMOKE_MAX_429S}): "
+                "the client did not pace itself by the rate-limit headers"
+            )
+    return problems
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=20_000, help="conversations in the overhead runs")
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
@@ -535,37 +622,99 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=None, help="concurrent detail fetches (default: HELPDESK_CONCURRENCY, 4)"
     )
-    parser.add_argument("--worker", choices=["prepare", "floor", "sync", "rate-limited"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help=f"seconds, not minutes: {SMOKE_SIZES}, a tight rate limit; checks the figures, not the targets",
+    )
+    parser.add_argument("--worker", metavar="PLAN", help=argparse.SUPPRESS)
+    parser.add_argument("--sqlite-path", default=str(SQLITE_PATH), help=argparse.SUPPRESS)
+    parser.add_argument("--postgres-db", default=POSTGRES_DB, help=argparse.SUPPRESS)
+    parser.add_argument("--static-root", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.smoke and not args.worker:
+        # Smoke sizes replace the defaults; options given on the command line still win.
+        parser.set_defaults(**SMOKE_SIZES)
+        args = parser.parse_args()
+    return args
+
+
+def run_database(database: str, args: argparse.Namespace) -> tuple[dict | None, dict | None]:
+    """This database's overhead figures (floor, sync, sync at a quarter) and rate-limited run."""
+    ensure_database(database, args)
+    small = max(args.conversations // 4, 1)
+    plan = [("prepare", 0)]
+    if not args.skip_overhead:
+        plan += [("floor", args.conversations), ("sync", args.conversations)] * max(args.repeat, 1)
+        plan.append(("sync-small", small))
+    if not args.skip_rate_limited:
+        plan.append(("rate-limited", args.rate_limited_conversations))
+    if args.smoke:
+        # Each process costs a Django start-up and more than a small run itself; the figures
+        # that need a fresh process (peak RSS) are not what a smoke run checks.
+        results = measure(plan, database, args)
+    else:
+        results = [result for item in plan for result in measure([item], database, args)]
+    by_kind: dict[str, list[dict]] = {}
+    for result in results:
+        by_kind.setdefault(result["run"], []).append(result)
+    overhead = None
+    if not args.skip_overhead:
+        overhead = {kind: fastest(by_kind[kind]) for kind in ("floor", "sync", "sync-small")}
+    return overhead, (by_kind["rate-limited"][0] if not args.skip_rate_limited else None)
+
+
+def main() -> int:
+    args = parse_args()
     if args.worker:
-        return worker(args)
+        worker(args)
+        return 0
 
     databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
-    small = max(args.conversations // 4, 1)
+    scratch = None
+    if args.smoke:
+        scratch = smoke_dir("sync")
+        args.sqlite_path, args.static_root = str(scratch / "bench.sqlite3"), str(scratch / "static")
+        args.postgres_db = smoke_postgres_name(POSTGRES_DB)
+    if "postgres" in databases and (missing := postgres_missing()):
+        print(f"bench/sync.py needs PostgreSQL for --database {args.database}: {missing}.", file=sys.stderr)
+        return EXIT_MISSING
     overhead: dict[str, dict] = {}
     rate_limited: dict[str, dict] = {}
     print(f"Load average before: {load_average()} on {os.cpu_count()} CPUs", flush=True)
-    for database in databases:
-        ensure_database(database)
-        measure("prepare", database, 0, None)
-        if not args.skip_overhead:
-            floors, syncs = [], []
-            for _ in range(max(args.repeat, 1)):
-                floors.append(measure("floor", database, args.conversations, args.concurrency))
-                syncs.append(measure("sync", database, args.conversations, args.concurrency))
-            overhead[database] = {
-                "floor": fastest(floors),
-                "sync": fastest(syncs),
-                "sync-small": fastest([measure("sync", database, small, args.concurrency)]),
-            }
-        if not args.skip_rate_limited:
-            rate_limited[database] = measure(
-                "rate-limited", database, args.rate_limited_conversations, args.concurrency
-            )
-    sqlite_remove(SQLITE_PATH)
+    try:
+        for database in databases:
+            database_overhead, database_rate_limited = run_database(database, args)
+            if database_overhead:
+                overhead[database] = database_overhead
+            if database_rate_limited:
+                rate_limited[database] = database_rate_limited
+    finally:
+        sqlite_remove(Path(args.sqlite_path))
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+            if "postgres" in databases:
+                postgres_database_drop(args.postgres_db)
     print(f"Load average after: {load_average()}")
-    print_tables(overhead, rate_limited, args.conversations)
+    met = True
+    if overhead:
+        print_overhead_table(overhead, args.conversations)
+        met &= overhead_verdicts(overhead)
+    if rate_limited:
+        met &= rate_limited_table(rate_limited, rate_limit_for(args.smoke))
+    if not args.smoke:
+        return 0 if met else 1
+    problems = smoke_problems(overhead, rate_limited, rate_limit_for(args.smoke))
+    print()
+    for problem in problems:
+        print(f"SMOKE FAILED: {problem}")
+    if not problems:
+        print(
+            "Smoke run: the figures are sane. The targets are for full-size runs and are not checked; one "
+            "process ran every measurement, so peak RSS is that process's."
+        )
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -2,6 +2,8 @@
 
 Nothing here changes the app: the scripts start it exactly as the Procfile does (gunicorn,
 a Celery worker, beat) against PostgreSQL and Redis, and drive it over HTTP on loopback.
+
+    .venv/bin/python ops/stack.py --smoke    # checks these pieces on their own, in seconds
 """
 
 from __future__ import annotations
@@ -40,6 +42,24 @@ FIRST_ADMIN_ID = 101
 FIRST_CONVERSATION_ID = 100_000
 PASSWORD = "ops-carousel-load-2026"  # every seeded agent's password
 REDIS_DB = 13
+# A prerequisite is missing (a program, a server): bench/smoke reports a skip, a failure under CI=true.
+EXIT_MISSING = 77
+
+
+class Missing(RuntimeError):
+    """What this machine lacks for the script to run at all (not a check that failed)."""
+
+
+def require_tools(*names: str) -> None:
+    missing = [name for name in names if not _tool(name)]
+    if missing:
+        raise Missing(f"not installed: {', '.join(missing)} (on Debian: apt-get install postgresql redis-server)")
+
+
+def _tool(name: str) -> str | None:
+    # Debian keeps initdb and pg_ctl out of PATH, in the version's own folder.
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(found[-1]) if found else shutil.which(name)
 
 
 def agent_email(number: int) -> str:
@@ -139,22 +159,33 @@ class Processes:
             self.stop(name)
 
 
-def run_checked(argv: list[str], *, env: dict[str, str], timeout: float = 120) -> str:
-    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return done.stdout
+def run_folder(script: str, *, smoke: bool) -> Path:
+    """Where a run's logs go: var/ops/ for a full run; a temporary folder for a smoke run, which
+    leaves nothing in the repository."""
+    if smoke:
+        return Path(tempfile.mkdtemp(prefix=f"carousel-smoke-{script}-"))
+    return ROOT / "var" / "ops" / f"{script}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+
+
+def run_folder_close(folder: Path, *, smoke: bool, passed: bool) -> None:
+    """A smoke run that passed (or never got to write a log) removes its folder; any other run keeps
+    its logs to read."""
+    if smoke and (passed or not any(folder.iterdir())):
+        shutil.rmtree(folder, ignore_errors=True)
+    elif smoke:
+        log(f"Logs kept in {shown(folder)}")
+
+
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 # --- PostgreSQL and Redis ----------------------------------------------------------------------
 def _pg_bin(name: str) -> str:
-    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
-    if found:
-        return str(found[-1])
-    on_path = shutil.which(name)
-    if not on_path:
-        raise RuntimeError(f"PostgreSQL's {name} is not installed")
-    return on_path
+    found = _tool(name)
+    if not found:
+        raise Missing(f"PostgreSQL's {name} is not installed")
+    return found
 
 
 def _as_postgres(argv: list[str]) -> list[str]:
@@ -178,6 +209,8 @@ class SharedPostgres:
     def ensure(self) -> None:
         if _pg_ready(self.port):
             return
+        if not (Path("/etc/postgresql").is_dir() and shutil.which("pg_ctlcluster")):
+            raise Missing(f"PostgreSQL is not running on 127.0.0.1:{self.port}, and there is no cluster to start")
         version = sorted(os.listdir("/etc/postgresql"))[0]
         subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"], check=True)
         self.started = True
@@ -338,16 +371,12 @@ def _fake_token() -> str:
     return TOKEN
 
 
-def manage(env: dict[str, str], *args: str, timeout: float = 180) -> str:
-    return run_checked([PYTHON, "manage.py", *args], env=env, timeout=timeout)
-
-
-def start_web(processes: Processes, env: dict[str, str], port: int, *extra_args: str) -> str:
+def start_web(processes: Processes, env: dict[str, str], port: int, *extra_args: str, workers: int = 2) -> str:
     """gunicorn as the Procfile runs it; extra_args (command-line flags) override gunicorn.conf.py."""
     processes.start(
         "gunicorn",
         [str(BIN / "gunicorn"), "carousel.wsgi", "--config", "gunicorn.conf.py", *extra_args],
-        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"},
+        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)},
     )
     base_url = f"http://127.0.0.1:{port}"
     wait_for(
@@ -386,6 +415,15 @@ def django_setup(env: dict[str, str]) -> None:
     import django
 
     django.setup()
+
+
+def release() -> None:
+    """migrate and collectstatic, as a deploy runs them, but in this process (after django_setup):
+    two more Django start-ups would cost seconds on a busy machine."""
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def send_sync_task() -> None:
@@ -465,19 +503,7 @@ def _helpdesk_serve(connection, agents: int, planned: list[Planned], latency: fl
             connection.send(None)
             return
         if command == "stats":
-            since = options.get("since", 0)
-            logged = server.log[since:]
-            connection.send(
-                {
-                    "requests": len(server.log),
-                    "searches": sum(1 for method, path in logged if path == "/conversations/search"),
-                    "details": sum(
-                        1 for method, path in logged if method == "GET" and path.startswith("/conversations/")
-                    ),
-                    "search_bodies": server.search_bodies[options.get("bodies_since", 0) :],
-                    "search_count": len(server.search_bodies),
-                }
-            )
+            connection.send(_helpdesk_stats(server, **options))
         elif command == "add":
             for item in options["planned"]:
                 server.put(helpdesk_payload(item, agents))
@@ -494,6 +520,18 @@ def _helpdesk_serve(connection, agents: int, planned: list[Planned], latency: fl
             connection.send(None)
 
 
+def _helpdesk_stats(server, *, since: int = 0, bodies_since: int = 0) -> dict:
+    """Requests so far, and the search pages and conversation fetches (with search bodies) since a mark."""
+    logged = server.log[since:]
+    return {
+        "requests": len(server.log),
+        "searches": sum(1 for method, path in logged if path == "/conversations/search"),
+        "details": sum(1 for method, path in logged if method == "GET" and path.startswith("/conversations/")),
+        "search_bodies": server.search_bodies[bodies_since:],
+        "search_count": len(server.search_bodies),
+    }
+
+
 class HelpdeskProcess:
     """The fake Intercom (conversations/tests/fake_intercom.py) in a process of its own, like the real
     one it does not share the app's CPU time; faults and figures go through a pipe."""
@@ -505,6 +543,8 @@ class HelpdeskProcess:
             target=_helpdesk_serve, args=(child, agents, planned, latency), daemon=True, name="fake-intercom"
         )
         self._process.start()
+        # Only the child holds its end now: if it dies, recv() raises EOFError instead of waiting forever.
+        child.close()
         self.url = self._connection.recv()
         self._lock = threading.Lock()
 
@@ -526,109 +566,131 @@ class HelpdeskProcess:
 
 
 # --- seeding (in this process, through the ORM) ------------------------------------------------
-def seed_team(*, agents: int, conversations: list[Planned], assign: bool = True) -> dict:
-    """A team of agents with sign-ins, their reviewable conversations and this week's batches."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
+def seed_team(
+    *, agents: int, conversations: list[Planned], assign: bool = True, reviews_per_week: int | None = None
+) -> dict:
+    """A team of agents with sign-ins, their reviewable conversations and this week's batches
+    (of the team's default size unless reviews_per_week says otherwise)."""
     from django.db import transaction
 
-    from conversations.models import Agent, AuthorKind, Conversation, Message, Team
+    from conversations.models import Conversation, Message
+    from reviews.models import TeamSettings
     from reviews.services import week_assign
 
-    password_hash = make_password(PASSWORD)  # hashed once: it costs ~0.2 s
     with transaction.atomic():
-        team = Team.objects.create(name="Ops team", source="intercom", external_id=TEAM_EXTERNAL_ID)
-        users = get_user_model().objects.bulk_create(
-            get_user_model()(
-                username=agent_email(number),
-                email=agent_email(number),
-                first_name="Agent",
-                last_name=f"{number:02d}",
-                password=password_hash,
-            )
-            for number in range(agents)
-        )
-        team_agents = Agent.objects.bulk_create(
-            Agent(
-                source="intercom",
-                external_id=str(FIRST_ADMIN_ID + number),
-                name=f"Agent {number:02d}",
-                email=agent_email(number),
-                team=team,
-                user=user,
-            )
-            for number, user in enumerate(users)
-        )
-        rows = []
-        for item in conversations:
-            at = datetime.fromtimestamp(item.updated_at, tz=UTC)
-            rows.append(
-                Conversation(
-                    source="intercom",
-                    external_id=item.external_id,
-                    subject=f"Conversation {item.external_id}",
-                    team=team,
-                    assignee=team_agents[item.index % agents],
-                    state="closed",
-                    created_at=at - timedelta(hours=1),
-                    updated_at=at,
-                    closed_at=at,
-                    tags=["billing"],
-                    csat_rating=item.index % 5 + 1 if item.index % 3 == 0 else None,
-                    customer_message_count=4,
-                    agent_message_count=3,
-                    customer_word_count=40,
-                    agent_word_count=33,
-                )
-            )
-        Conversation.objects.bulk_create(rows)
-        messages = []
-        for row in rows:
-            agent = team_agents[(int(row.external_id) - FIRST_CONVERSATION_ID) % agents]
-            start = row.updated_at - timedelta(minutes=10)
-            messages.append(
-                Message(
-                    conversation=row,
-                    external_id=f"source-9{row.external_id}",
-                    author_kind=AuthorKind.CUSTOMER,
-                    author_name="Casey Customer",
-                    created_at=row.created_at,
-                    body_html="<p>Hello, I need help with my invoices please, the totals look wrong since Monday.</p>",
-                    body_text="Hello, I need help with my invoices please, the totals look wrong since Monday.",
-                )
-            )
-            for turn in range(3):
-                at = start + timedelta(minutes=turn)
-                reply = f"Thanks for the detail, here is step {turn + 1} of the fix."
-                messages.append(
-                    Message(
-                        conversation=row,
-                        external_id=str(2 * turn + 1),
-                        author_kind=AuthorKind.AGENT,
-                        author_agent=agent,
-                        author_name=agent.name,
-                        created_at=at,
-                        body_html=f"<p>{reply}</p>",
-                        body_text=reply,
-                    )
-                )
-                messages.append(
-                    Message(
-                        conversation=row,
-                        external_id=str(2 * turn + 2),
-                        author_kind=AuthorKind.CUSTOMER,
-                        author_name="Casey Customer",
-                        created_at=at + timedelta(seconds=30),
-                        body_html="<p>Okay, that worked, one more question about it.</p>",
-                        body_text="Okay, that worked, one more question about it.",
-                    )
-                )
+        team, team_agents = seed_people(agents)
+        if reviews_per_week:
+            TeamSettings.objects.create(team=team, reviews_per_week=reviews_per_week)
+        rows = Conversation.objects.bulk_create(seeded_conversation(item, team, team_agents) for item in conversations)
+        messages = [message for row in rows for message in seeded_messages(row, team_agents)]
         Message.objects.bulk_create(messages, batch_size=2000)
     figures = {"agents": len(team_agents), "conversations": len(rows), "messages": len(messages)}
     if assign:
         week = week_assign(team=team)
         figures.update(week=week.label, assignments=week.assignments.count(), week_ends=week.ends_at)
     return figures
+
+
+def seed_people(agents: int) -> tuple:
+    """The team and its agents, each with a user who signs in with PASSWORD."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from conversations.models import Agent, Team
+
+    password_hash = make_password(PASSWORD)  # hashed once: it costs ~0.2 s
+    team = Team.objects.create(name="Ops team", source="intercom", external_id=TEAM_EXTERNAL_ID)
+    users = get_user_model().objects.bulk_create(
+        get_user_model()(
+            username=agent_email(number),
+            email=agent_email(number),
+            first_name="Agent",
+            last_name=f"{number:02d}",
+            password=password_hash,
+        )
+        for number in range(agents)
+    )
+    team_agents = Agent.objects.bulk_create(
+        Agent(
+            source="intercom",
+            external_id=str(FIRST_ADMIN_ID + number),
+            name=f"Agent {number:02d}",
+            email=agent_email(number),
+            team=team,
+            user=user,
+        )
+        for number, user in enumerate(users)
+    )
+    return team, team_agents
+
+
+def seeded_conversation(item: Planned, team, team_agents: list):
+    from conversations.models import Conversation
+
+    at = datetime.fromtimestamp(item.updated_at, tz=UTC)
+    return Conversation(
+        source="intercom",
+        external_id=item.external_id,
+        subject=f"Conversation {item.external_id}",
+        team=team,
+        assignee=team_agents[item.index % len(team_agents)],
+        state="closed",
+        created_at=at - timedelta(hours=1),
+        updated_at=at,
+        closed_at=at,
+        tags=["billing"],
+        csat_rating=item.index % 5 + 1 if item.index % 3 == 0 else None,
+        customer_message_count=4,
+        agent_message_count=3,
+        customer_word_count=40,
+        agent_word_count=33,
+    )
+
+
+def seeded_messages(row, team_agents: list) -> list:
+    """The customer's message, then three turns of an agent's reply and the customer's answer."""
+    from conversations.models import AuthorKind, Message
+
+    agent = team_agents[(int(row.external_id) - FIRST_CONVERSATION_ID) % len(team_agents)]
+    start = row.updated_at - timedelta(minutes=10)
+    question = "Hello, I need help with my invoices please, the totals look wrong since Monday."
+    answer = "Okay, that worked, one more question about it."
+    messages = [
+        Message(
+            conversation=row,
+            external_id=f"source-9{row.external_id}",
+            author_kind=AuthorKind.CUSTOMER,
+            author_name="Casey Customer",
+            created_at=row.created_at,
+            body_html=f"<p>{question}</p>",
+            body_text=question,
+        )
+    ]
+    for turn in range(3):
+        at = start + timedelta(minutes=turn)
+        reply = f"Thanks for the detail, here is step {turn + 1} of the fix."
+        messages += [
+            Message(
+                conversation=row,
+                external_id=str(2 * turn + 1),
+                author_kind=AuthorKind.AGENT,
+                author_agent=agent,
+                author_name=agent.name,
+                created_at=at,
+                body_html=f"<p>{reply}</p>",
+                body_text=reply,
+            ),
+            Message(
+                conversation=row,
+                external_id=str(2 * turn + 2),
+                author_kind=AuthorKind.CUSTOMER,
+                author_name="Casey Customer",
+                created_at=at + timedelta(seconds=30),
+                body_html=f"<p>{answer}</p>",
+                body_text=answer,
+            ),
+        ]
+    return messages
 
 
 def week_start(now: datetime) -> datetime:
@@ -801,3 +863,129 @@ def verdict(name: str, checks: list[tuple[bool | None, str]]) -> bool:
     for ok, line in checks:
         log(f"      {'  ' if ok is None else 'ok' if ok else '!!'} {line}")
     return passed
+
+
+# --- its own smoke run: the machinery, without the app ---------------------------------------------
+def _smoke_figures() -> list[tuple[bool | None, str]]:
+    ranks = [percentile(list(range(1, 11)), fraction) for fraction in (0.5, 0.95, 0.99)]
+    samples = [Sample("GET /a", 0.0, 0.010, "200", True), Sample("GET /b", 0.0, 0.030, "500", False)]
+    table = latency_table(samples, 2.0)
+    return [
+        (ranks == [5, 10, 10] and math.isnan(percentile([], 0.5)), f"nearest-rank p50/p95/p99 of 1..10: {ranks}"),
+        (
+            len(table) == 4 and table[-1].split()[:4] == ["overall", "2", "1", "1.0"],
+            f"latency table: header, one row per endpoint, overall: {table[-1].strip()!r}",
+        ),
+    ]
+
+
+def _smoke_processes(folder: Path) -> list[tuple[bool | None, str]]:
+    processes = Processes(folder)
+    # A leader with a child of its own, as gunicorn and Celery have: stop() must take both.
+    leader = processes.start("pair", ["sh", "-c", "sleep 60 & sleep 60"], env=dict(os.environ))
+    time.sleep(0.2)
+    processes.stop("pair", timeout=5)
+    try:
+        # The orphaned child is reaped by whoever adopts it, a moment later.
+        wait_for(lambda: not _group_members(leader.pid), timeout=3, interval=0.05, what="the group to end")
+        group_gone = True
+    except TimeoutError:
+        group_gone = False
+    try:
+        wait_for(lambda: False, timeout=0.3, interval=0.1, what="nothing")
+        gives_up = False
+    except TimeoutError:
+        gives_up = True
+    redis = PrivateRedis(processes)
+    redis.start()
+    was_up = redis.ready()
+    redis.stop()
+    redis.cleanup()
+    return [
+        (group_gone, "Processes.stop() ends a process and what it started"),
+        (gives_up, "wait_for() gives up after its timeout"),
+        (was_up and not redis.ready() and not redis.dir.exists(), "a private Redis starts, stops and is removed"),
+    ]
+
+
+def _group_members(group: int) -> list[int]:
+    """Live (not zombie) processes in a process group, read from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group and fields[0] != "Z":
+                members.append(int(stat.parent.name))
+    return members
+
+
+def _smoke_helpdesk() -> list[tuple[bool | None, str]]:
+    from conversations.tests.fake_intercom import TOKEN
+
+    helpdesk = HelpdeskProcess(agents=3, planned=[Planned(0, 1_700_000_000), Planned(1, 1_700_000_060)], latency=0)
+    try:
+        headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
+        found = requests.get(f"{helpdesk.url}/conversations/{FIRST_CONVERSATION_ID}", headers=headers, timeout=5)
+        total = helpdesk.call("add", planned=[Planned(2, 1_700_000_120, reviewable=False)])
+        helpdesk.call("fail", method="GET", path_prefix="/conversations/", kind="garbage", times=1)
+        garbage = requests.get(f"{helpdesk.url}/conversations/{FIRST_CONVERSATION_ID}", headers=headers, timeout=5)
+        stats = helpdesk.stats()
+    finally:
+        helpdesk.stop()
+    return [
+        (found.status_code == 200 and found.json()["id"] == str(FIRST_CONVERSATION_ID), "the fake Intercom serves"),
+        (total == 3 and stats["details"] == 2, f"conversations added: {total}; fetches counted: {stats['details']}"),
+        (garbage.headers["Content-Type"] == "text/html", "a queued fault is served once"),
+        (not helpdesk._process.is_alive(), "the fake Intercom's process stops"),
+    ]
+
+
+def _smoke_secure_cookies() -> list[tuple[bool | None, str]]:
+    """PlainHttpSession sends the Secure cookies production sets, over plain HTTP."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Set-Cookie", "sessionid=s3cret; Path=/; Secure; HttpOnly")
+            body = (self.headers.get("Cookie") or "").encode()
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        session = PlainHttpSession()
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        session.get(url, timeout=5)
+        sent = session.get(url, timeout=5).text
+    finally:
+        server.shutdown()
+        server.server_close()
+    return [(sent == "sessionid=s3cret", f"a Secure cookie goes back over HTTP: {sent!r}")]
+
+
+def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The shared machinery's own checks (the scripts use it).")
+    parser.add_argument("--smoke", action="store_true", required=True, help="check the pieces, without the app")
+    parser.parse_args()
+    try:
+        require_tools("redis-server", "redis-cli")
+    except Missing as exc:
+        log(f"ops/stack.py --smoke cannot run: {exc}")
+        return EXIT_MISSING
+    folder = run_folder("stack", smoke=True)
+    checks = _smoke_figures() + _smoke_processes(folder) + _smoke_helpdesk() + _smoke_secure_cookies()
+    passed = verdict("ops/stack.py: processes, private Redis, fake Intercom, cookies, figures", checks)
+    run_folder_close(folder, smoke=True, passed=passed)
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
