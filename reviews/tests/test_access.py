@@ -208,6 +208,20 @@ def test_only_the_teams_leads_take_a_highlight_back(two_teams):
     assert access.unshareable(billing["lead"], [shared]) == set()
 
 
+def test_a_highlight_taken_back_is_the_reviewers_and_reviewees_again(two_teams):
+    support = two_teams["Support"]
+    shared = _review(
+        Assignment.objects.filter(week=support["week"]).exclude(pk=support["assignment"].pk).first(), shared=True
+    )
+    bystander = next(a.user for a in support["agents"] if a.pk not in (shared.reviewer_id, shared.reviewee_id))
+    assert shared in access.visible_reviews(bystander)
+    services.highlight_unshare(review=shared, user=support["lead"])
+
+    assert shared not in access.visible_reviews(bystander)
+    assert shared.conversation not in access.visible_conversations(bystander)
+    assert shared in access.visible_reviews(shared.reviewee.user)
+
+
 def test_only_the_person_reviewed_marks_a_review_seen_and_the_pair_and_leads_reply(two_teams):
     support = two_teams["Support"]
     review = support["review"]
