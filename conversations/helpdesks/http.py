@@ -7,7 +7,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -29,7 +29,7 @@ _PROBE_WAIT_SECONDS = 0.005
 _UNKNOWN_RESET_SECONDS = 1.0
 
 
-def _header_int(headers: Any, *names: str) -> int | None:
+def _header_int(headers: Mapping[str, str], *names: str) -> int | None:
     for name in names:
         value = headers.get(name)
         if value is not None:
@@ -40,7 +40,7 @@ def _header_int(headers: Any, *names: str) -> int | None:
     return None
 
 
-def _retry_after_seconds(headers: Any, now: float) -> float | None:
+def _retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
     """Retry-After as seconds or as an HTTP date; None when absent or unreadable."""
     retry_after = headers.get("Retry-After")
     if not retry_after:
@@ -68,7 +68,7 @@ class RateLimiter:
     answer's headers (None when no answer came).
     """
 
-    def __init__(self, *, clock: Callable[[], float] = time.time, sleep=time.sleep):
+    def __init__(self, *, clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep):
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -112,7 +112,7 @@ class RateLimiter:
         # The ticket: how many requests had been answered when this one was sent.
         return self._answered
 
-    def release(self, ticket: int, headers: Any = None) -> None:
+    def release(self, ticket: int, headers: Mapping[str, str] | None = None) -> None:
         remaining = reset = None
         if headers is not None:
             remaining = _header_int(headers, "X-RateLimit-Remaining", "ratelimit-remaining", "X-Rate-Limit-Remaining")
@@ -158,6 +158,8 @@ class HelpdeskHTTP:
         backoff_base: float = 1.0,
         pool_size: int = 4,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        uniform: Callable[[float, float], float] = random.uniform,
     ):
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
@@ -166,7 +168,9 @@ class HelpdeskHTTP:
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self._sleep = sleep
-        self.limiter = RateLimiter(sleep=sleep)
+        self._clock = clock
+        self._uniform = uniform
+        self.limiter = RateLimiter(clock=clock, sleep=sleep)
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json", **(headers or {})})
         self.session.auth = auth
@@ -177,13 +181,13 @@ class HelpdeskHTTP:
     def url(self, path: str) -> str:
         return path if path.startswith("http") else f"{self.base_url}{path}"
 
-    def get(self, path: str, params: dict | None = None) -> Any:
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
 
     def post(self, path: str, json: Any) -> Any:
         return self.request("POST", path, json=json)
 
-    def request(self, method: str, path: str, *, params=None, json=None) -> Any:
+    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
         url = self.url(path)
         failures = 0
         rate_limit_waits = 0
@@ -219,7 +223,7 @@ class HelpdeskHTTP:
             if status >= 500:
                 failures += 1
                 # A 503 may say when to come back (Zendesk does); never sooner than that.
-                hinted = _retry_after_seconds(response.headers, time.time())
+                hinted = _retry_after_seconds(response.headers, self._clock())
                 self._backoff_or_give_up(failures, method, url, f"HTTP {status}", at_least=hinted or 0.0)
                 continue
             if status >= 400:
@@ -237,14 +241,14 @@ class HelpdeskHTTP:
             raise HelpdeskUnavailable(
                 f"{self.vendor} did not answer properly ({problem}) after {self.max_retries} retries of {method} {url}."
             )
-        # Full jitter keeps several workers from retrying in lockstep.
+        # Jitter (half to all of the delay) keeps several workers from retrying in lockstep.
         delay = min(_MAX_BACKOFF_SECONDS, self.backoff_base * 2 ** (failures - 1))
-        delay = max(random.uniform(delay / 2, delay), min(at_least, _MAX_BACKOFF_SECONDS))
+        delay = max(self._uniform(delay / 2, delay), min(at_least, _MAX_BACKOFF_SECONDS))
         logger.warning("%s: %s on %s %s; retry %d in %.2fs", self.vendor, problem, method, url, failures, delay)
         self._sleep(delay)
 
     def _wait_for_rate_limit(self, response: requests.Response) -> None:
-        now = time.time()
+        now = self._clock()
         wait = _retry_after_seconds(response.headers, now)
         if wait is None:
             reset = _header_int(response.headers, "X-RateLimit-Reset", "ratelimit-reset")
