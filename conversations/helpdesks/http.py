@@ -195,10 +195,13 @@ class HelpdeskHTTP:
             ticket = self.limiter.acquire()
             try:
                 response = self.session.request(method, url, params=params, json=json, timeout=self.timeout)
-            except (requests.Timeout, requests.ConnectionError) as exc:
+            # A connection cut off mid-answer (ChunkedEncodingError) is as transient as one never made.
+            except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 self.limiter.release(ticket)
                 failures += 1
-                problem = f"{type(exc).__name__} after {self.timeout:g}s"
+                problem = type(exc).__name__
+                if isinstance(exc, requests.Timeout):
+                    problem += f" after {self.timeout:g}s"
                 self._backoff_or_give_up(failures, method, url, problem)
                 continue
             except BaseException:
