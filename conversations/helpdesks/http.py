@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import random
 import threading
 import time
@@ -27,6 +28,8 @@ _MAX_RATE_LIMIT_WAITS = 20
 _SAME_WINDOW_SECONDS = 1.5
 _PROBE_WAIT_SECONDS = 0.005
 _UNKNOWN_RESET_SECONDS = 1.0
+# Intercom's windows last 10 s and Zendesk's a minute; this leaves room for clocks that drift.
+_MAX_RESET_SECONDS = 120.0
 
 
 def _header_int(headers: Mapping[str, str], *names: str) -> int | None:
@@ -35,9 +38,19 @@ def _header_int(headers: Mapping[str, str], *names: str) -> int | None:
         if value is not None:
             try:
                 return int(float(value))
-            except ValueError:
+            except (ValueError, OverflowError):  # OverflowError: "inf" reads as a float, not an int
                 return None
     return None
+
+
+def _reset_time(reset: int | None, now: float) -> float | None:
+    """When the window resets, by a reset header; None when absent or not believable."""
+    if reset is None:
+        return None
+    reset_at = float(reset) if reset > _EPOCH_THRESHOLD else now + reset
+    # A reset further off comes from a clock that disagrees with ours (Intercom's is a Unix
+    # time): waiting for it could hold a sync up for hours.
+    return reset_at if reset_at - now <= _MAX_RESET_SECONDS else None
 
 
 def _retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
@@ -46,12 +59,14 @@ def _retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None
     if not retry_after:
         return None
     try:
-        return float(retry_after)
+        seconds = float(retry_after)
     except ValueError:
         try:
             return email.utils.parsedate_to_datetime(retry_after).timestamp() - now
         except (TypeError, ValueError):
             return None
+    # float() reads "nan" too, which time.sleep refuses.
+    return None if math.isnan(seconds) else seconds
 
 
 class RateLimiter:
@@ -123,8 +138,8 @@ class RateLimiter:
             if remaining is None:
                 return
             self._throttling = True
-            if reset is not None:
-                reset_at = float(reset) if reset > _EPOCH_THRESHOLD else self._clock() + reset
+            reset_at = _reset_time(reset, self._clock())
+            if reset_at is not None:
                 if self._expired_reset_at is not None and reset_at <= self._expired_reset_at + _SAME_WINDOW_SECONDS:
                     return  # a late answer from a window that has already reset
                 if self._reset_at is not None and reset_at < self._reset_at - _SAME_WINDOW_SECONDS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import re
 from collections import deque
@@ -19,6 +20,8 @@ from typing import Any
 import pytest
 import requests
 import responses
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
 
 from conversations.helpdesks.errors import HelpdeskAuthError, HelpdeskRequestError, HelpdeskUnavailable
@@ -249,6 +252,13 @@ def test_a_refusal_quotes_only_the_start_of_a_long_answer(helpdesk, client):
     assert str(error.value) == "Intercom refused POST /conversations/search (HTTP 400): " + "x" * 300
 
 
+def test_it_keeps_a_connection_open_for_each_worker(client):
+    http = client(pool_size=16)
+
+    for url in (INTERCOM, "http://127.0.0.1:8000"):
+        assert http.session.get_adapter(url).poolmanager.connection_pool_kw["maxsize"] == 16
+
+
 # --- retries ----------------------------------------------------------------------------------
 
 
@@ -440,7 +450,8 @@ def test_a_503_comes_back_no_sooner_than_its_retry_after_asks_nor_later_than_a_m
 
 
 @pytest.mark.parametrize(
-    ("retry_after", "waited"), [("7", 7.0), ("2.5", 2.5), (http_date(START + 45), 45.0), ("3600", 60.0)]
+    ("retry_after", "waited"),
+    [("7", 7.0), ("0.5", 0.5), (http_date(START + 45), 45.0), ("3600", 60.0)],
 )
 def test_a_429_waits_as_long_as_retry_after_says_up_to_a_minute(helpdesk, client, fake_time, retry_after, waited):
     helpdesk.answer(429, ZENDESK_TOO_MANY, headers={"Retry-After": retry_after})
@@ -486,11 +497,12 @@ def test_an_unreadable_retry_after_falls_back_to_the_reset_header(helpdesk, clie
     [
         {},
         {"Retry-After": "0"},
+        {"Retry-After": "nan"},
         {"Retry-After": http_date(START - 30)},
         # Our clock is ahead of Intercom's: the reset it names has already passed here.
         intercom_limits(0, reset_at=START - 2),
     ],
-    ids=["no-hint", "retry-after-zero", "retry-after-in-the-past", "reset-in-the-past"],
+    ids=["no-hint", "retry-after-zero", "retry-after-nan", "retry-after-in-the-past", "reset-in-the-past"],
 )
 def test_a_429_without_a_usable_hint_still_backs_off_before_retrying(helpdesk, client, fake_time, headers):
     helpdesk.answer(429, {"type": "error.list", "errors": [{"code": "rate_limit_exceeded"}]}, headers=headers)
@@ -572,6 +584,32 @@ def test_it_reads_zendesks_reset_as_seconds_from_now(helpdesk, client, fake_time
     assert helpdesk.sent_at == [START, START, START + 41]
 
 
+def test_a_reset_two_minutes_off_is_still_waited_for(helpdesk, client, fake_time):
+    helpdesk.answer(body={"groups": []}, headers=zendesk_limits(0, reset_in=120))
+    helpdesk.answer(body={"groups": []}, headers=zendesk_limits(699, reset_in=60))
+    http = client("Zendesk")
+
+    for _ in range(2):
+        http.get("/api/v2/groups.json")
+
+    assert helpdesk.sent_at == [START, START + 120]
+
+
+def test_a_reset_an_hour_off_does_not_hold_the_sync_up_for_an_hour(helpdesk, client, fake_time):
+    # Our clock is an hour behind Intercom's, so its 10-second windows seem to end an hour from now.
+    skewed = START + 3600
+    helpdesk.answer(body=ME, headers=intercom_limits(1, reset_at=skewed + 10))
+    helpdesk.answer(body=ME, headers=intercom_limits(0, reset_at=skewed + 10))
+    helpdesk.answer(body=ME, headers=intercom_limits(166, reset_at=skewed + 20))
+    http = client()
+
+    for _ in range(3):
+        http.get("/me")
+
+    # The budget still counts; the reset is unknown, so it looks again after a second.
+    assert helpdesk.sent_at == [START, START, START + 1]
+
+
 def test_a_new_window_brings_a_fresh_budget(helpdesk, client, fake_time):
     helpdesk.answer(body=ME, headers=intercom_limits(0, reset_at=START + 10, limit=3))
     for remaining in (2, 1, 0):
@@ -599,7 +637,13 @@ def test_without_a_reset_time_it_looks_again_every_second(helpdesk, client, fake
 
 
 @pytest.mark.parametrize(
-    "headers", [{}, {"X-RateLimit-Remaining": "plenty", "X-RateLimit-Reset": "later"}], ids=["none", "unreadable"]
+    "headers",
+    [
+        {},
+        {"X-RateLimit-Remaining": "plenty", "X-RateLimit-Reset": "later"},
+        {"X-RateLimit-Remaining": "Infinity", "X-RateLimit-Reset": "1e400"},
+    ],
+    ids=["none", "unreadable", "infinite"],
 )
 def test_a_helpdesk_without_readable_rate_limit_headers_is_never_held_back(helpdesk, client, fake_time, headers):
     helpdesk.answer(body=ME, headers=headers, times=30)
@@ -744,3 +788,44 @@ def test_an_answer_from_an_older_window_does_not_spoil_the_newer_budget(limiter,
         limiter.acquire()
 
     assert fake_time.sleeps == []
+
+
+# --- whatever the headers say ------------------------------------------------------------------
+
+HEADER_NAMES = ["Retry-After", "X-RateLimit-Remaining", "X-RateLimit-Reset", "ratelimit-remaining", "ratelimit-reset"]
+header_values = st.one_of(
+    st.integers(-5, 200).map(str),
+    st.floats().map(str),  # nan, inf and exponents among them
+    st.text(max_size=8),
+    st.floats(START - 120, START + 120).map(http_date),
+    st.integers(int(START) - 120, int(START) + 120).map(str),  # a reset as a Unix time
+)
+
+
+@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 50)), deadline=None)
+@given(
+    answers=st.lists(
+        st.tuples(st.sampled_from([200, 429, 503]), st.dictionaries(st.sampled_from(HEADER_NAMES), header_values)),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_whatever_the_headers_say_it_neither_crashes_nor_waits_more_than_a_minute_at_a_time(answers):
+    fake_time = FakeTime()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        helpdesk = Helpdesk(mock, fake_time)
+        for status, values in answers:
+            helpdesk.answer(status, ME if status == 200 else {"error": "Busy"}, headers=values)
+        helpdesk.answer(body=ME)
+        http = HelpdeskHTTP(
+            vendor="Intercom",
+            base_url=INTERCOM,
+            credential_hint="INTERCOM_ACCESS_TOKEN",
+            clock=fake_time.clock,
+            sleep=fake_time.sleep,
+        )
+
+        while helpdesk.answers:
+            assert http.get("/me") == ME
+
+    assert all(0 <= slept <= 60 for slept in fake_time.sleeps)
