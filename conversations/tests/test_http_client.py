@@ -610,17 +610,17 @@ def test_a_reset_an_hour_off_does_not_hold_the_sync_up_for_an_hour(helpdesk, cli
     assert helpdesk.sent_at == [START, START, START + 1]
 
 
-def test_a_new_window_brings_a_fresh_budget(helpdesk, client, fake_time):
+def test_every_new_window_brings_a_fresh_budget(helpdesk, client, fake_time):
     helpdesk.answer(body=ME, headers=intercom_limits(0, reset_at=START + 10, limit=3))
-    for remaining in (2, 1, 0):
-        helpdesk.answer(body=ME, headers=intercom_limits(remaining, reset_at=START + 20, limit=3))
-    helpdesk.answer(body=ME, headers=intercom_limits(2, reset_at=START + 30, limit=3))
+    for window_ends in (START + 20, START + 30):
+        for remaining in (2, 1, 0):
+            helpdesk.answer(body=ME, headers=intercom_limits(remaining, reset_at=window_ends, limit=3))
     http = client()
 
-    for _ in range(5):
+    for _ in range(7):
         http.get("/me")
 
-    assert helpdesk.sent_at == [START, START + 10, START + 10, START + 10, START + 20]
+    assert helpdesk.sent_at == [START] + [START + 10] * 3 + [START + 20] * 3
 
 
 def test_without_a_reset_time_it_looks_again_every_second(helpdesk, client, fake_time):
