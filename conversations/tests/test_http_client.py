@@ -374,7 +374,10 @@ def test_the_backoff_doubles_with_every_failure_up_to_a_minute(helpdesk, client,
 
 
 def test_the_jitter_never_waits_less_than_half_the_backoff(helpdesk, client, fake_time):
-    helpdesk.answer(503, {"error": "ServiceUnavailable"}, times=5)
+    helpdesk.fail(requests.ReadTimeout("Read timed out."))
+    helpdesk.answer(503, {"error": "ServiceUnavailable"})
+    helpdesk.answer(200, "<html>502 Bad Gateway</html>")
+    helpdesk.answer(503, {"error": "ServiceUnavailable"}, times=2)
 
     with pytest.raises(HelpdeskUnavailable):
         client(max_retries=4, backoff_base=0.5, uniform=lowest).get("/me")
