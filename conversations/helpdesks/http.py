@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -27,31 +28,45 @@ _MAX_RATE_LIMIT_WAITS = 20
 _SAME_WINDOW_SECONDS = 1.5
 _PROBE_WAIT_SECONDS = 0.005
 _UNKNOWN_RESET_SECONDS = 1.0
+# Intercom's windows last 10 s and Zendesk's a minute; this leaves room for clocks that drift.
+_MAX_RESET_SECONDS = 120.0
 
 
-def _header_int(headers: Any, *names: str) -> int | None:
+def _header_int(headers: Mapping[str, str], *names: str) -> int | None:
     for name in names:
         value = headers.get(name)
         if value is not None:
             try:
                 return int(float(value))
-            except ValueError:
+            except (ValueError, OverflowError):  # OverflowError: "inf" reads as a float, not an int
                 return None
     return None
 
 
-def _retry_after_seconds(headers: Any, now: float) -> float | None:
+def _reset_time(reset: int | None, now: float) -> float | None:
+    """When the window resets, by a reset header; None when absent or not believable."""
+    if reset is None:
+        return None
+    reset_at = float(reset) if reset > _EPOCH_THRESHOLD else now + reset
+    # A reset further off comes from a clock that disagrees with ours (Intercom's is a Unix
+    # time): waiting for it could hold a sync up for hours.
+    return reset_at if reset_at - now <= _MAX_RESET_SECONDS else None
+
+
+def _retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
     """Retry-After as seconds or as an HTTP date; None when absent or unreadable."""
     retry_after = headers.get("Retry-After")
     if not retry_after:
         return None
     try:
-        return float(retry_after)
+        seconds = float(retry_after)
     except ValueError:
         try:
             return email.utils.parsedate_to_datetime(retry_after).timestamp() - now
         except (TypeError, ValueError):
             return None
+    # float() reads "nan" too, which time.sleep refuses.
+    return None if math.isnan(seconds) else seconds
 
 
 class RateLimiter:
@@ -68,7 +83,7 @@ class RateLimiter:
     answer's headers (None when no answer came).
     """
 
-    def __init__(self, *, clock: Callable[[], float] = time.time, sleep=time.sleep):
+    def __init__(self, *, clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep):
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -112,7 +127,7 @@ class RateLimiter:
         # The ticket: how many requests had been answered when this one was sent.
         return self._answered
 
-    def release(self, ticket: int, headers: Any = None) -> None:
+    def release(self, ticket: int, headers: Mapping[str, str] | None = None) -> None:
         remaining = reset = None
         if headers is not None:
             remaining = _header_int(headers, "X-RateLimit-Remaining", "ratelimit-remaining", "X-Rate-Limit-Remaining")
@@ -123,8 +138,8 @@ class RateLimiter:
             if remaining is None:
                 return
             self._throttling = True
-            if reset is not None:
-                reset_at = float(reset) if reset > _EPOCH_THRESHOLD else self._clock() + reset
+            reset_at = _reset_time(reset, self._clock())
+            if reset_at is not None:
                 if self._expired_reset_at is not None and reset_at <= self._expired_reset_at + _SAME_WINDOW_SECONDS:
                     return  # a late answer from a window that has already reset
                 if self._reset_at is not None and reset_at < self._reset_at - _SAME_WINDOW_SECONDS:
@@ -158,6 +173,8 @@ class HelpdeskHTTP:
         backoff_base: float = 1.0,
         pool_size: int = 4,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        uniform: Callable[[float, float], float] = random.uniform,
     ):
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
@@ -166,7 +183,9 @@ class HelpdeskHTTP:
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self._sleep = sleep
-        self.limiter = RateLimiter(sleep=sleep)
+        self._clock = clock
+        self._uniform = uniform
+        self.limiter = RateLimiter(clock=clock, sleep=sleep)
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json", **(headers or {})})
         self.session.auth = auth
@@ -177,13 +196,13 @@ class HelpdeskHTTP:
     def url(self, path: str) -> str:
         return path if path.startswith("http") else f"{self.base_url}{path}"
 
-    def get(self, path: str, params: dict | None = None) -> Any:
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
 
     def post(self, path: str, json: Any) -> Any:
         return self.request("POST", path, json=json)
 
-    def request(self, method: str, path: str, *, params=None, json=None) -> Any:
+    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
         url = self.url(path)
         failures = 0
         rate_limit_waits = 0
@@ -191,10 +210,13 @@ class HelpdeskHTTP:
             ticket = self.limiter.acquire()
             try:
                 response = self.session.request(method, url, params=params, json=json, timeout=self.timeout)
-            except (requests.Timeout, requests.ConnectionError) as exc:
+            # A connection cut off mid-answer (ChunkedEncodingError) is as transient as one never made.
+            except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 self.limiter.release(ticket)
                 failures += 1
-                problem = f"{type(exc).__name__} after {self.timeout:g}s"
+                problem = type(exc).__name__
+                if isinstance(exc, requests.Timeout):
+                    problem += f" after {self.timeout:g}s"
                 self._backoff_or_give_up(failures, method, url, problem)
                 continue
             except BaseException:
@@ -219,7 +241,7 @@ class HelpdeskHTTP:
             if status >= 500:
                 failures += 1
                 # A 503 may say when to come back (Zendesk does); never sooner than that.
-                hinted = _retry_after_seconds(response.headers, time.time())
+                hinted = _retry_after_seconds(response.headers, self._clock())
                 self._backoff_or_give_up(failures, method, url, f"HTTP {status}", at_least=hinted or 0.0)
                 continue
             if status >= 400:
@@ -237,14 +259,14 @@ class HelpdeskHTTP:
             raise HelpdeskUnavailable(
                 f"{self.vendor} did not answer properly ({problem}) after {self.max_retries} retries of {method} {url}."
             )
-        # Full jitter keeps several workers from retrying in lockstep.
+        # Jitter (half to all of the delay) keeps several workers from retrying in lockstep.
         delay = min(_MAX_BACKOFF_SECONDS, self.backoff_base * 2 ** (failures - 1))
-        delay = max(random.uniform(delay / 2, delay), min(at_least, _MAX_BACKOFF_SECONDS))
+        delay = max(self._uniform(delay / 2, delay), min(at_least, _MAX_BACKOFF_SECONDS))
         logger.warning("%s: %s on %s %s; retry %d in %.2fs", self.vendor, problem, method, url, failures, delay)
         self._sleep(delay)
 
     def _wait_for_rate_limit(self, response: requests.Response) -> None:
-        now = time.time()
+        now = self._clock()
         wait = _retry_after_seconds(response.headers, now)
         if wait is None:
             reset = _header_int(response.headers, "X-RateLimit-Reset", "ratelimit-reset")

@@ -257,12 +257,19 @@ def test_a_429_without_retry_after_waits_the_seconds_in_ratelimit_reset(helpdesk
 
 
 def test_a_small_rate_limit_budget_is_spent_without_failing_the_run(helpdesk, zendesk_client):
-    helpdesk.rate_limit = (6, 1.0)
+    budget, window = 6, 1.0
+    helpdesk.rate_limit = (budget, window)
+    started = time.perf_counter()
 
     run = sync(zendesk_client)
 
     assert run.status == SyncRun.Status.SUCCEEDED
     assert Conversation.objects.count() == 5
+    # The run needed more than one window's budget: the client paused for the next window
+    # instead of drawing 429s from Zendesk.
+    assert len(helpdesk.log) > budget
+    assert helpdesk.too_many_requests == 0
+    assert time.perf_counter() - started >= window * (len(helpdesk.log) // budget - 1)
 
 
 def test_it_retries_server_errors_then_succeeds(helpdesk, zendesk_client):
