@@ -1,3 +1,5 @@
+from unittest import mock
+
 import pytest
 
 from conversations.tests.fake_zendesk import EMAIL, SUBDOMAIN, TOKEN, FakeZendesk
@@ -21,3 +23,28 @@ def zendesk_client(fake_zendesk):
         return ZendeskClient(subdomain=SUBDOMAIN, api_base=fake_zendesk.url, **credentials, **settings)
 
     return make
+
+
+@pytest.fixture
+def transport_raises():
+    """`transport_raises("/conversations/c1", error)`: that request raises `error` instead of going out.
+
+    What nothing in the connectors expects (a Celery time limit firing mid-request, a bug in a
+    library) happens at the network edge, so that is the one place this replaces.
+    """
+    import requests
+
+    real_request = requests.Session.request
+    raising: dict[str, BaseException] = {}
+
+    def request(session, method, url, *args, **kwargs):
+        for fragment, error in raising.items():
+            if fragment in url:
+                raise error
+        return real_request(session, method, url, *args, **kwargs)
+
+    def arrange(url_fragment: str, error: BaseException) -> None:
+        raising[url_fragment] = error
+
+    with mock.patch.object(requests.Session, "request", request):
+        yield arrange
