@@ -49,6 +49,15 @@ logger = logging.getLogger(__name__)
 CURSOR_OVERLAP = timedelta(minutes=5)
 
 
+def _credential(name: str) -> str:
+    """A secret from the settings, without the line break a file or a paste leaves at its end."""
+    value: str = getattr(settings, name).strip()
+    # requests refuses such a header and quotes it, secret and all, in its error.
+    if any(character.isspace() or not character.isprintable() for character in value):
+        raise HelpdeskConfigError(f"{name} has a space or a line break inside it; set it again without one.")
+    return value
+
+
 def helpdesk_for_source(source: str) -> Helpdesk:
     """The configured client for a source, with the shared HTTP settings."""
     http_options = {
@@ -59,10 +68,11 @@ def helpdesk_for_source(source: str) -> Helpdesk:
     if source == Source.INTERCOM:
         from .helpdesks.intercom import IntercomClient
 
-        if not settings.INTERCOM_ACCESS_TOKEN:
+        access_token = _credential("INTERCOM_ACCESS_TOKEN")
+        if not access_token:
             raise HelpdeskConfigError("INTERCOM_ACCESS_TOKEN is not set, so Carousel cannot read Intercom.")
         return IntercomClient(
-            access_token=settings.INTERCOM_ACCESS_TOKEN,
+            access_token=access_token,
             api_base=settings.INTERCOM_API_BASE,
             api_version=settings.INTERCOM_API_VERSION,
             **http_options,
@@ -70,16 +80,15 @@ def helpdesk_for_source(source: str) -> Helpdesk:
     if source == Source.ZENDESK:
         from .helpdesks.zendesk import ZendeskClient
 
-        if not (settings.ZENDESK_SUBDOMAIN or settings.ZENDESK_API_BASE) or not (
-            settings.ZENDESK_EMAIL and settings.ZENDESK_API_TOKEN
-        ):
+        email, api_token = _credential("ZENDESK_EMAIL"), _credential("ZENDESK_API_TOKEN")
+        if not (settings.ZENDESK_SUBDOMAIN or settings.ZENDESK_API_BASE) or not (email and api_token):
             raise HelpdeskConfigError(
                 "ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN must all be set to read Zendesk."
             )
         return ZendeskClient(
             subdomain=settings.ZENDESK_SUBDOMAIN,
-            email=settings.ZENDESK_EMAIL,
-            api_token=settings.ZENDESK_API_TOKEN,
+            email=email,
+            api_token=api_token,
             api_base=settings.ZENDESK_API_BASE or None,
             **http_options,
         )
