@@ -27,7 +27,7 @@ def zendesk_client(fake_zendesk):
 
 @pytest.fixture
 def transport_raises():
-    """`transport_raises("/conversations/c1", error)`: that request raises `error` instead of going out.
+    """`transport_raises("/conversations/c1", error)`: the next such request raises `error` instead of going out.
 
     What nothing in the connectors expects (a Celery time limit firing mid-request, a bug in a
     library) happens at the network edge, so that is the one place this replaces.
@@ -38,9 +38,9 @@ def transport_raises():
     raising: dict[str, BaseException] = {}
 
     def request(session, method, url, *args, **kwargs):
-        for fragment, error in raising.items():
+        for fragment in list(raising):
             if fragment in url:
-                raise error
+                raise raising.pop(fragment)
         return real_request(session, method, url, *args, **kwargs)
 
     def arrange(url_fragment: str, error: BaseException) -> None:
