@@ -106,11 +106,25 @@ def _csv_message(row: dict[str, str]) -> dict[str, Any]:
 
 def _csv_times_fill(conversation: dict[str, Any]) -> None:
     """A CSV row carries no conversation times: the first and last message times stand in."""
-    times = sorted(message["created_at"] for message in conversation["messages"] if message["created_at"])
-    if times:
-        conversation["created_at"], conversation["updated_at"] = times[0], times[-1]
-        if conversation["state"] == "closed":
-            conversation["closed_at"] = times[-1]
+    times = [message["created_at"] for message in conversation["messages"] if message["created_at"]]
+    if not times:
+        return
+    try:
+        # By the time they stand for, not as text: the offset changes when summer time does.
+        ordered = sorted(times, key=_instant)
+    except ValueError:
+        # Such a message skips its conversation when it is read, whatever the order here.
+        ordered = sorted(times)
+    conversation["created_at"], conversation["updated_at"] = ordered[0], ordered[-1]
+    if conversation["state"] == "closed":
+        conversation["closed_at"] = ordered[-1]
+
+
+def _instant(text: str) -> datetime:
+    when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return when
 
 
 def _csv_document(path: Path) -> dict[str, Any]:
