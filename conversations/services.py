@@ -336,7 +336,7 @@ def _incoming(
     warnings = list(record.warnings)
     messages = [_message_row(message, agents) for message in record.messages]
     _derived_ids_number(messages)
-    attachments = [_attachments(message, warnings) if message.attachments else [] for message in record.messages]
+    attachments = [_attachments(message, warnings) for message in record.messages]
     row = _conversation_row(
         record, source=source, teams=teams, agents=agents, messages=messages, warnings=warnings, now=now
     )

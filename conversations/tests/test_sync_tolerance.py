@@ -312,13 +312,14 @@ def test_a_message_id_of_exactly_a_hundred_characters_is_kept_as_it_is(helpdesk,
 
 def test_nul_characters_are_taken_out_of_what_is_stored(helpdesk, intercom_client):
     payload = conversation("5000", rating=4, remark="Fast\x00 help")
+    payload["title"] = "Ref\x00und"
     payload["conversation_parts"]["conversation_parts"][0]["body"] = "<p>Step\x00 one</p>"
     helpdesk.put(payload)
 
     sync(intercom_client)
 
     stored = Conversation.objects.get()
-    assert stored.csat_remark == "Fast help"
+    assert (stored.subject, stored.csat_remark) == ("Refund", "Fast help")
     assert stored.messages.get(external_id="1").body_text == "Step one"
 
 
