@@ -617,7 +617,7 @@ def conversations_sync(
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "error_text", "finished_at"])
         SyncCursor.lock_release(source=source, owner=owner)
-        if helpdesk is not None and hasattr(helpdesk, "close"):
+        if helpdesk is not None:
             helpdesk.close()
     run.refresh_from_db()
     return run

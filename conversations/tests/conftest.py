@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from unittest import mock
 
 import pytest
@@ -26,25 +27,44 @@ def zendesk_client(fake_zendesk):
 
 
 @pytest.fixture
-def transport_raises():
+def before_request():
+    """`before_request("/conversations/c1", action)`: `action()` runs as the next such request goes out.
+
+    For what happens at the network edge and nowhere else: time passing while the helpdesk
+    answers, another worker starting meanwhile, or an error the action raises in its place.
+    """
+    import requests
+
+    real_request = requests.Session.request
+    actions: list[tuple[str, Callable[[], object]]] = []
+
+    def request(session, method, url, *args, **kwargs):
+        for index, (fragment, action) in enumerate(actions):
+            if fragment in url:
+                del actions[index]
+                action()
+                break
+        return real_request(session, method, url, *args, **kwargs)
+
+    def arrange(url_fragment: str, action: Callable[[], object]) -> None:
+        actions.append((url_fragment, action))
+
+    with mock.patch.object(requests.Session, "request", request):
+        yield arrange
+
+
+@pytest.fixture
+def transport_raises(before_request):
     """`transport_raises("/conversations/c1", error)`: the next such request raises `error` instead of going out.
 
     What nothing in the connectors expects (a Celery time limit firing mid-request, a bug in a
     library) happens at the network edge, so that is the one place this replaces.
     """
-    import requests
-
-    real_request = requests.Session.request
-    raising: dict[str, BaseException] = {}
-
-    def request(session, method, url, *args, **kwargs):
-        for fragment in list(raising):
-            if fragment in url:
-                raise raising.pop(fragment)
-        return real_request(session, method, url, *args, **kwargs)
 
     def arrange(url_fragment: str, error: BaseException) -> None:
-        raising[url_fragment] = error
+        def fail() -> None:
+            raise error
 
-    with mock.patch.object(requests.Session, "request", request):
-        yield arrange
+        before_request(url_fragment, fail)
+
+    return arrange

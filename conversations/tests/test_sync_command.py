@@ -103,12 +103,15 @@ def test_source_picks_another_helpdesk_than_HELPDESK(intercom, fake_zendesk, set
     assert intercom.log == []
 
 
-def test_a_rejected_token_fails_the_command_with_the_helpdesks_words(intercom, settings):
+def test_a_rejected_token_fails_the_command_with_the_helpdesks_words(intercom, settings, caplog):
     settings.INTERCOM_ACCESS_TOKEN = "revoked-token"
 
     err = sync_fails()
 
     assert "The Intercom token was rejected (HTTP 401)" in err
+    assert [record.getMessage() for record in caplog.records if record.name == "conversations.services"] == [
+        f"Sync of intercom failed: {err.strip()}"
+    ]
     run = SyncRun.objects.get()
     assert run.status == SyncRun.Status.FAILED
     assert run.error_text.startswith("The Intercom token was rejected (HTTP 401).")
