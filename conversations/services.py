@@ -505,7 +505,7 @@ def _page_store(
     source: str,
     teams: dict[str, Team],
     agents: dict[str, Agent],
-    restore_equal: bool = False,
+    restore_equal: bool,
 ) -> Counter[str]:
     """Upsert one page of conversations and their messages; returns the run's new counts."""
     counts: Counter[str] = Counter()
@@ -524,9 +524,7 @@ def _page_store(
         ):
             counts["unchanged"] += 1
         elif len(record.external_id) > 100:
-            problems.append(
-                RecordProblem(record.external_id[:100], "Conversation skipped: its id is over 100 characters.")
-            )
+            problems.append(RecordProblem(record.external_id, "Conversation skipped: its id is over 100 characters."))
         else:
             batch.append(
                 _incoming(

@@ -241,3 +241,18 @@ def test_a_nul_character_in_an_id_does_not_stall_the_sync(tmp_path):
 
     assert run.status == SyncRun.Status.SUCCEEDED
     assert sorted(Conversation.objects.values_list("external_id", flat=True)) == ["c2", "c9"]
+
+
+def test_a_full_sync_of_older_versions_leaves_every_one_of_them_as_stored(tmp_path):
+    from conversations.helpdesks.files import FileHelpdesk
+
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(document(conversation("c1", subject="Current"), conversation("c2", subject="Current"))))
+    conversations_sync(source="file", helpdesk=FileHelpdesk.from_path(path))
+    older = {"updated_at": "2026-11-18T09:30:00Z", "subject": "Older"}
+    path.write_text(json.dumps(document(conversation("c1", **older), conversation("c2", **older))))
+
+    run = conversations_sync(source="file", full=True, helpdesk=FileHelpdesk.from_path(path))
+
+    assert (run.fetched, run.unchanged, run.updated) == (2, 2, 0)
+    assert set(Conversation.objects.values_list("subject", flat=True)) == {"Current"}

@@ -77,6 +77,7 @@ def test_a_refusal_the_sync_page_has_no_words_for_is_quoted_by_its_first_line(
 ):
     first_line = 'new row violates check constraint "' + "c" * 250 + '"'
     database_refuses("conversations_conversation", "NEW.external_id = '5001'", f"{first_line}\nDETAIL: row (5001)")
+    helpdesk.conversations["5001"]["title"] = "Refund " * 50
 
     run = sync(intercom_client)
 
@@ -85,6 +86,8 @@ def test_a_refusal_the_sync_page_has_no_words_for_is_quoted_by_its_first_line(
         "5001": f"Conversation skipped: the database refused it ({first_line[:200]}). "
         "The version stored before, if any, is kept."
     }
+    # The lead can tell which conversation it was by the start of its subject.
+    assert run.problems.get().payload_excerpt == ("Refund " * 50)[:200]
     assert set(Conversation.objects.values_list("external_id", flat=True)) == {"5000", "5002"}
 
 

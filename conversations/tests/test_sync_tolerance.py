@@ -358,3 +358,46 @@ def test_a_link_is_kept_up_to_the_length_its_column_holds_and_left_out_beyond(he
     assert problems(run, skipped=False) == {
         "5000": "An attachment (too-long) was left out: its link is not a usable http(s) link."
     }
+
+
+def test_a_conversation_id_is_kept_up_to_100_characters_and_skipped_beyond(helpdesk, intercom_client):
+    helpdesk.put(conversation("1" * 100))
+    helpdesk.put(conversation("2" * 101, 60))
+
+    run = sync(intercom_client, page_size=150)
+
+    assert list(Conversation.objects.values_list("external_id", flat=True)) == ["1" * 100]
+    assert problems(run) == {"2" * 100: "Conversation skipped: its id is over 100 characters."}
+
+
+def test_a_problem_with_an_endless_id_is_stored_cut_to_size(helpdesk, intercom_client):
+    endless = "9" * 20_000
+    helpdesk.search_extras.append({"type": "conversation", "id": endless, "updated_at": BASE})  # gone since
+
+    run = sync(intercom_client)
+
+    problem = run.problems.get()
+    assert problem.external_id == endless[:100]
+    assert problem.message.startswith(f"Conversation unavailable: Intercom refused GET /conversations/{endless[:100]}")
+    assert len(problem.message) == 10_000
+
+
+def test_every_truncated_conversation_on_a_page_is_counted(helpdesk, intercom_client):
+    for index in range(2):
+        payload = conversation(str(5000 + index), index * 60)
+        payload["conversation_parts"]["total_count"] = 730
+        helpdesk.put(payload)
+
+    assert sync(intercom_client, page_size=150).truncated == 2
+
+
+def test_a_search_hit_without_a_readable_time_is_fetched_and_counted_unchanged_when_it_is(helpdesk, intercom_client):
+    for index in range(3):
+        helpdesk.put(conversation(str(5000 + index), index * 60))
+    sync(intercom_client, page_size=150)
+    helpdesk.fail("POST", "/conversations/search", "malformed-search")
+
+    run = sync(intercom_client, page_size=150)
+
+    # One fetched and found to be the version stored, two known unchanged from the search.
+    assert (run.fetched, run.unchanged, run.updated) == (1, 3, 0)
