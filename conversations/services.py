@@ -331,15 +331,12 @@ def _incoming(
     agents: dict[str, Agent],
     stored_pk: int | None,
     keeps_transcript: bool,
-    now: datetime,
 ) -> _Incoming:
     warnings = list(record.warnings)
     messages = [_message_row(message, agents) for message in record.messages]
     _derived_ids_number(messages)
     attachments = [_attachments(message, warnings) for message in record.messages]
-    row = _conversation_row(
-        record, source=source, teams=teams, agents=agents, messages=messages, warnings=warnings, now=now
-    )
+    row = _conversation_row(record, source=source, teams=teams, agents=agents, messages=messages, warnings=warnings)
     return _Incoming(
         row=row,
         messages=messages,
@@ -358,7 +355,6 @@ def _conversation_row(
     agents: dict[str, Agent],
     messages: list[Message],
     warnings: list[str],
-    now: datetime,
 ) -> Conversation:
     """The conversation as stored, with its message and word counts and why it is excluded, if it is."""
     words: Counter[str] = Counter()
@@ -398,7 +394,6 @@ def _conversation_row(
             agent_messages=kinds[AuthorKind.AGENT],
             customer_words=words[AuthorKind.CUSTOMER],
         ),
-        synced_at=now,
     )
 
 
@@ -513,7 +508,6 @@ def _page_store(
     records = {record.external_id: record for record in page.conversations}
     stored = _stored_versions(source, list(records))
     reviewed = _reviewed_transcripts([pk for pk, _ in stored.values()])
-    now = timezone.now()
     batch: list[_Incoming] = []
     for record in records.values():
         stored_pk, stored_updated_at = stored.get(record.external_id, (None, None))
@@ -534,7 +528,6 @@ def _page_store(
                     agents=agents,
                     stored_pk=stored_pk,
                     keeps_transcript=stored_pk in reviewed,
-                    now=now,
                 )
             )
     for item in _batch_write(batch, reviewed, problems):

@@ -72,6 +72,8 @@ def test_it_stores_every_conversation_across_three_pages(helpdesk, intercom_clie
     assert kinds.count(AuthorKind.AGENT) == 3
     assert kinds.count(AuthorKind.CUSTOMER) == 4
     assert (conversation.agent_message_count, conversation.customer_message_count) == (3, 4)
+    # 14 words in the opening message and 8 in each answer; 11 in each agent reply.
+    assert (conversation.customer_word_count, conversation.agent_word_count) == (14 + 3 * 8, 3 * 11)
     reply = conversation.messages.filter(author_kind=AuthorKind.AGENT).first()
     assert reply.author_agent.name == "John Smith"
     assert reply.body_text == "Thanks for the detail, here is step 1 of the fix."
