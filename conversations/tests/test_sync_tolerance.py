@@ -401,3 +401,14 @@ def test_a_search_hit_without_a_readable_time_is_fetched_and_counted_unchanged_w
 
     # One fetched and found to be the version stored, two known unchanged from the search.
     assert (run.fetched, run.unchanged, run.updated) == (1, 3, 0)
+
+
+def test_a_conversation_in_no_helpdesk_team_is_in_its_assignees_and_without_either_in_none(helpdesk, intercom_client):
+    helpdesk.put(fake.reviewable_conversation("5000", updated_at=BASE, admin_id="101"))
+    helpdesk.put(fake.reviewable_conversation("5001", updated_at=BASE + 60, admin_id="999"))
+
+    sync(intercom_client)
+
+    assert Conversation.objects.get(external_id="5000").team.name == "Billing"
+    unassigned = Conversation.objects.get(external_id="5001")
+    assert (unassigned.assignee, unassigned.team) == (None, None)
