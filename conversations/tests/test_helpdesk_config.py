@@ -78,12 +78,14 @@ def test_a_token_saved_with_a_line_break_at_its_end_still_reads_intercom(fake_in
     assert conversations_sync(source="intercom").status == SyncRun.Status.SUCCEEDED
 
 
-def test_a_token_with_a_line_break_inside_fails_the_run_without_showing_the_token(fake_intercom, settings):
-    settings.INTERCOM_ACCESS_TOKEN = "first-half-of-the-secret\nsecond-half"
+@pytest.mark.parametrize("between", ["\n", " "], ids=["line-break", "space"])
+def test_a_token_with_a_break_inside_fails_the_run_without_showing_the_token(fake_intercom, settings, between):
+    settings.INTERCOM_ACCESS_TOKEN = f"first-half-of-the-secret{between}second-half"
 
     message = failed_with("intercom")
 
     assert message == "INTERCOM_ACCESS_TOKEN has a space or a line break inside it; set it again without one."
+    assert "first-half" not in message
     assert fake_intercom.log == []
 
 
