@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from conversations.helpdesks.files import FileHelpdesk
 from conversations.models import Agent, Conversation, Message, SyncCursor, SyncProblem, SyncRun, Team
 from conversations.services import conversations_sync
 from conversations.tests import fake_intercom as fake
@@ -412,3 +413,19 @@ def test_a_conversation_in_no_helpdesk_team_is_in_its_assignees_and_without_eith
     assert Conversation.objects.get(external_id="5000").team.name == "Billing"
     unassigned = Conversation.objects.get(external_id="5001")
     assert (unassigned.assignee, unassigned.team) == (None, None)
+
+
+def test_a_conversation_id_another_helpdesk_uses_too_is_a_conversation_of_its_own(helpdesk, intercom_client, tmp_path):
+    from conversations.tests.test_import_file import conversation as file_conversation
+    from conversations.tests.test_import_file import document, write
+
+    # The file's 5000 is newer than Intercom's: it must not pass for Intercom's stored version.
+    write(tmp_path, document(file_conversation("5000", updated_at="2026-12-01T10:00:00Z")))
+    conversations_sync(source="file", helpdesk=FileHelpdesk.from_path(tmp_path))
+    helpdesk.put(conversation("5000"))
+
+    run = sync(intercom_client)
+
+    assert (run.created, run.unchanged) == (1, 0)
+    assert set(Conversation.objects.values_list("source", "external_id")) == {("file", "5000"), ("intercom", "5000")}
+    assert Conversation.objects.get(source="file").messages.count() == 4
