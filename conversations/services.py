@@ -49,6 +49,15 @@ logger = logging.getLogger(__name__)
 CURSOR_OVERLAP = timedelta(minutes=5)
 
 
+def _credential(name: str) -> str:
+    """A secret from the settings, without the line break a file or a paste leaves at its end."""
+    value: str = getattr(settings, name).strip()
+    # requests refuses such a header and quotes it, secret and all, in its error.
+    if any(character.isspace() or not character.isprintable() for character in value):
+        raise HelpdeskConfigError(f"{name} has a space or a line break inside it; set it again without one.")
+    return value
+
+
 def helpdesk_for_source(source: str) -> Helpdesk:
     """The configured client for a source, with the shared HTTP settings."""
     http_options = {
@@ -59,10 +68,11 @@ def helpdesk_for_source(source: str) -> Helpdesk:
     if source == Source.INTERCOM:
         from .helpdesks.intercom import IntercomClient
 
-        if not settings.INTERCOM_ACCESS_TOKEN:
+        access_token = _credential("INTERCOM_ACCESS_TOKEN")
+        if not access_token:
             raise HelpdeskConfigError("INTERCOM_ACCESS_TOKEN is not set, so Carousel cannot read Intercom.")
         return IntercomClient(
-            access_token=settings.INTERCOM_ACCESS_TOKEN,
+            access_token=access_token,
             api_base=settings.INTERCOM_API_BASE,
             api_version=settings.INTERCOM_API_VERSION,
             **http_options,
@@ -70,16 +80,15 @@ def helpdesk_for_source(source: str) -> Helpdesk:
     if source == Source.ZENDESK:
         from .helpdesks.zendesk import ZendeskClient
 
-        if not (settings.ZENDESK_SUBDOMAIN or settings.ZENDESK_API_BASE) or not (
-            settings.ZENDESK_EMAIL and settings.ZENDESK_API_TOKEN
-        ):
+        email, api_token = _credential("ZENDESK_EMAIL"), _credential("ZENDESK_API_TOKEN")
+        if not (settings.ZENDESK_SUBDOMAIN or settings.ZENDESK_API_BASE) or not (email and api_token):
             raise HelpdeskConfigError(
                 "ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN must all be set to read Zendesk."
             )
         return ZendeskClient(
             subdomain=settings.ZENDESK_SUBDOMAIN,
-            email=settings.ZENDESK_EMAIL,
-            api_token=settings.ZENDESK_API_TOKEN,
+            email=email,
+            api_token=api_token,
             api_base=settings.ZENDESK_API_BASE or None,
             **http_options,
         )
@@ -322,12 +331,32 @@ def _incoming(
     agents: dict[str, Agent],
     stored_pk: int | None,
     keeps_transcript: bool,
-    now: datetime,
 ) -> _Incoming:
     warnings = list(record.warnings)
     messages = [_message_row(message, agents) for message in record.messages]
     _derived_ids_number(messages)
-    attachments = [_attachments(message, warnings) if message.attachments else [] for message in record.messages]
+    attachments = [_attachments(message, warnings) for message in record.messages]
+    row = _conversation_row(record, source=source, teams=teams, agents=agents, messages=messages, warnings=warnings)
+    return _Incoming(
+        row=row,
+        messages=messages,
+        attachments=attachments,
+        warnings=warnings,
+        stored_pk=stored_pk,
+        keeps_transcript=keeps_transcript,
+    )
+
+
+def _conversation_row(
+    record: ConversationRecord,
+    *,
+    source: str,
+    teams: dict[str, Team],
+    agents: dict[str, Agent],
+    messages: list[Message],
+    warnings: list[str],
+) -> Conversation:
+    """The conversation as stored, with its message and word counts and why it is excluded, if it is."""
     words: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     for message in messages:
@@ -338,45 +367,37 @@ def _incoming(
         url = ""
         warnings.append("Its helpdesk link was left out: it is not an http(s) link.")
     assignee = agents.get(record.assignee_external_id)
-    return _Incoming(
-        row=Conversation(
-            source=source,
-            external_id=record.external_id,
-            url=url,
-            subject=_line(record.subject, 500),
-            team=teams.get(record.team_external_id) or (assignee.team if assignee else None),
-            assignee=assignee,
-            state=_line(record.state, 20),
-            created_at=record.created_at,
-            updated_at=record.updated_at,
-            closed_at=record.closed_at,
-            tags=[_line(tag, 100) for tag in record.tags],
-            csat_rating=record.csat_rating,
-            csat_remark=record.csat_remark.replace("\x00", ""),
-            customer_message_count=kinds[AuthorKind.CUSTOMER],
-            agent_message_count=kinds[AuthorKind.AGENT],
-            customer_word_count=words[AuthorKind.CUSTOMER],
-            agent_word_count=words[AuthorKind.AGENT],
+    return Conversation(
+        source=source,
+        external_id=record.external_id,
+        url=url,
+        subject=_line(record.subject, 500),
+        team=teams.get(record.team_external_id) or (assignee.team if assignee else None),
+        assignee=assignee,
+        state=_line(record.state, 20),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        closed_at=record.closed_at,
+        tags=[_line(tag, 100) for tag in record.tags],
+        csat_rating=record.csat_rating,
+        csat_remark=record.csat_remark.replace("\x00", ""),
+        customer_message_count=kinds[AuthorKind.CUSTOMER],
+        agent_message_count=kinds[AuthorKind.AGENT],
+        customer_word_count=words[AuthorKind.CUSTOMER],
+        agent_word_count=words[AuthorKind.AGENT],
+        is_spam=record.is_spam,
+        is_truncated=record.is_truncated,
+        exclusion_reason=conversation_exclusion_reason(
             is_spam=record.is_spam,
-            is_truncated=record.is_truncated,
-            exclusion_reason=conversation_exclusion_reason(
-                is_spam=record.is_spam,
-                tags=record.tags,
-                customer_messages=kinds[AuthorKind.CUSTOMER],
-                agent_messages=kinds[AuthorKind.AGENT],
-                customer_words=words[AuthorKind.CUSTOMER],
-            ),
-            synced_at=now,
+            tags=record.tags,
+            customer_messages=kinds[AuthorKind.CUSTOMER],
+            agent_messages=kinds[AuthorKind.AGENT],
+            customer_words=words[AuthorKind.CUSTOMER],
         ),
-        messages=messages,
-        attachments=attachments,
-        warnings=warnings,
-        stored_pk=stored_pk,
-        keeps_transcript=keeps_transcript,
     )
 
 
-def _incoming_write(batch: list[_Incoming], kept_messages: dict[int, set[str]]) -> None:
+def _incoming_write(batch: list[_Incoming], reviewed: dict[int, set[str]]) -> None:
     """Upsert conversations and their transcripts; raises DatabaseError if any row is refused."""
     for item in batch:
         # A failed attempt may have handed out ids that its rollback took back.
@@ -396,7 +417,7 @@ def _incoming_write(batch: list[_Incoming], kept_messages: dict[int, set[str]]) 
     message_rows = []
     attached: list[tuple[Message, list[Attachment]]] = []
     for item in batch:
-        kept = kept_messages.get(item.row.pk, set()) if item.keeps_transcript else set()
+        kept = reviewed[item.row.pk] if item.keeps_transcript else set()
         for message, attachments in zip(item.messages, item.attachments, strict=True):
             if message.external_id in kept:
                 continue
@@ -415,80 +436,50 @@ def _incoming_write(batch: list[_Incoming], kept_messages: dict[int, set[str]]) 
     Attachment.objects.bulk_create(attachment_rows)
 
 
-def _page_store(
-    *,
-    page: ConversationPage,
-    run: SyncRun,
-    source: str,
-    teams: dict[str, Team],
-    agents: dict[str, Agent],
-    restore_equal: bool = False,
-) -> Counter[str]:
-    """Upsert one page of conversations and their messages; returns the run's new counts.
-
-    The page is written in one go inside a savepoint. Only if the database refuses it is
-    each conversation written in a savepoint of its own, so one bad record costs nothing
-    but itself and the usual page pays for one savepoint, not one per conversation.
-    """
-    counts: Counter[str] = Counter()
-    problems = list(page.problems)
-    records = {record.external_id: record for record in page.conversations}
-    stored = {
+def _stored_versions(source: str, external_ids: list[str]) -> dict[str, tuple[int, datetime]]:
+    """The pk and updated_at of each of these conversations that is stored already."""
+    return {
         external_id: (pk, updated_at)
         for external_id, pk, updated_at in Conversation.objects.filter(
-            source=source, external_id__in=list(records)
+            source=source, external_id__in=external_ids
         ).values_list("external_id", "pk", "updated_at")
     }
+
+
+def _reviewed_transcripts(conversation_pks: list[int]) -> dict[int, set[str]]:
+    """The conversations among these that were picked for review, each with its stored message ids."""
     # Every assignment row, handed back or not: the conversation was shown to a reviewer.
-    picked = set(
-        Conversation.objects.filter(pk__in=[pk for pk, _ in stored.values()], assignments__isnull=False)
+    picked = (
+        Conversation.objects.filter(pk__in=conversation_pks, assignments__isnull=False)
         .values_list("pk", flat=True)
         .distinct()
     )
-    kept_messages: dict[int, set[str]] = {}
-    for conversation_id, external_id in Message.objects.filter(conversation_id__in=picked).values_list(
+    reviewed: dict[int, set[str]] = {pk: set() for pk in picked}
+    for conversation_id, external_id in Message.objects.filter(conversation_id__in=list(reviewed)).values_list(
         "conversation_id", "external_id"
     ):
-        kept_messages.setdefault(conversation_id, set()).add(external_id)
+        reviewed[conversation_id].add(external_id)
+    return reviewed
 
-    now = timezone.now()
-    batch: list[_Incoming] = []
-    for record in records.values():
-        stored_pk, stored_updated_at = stored.get(record.external_id, (None, None))
-        # Never back in time: an older version leaves the stored one as it is, and so does an
-        # equal one, unless a full sync asked to store everything again (new rules, new fields).
-        if stored_updated_at is not None and (
-            record.updated_at < stored_updated_at or (record.updated_at == stored_updated_at and not restore_equal)
-        ):
-            counts["unchanged"] += 1
-            continue
-        if len(record.external_id) > 100:
-            problems.append(
-                RecordProblem(record.external_id[:100], "Conversation skipped: its id is over 100 characters.")
-            )
-            continue
-        batch.append(
-            _incoming(
-                record,
-                source=source,
-                teams=teams,
-                agents=agents,
-                stored_pk=stored_pk,
-                keeps_transcript=stored_pk in picked,
-                now=now,
-            )
-        )
 
+def _batch_write(
+    batch: list[_Incoming], reviewed: dict[int, set[str]], problems: list[RecordProblem]
+) -> list[_Incoming]:
+    """Writes the batch in one savepoint; if the database refuses it, each conversation in its own.
+
+    One bad record then costs nothing but itself, and the usual page pays for one savepoint,
+    not one per conversation. Returns what was written; each refusal is added to `problems`.
+    """
     try:
         with transaction.atomic():
-            _incoming_write(batch, kept_messages)
-        written = batch
+            _incoming_write(batch, reviewed)
+        return batch
     except DatabaseError:
         written = []
         for item in batch:
             try:
                 with transaction.atomic():
-                    _incoming_write([item], kept_messages)
+                    _incoming_write([item], reviewed)
             except DatabaseError as exc:
                 problems.append(
                     RecordProblem(
@@ -499,8 +490,47 @@ def _page_store(
                 )
                 continue
             written.append(item)
+        return written
 
-    for item in written:
+
+def _page_store(
+    *,
+    page: ConversationPage,
+    run: SyncRun,
+    source: str,
+    teams: dict[str, Team],
+    agents: dict[str, Agent],
+    restore_equal: bool,
+) -> Counter[str]:
+    """Upsert one page of conversations and their messages; returns the run's new counts."""
+    counts: Counter[str] = Counter()
+    problems = list(page.problems)
+    records = {record.external_id: record for record in page.conversations}
+    stored = _stored_versions(source, list(records))
+    reviewed = _reviewed_transcripts([pk for pk, _ in stored.values()])
+    batch: list[_Incoming] = []
+    for record in records.values():
+        stored_pk, stored_updated_at = stored.get(record.external_id, (None, None))
+        # Never back in time: an older version leaves the stored one as it is, and so does an
+        # equal one, unless a full sync asked to store everything again (new rules, new fields).
+        if stored_updated_at is not None and (
+            record.updated_at < stored_updated_at or (record.updated_at == stored_updated_at and not restore_equal)
+        ):
+            counts["unchanged"] += 1
+        elif len(record.external_id) > 100:
+            problems.append(RecordProblem(record.external_id, "Conversation skipped: its id is over 100 characters."))
+        else:
+            batch.append(
+                _incoming(
+                    record,
+                    source=source,
+                    teams=teams,
+                    agents=agents,
+                    stored_pk=stored_pk,
+                    keeps_transcript=stored_pk in reviewed,
+                )
+            )
+    for item in _batch_write(batch, reviewed, problems):
         counts["updated" if item.stored_pk is not None else "created"] += 1
         reason = item.row.exclusion_reason
         counts[f"excluded:{reason}" if reason else "kept"] += 1
@@ -578,15 +608,60 @@ def conversations_sync(
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "error_text", "finished_at"])
         SyncCursor.lock_release(source=source, owner=owner)
-        if helpdesk is not None and hasattr(helpdesk, "close"):
+        if helpdesk is not None:
             helpdesk.close()
     run.refresh_from_db()
     return run
 
 
-def _sync_pages(
-    *, run: SyncRun, source: str, helpdesk: Helpdesk, since: datetime | None, full: bool, owner: str
-) -> None:
+@dataclass(frozen=True)
+class _Listing:
+    """Where a run starts reading the helpdesk's listing, and where the next run will start."""
+
+    updated_since: datetime | None
+    resume_token: str
+    # Fetch and store again even what is stored at the same version (--full).
+    refetch_all: bool
+    next_since: datetime
+
+
+def _listing_start(cursor: SyncCursor, *, run: SyncRun, since: datetime | None, full: bool) -> _Listing:
+    next_since = run.started_at - CURSOR_OVERLAP
+    if full or since:
+        return _Listing(None if full else since, "", full, next_since)
+    if cursor.resume_token:
+        # The last run stopped mid-listing: finish that listing, as it was asked for.
+        return _Listing(
+            cursor.resume_since,
+            cursor.resume_token,
+            cursor.resume_refetch_all,
+            cursor.pending_updated_since or next_since,
+        )
+    return _Listing(cursor.updated_since, "", False, next_since)
+
+
+def _cursor_move(*, source: str, owner: str, listing: _Listing, next_token: str | None) -> None:
+    """Past the page just stored; raises HelpdeskError if another run has taken the lock."""
+    if next_token:
+        moved = {
+            "resume_token": next_token,
+            "pending_updated_since": listing.next_since,
+            "resume_since": listing.updated_since,
+            "resume_refetch_all": listing.refetch_all,
+        }
+    else:
+        moved = {"resume_token": "", "pending_updated_since": None, "updated_since": listing.next_since}
+    # The cursor moves, and the lock is renewed, only while this run still holds it:
+    # a run that lost its lock must not overwrite the cursor of the run that took it.
+    still_ours = SyncCursor.objects.filter(source=source, lock_owner=owner).update(
+        **moved, lock_expires_at=timezone.now() + timedelta(seconds=settings.SYNC_LOCK_SECONDS)
+    )
+    if not still_ours:
+        raise HelpdeskError("This sync lost its lock to another run and stopped; its last page was not kept.")
+
+
+def _people_sync(*, run: SyncRun, source: str, helpdesk: Helpdesk) -> tuple[dict[str, Team], dict[str, Agent]]:
+    """Teams and teammates first, so each conversation can link to them."""
     # Fails fast on a rejected token, before anything is written.
     problems = helpdesk.check_access()
     team_listing = helpdesk.teams()
@@ -597,38 +672,23 @@ def _sync_pages(
     agents = agents_sync(source=source, records=agent_listing.records, teams=teams, problems=problems)
     _problems_record(run, problems)
     SyncRun.objects.filter(pk=run.pk).update(errors=F("errors") + sum(problem.skipped for problem in problems))
+    return teams, agents
 
-    cursor = SyncCursor.objects.get(source=source)
-    if full or since:
-        updated_since, resume_token = (None if full else since), ""
-        next_since = run.started_at - CURSOR_OVERLAP
-    elif cursor.resume_token:
-        updated_since, resume_token = cursor.resume_since, cursor.resume_token
-        full = cursor.resume_refetch_all
-        next_since = cursor.pending_updated_since or run.started_at - CURSOR_OVERLAP
-    else:
-        updated_since, resume_token = cursor.updated_since, ""
-        next_since = run.started_at - CURSOR_OVERLAP
 
-    unchanged = _refetch_everything if full else _unchanged_filter(source)
-    pages = helpdesk.conversation_pages(updated_since=updated_since, resume_token=resume_token, unchanged=unchanged)
+def _sync_pages(
+    *, run: SyncRun, source: str, helpdesk: Helpdesk, since: datetime | None, full: bool, owner: str
+) -> None:
+    teams, agents = _people_sync(run=run, source=source, helpdesk=helpdesk)
+    listing = _listing_start(SyncCursor.objects.get(source=source), run=run, since=since, full=full)
+    pages = helpdesk.conversation_pages(
+        updated_since=listing.updated_since,
+        resume_token=listing.resume_token,
+        unchanged=_refetch_everything if listing.refetch_all else _unchanged_filter(source),
+    )
     for page in pages:
         with transaction.atomic():
-            counts = _page_store(page=page, run=run, source=source, teams=teams, agents=agents, restore_equal=full)
-            _run_counts_add(run, counts)
-            if page.next_token:
-                moved = {
-                    "resume_token": page.next_token,
-                    "pending_updated_since": next_since,
-                    "resume_since": updated_since,
-                    "resume_refetch_all": full,
-                }
-            else:
-                moved = {"resume_token": "", "pending_updated_since": None, "updated_since": next_since}
-            # The cursor moves, and the lock is renewed, only while this run still holds it:
-            # a run that lost its lock must not overwrite the cursor of the run that took it.
-            still_ours = SyncCursor.objects.filter(source=source, lock_owner=owner).update(
-                **moved, lock_expires_at=timezone.now() + timedelta(seconds=settings.SYNC_LOCK_SECONDS)
+            counts = _page_store(
+                page=page, run=run, source=source, teams=teams, agents=agents, restore_equal=listing.refetch_all
             )
-            if not still_ours:
-                raise HelpdeskError("This sync lost its lock to another run and stopped; its last page was not kept.")
+            _run_counts_add(run, counts)
+            _cursor_move(source=source, owner=owner, listing=listing, next_token=page.next_token)

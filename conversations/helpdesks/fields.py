@@ -190,18 +190,19 @@ def times_settle(
     created_at: datetime | None, updated_at: datetime | None, message_times: list[datetime]
 ) -> tuple[datetime, datetime, list[str]]:
     """A conversation's creation and update times, filled in from its messages when missing."""
-    if created_at is None and updated_at is None and not message_times:
-        raise RecordError("it has no times at all (no creation, update or message time)")
     warnings = []
     if created_at is None:
-        created_at = min(message_times) if message_times else updated_at
-        used = "its first message's" if message_times else "its update time"
+        if message_times:
+            created_at, used = min(message_times), "its first message's"
+        elif updated_at is not None:
+            created_at, used = updated_at, "its update time"
+        else:
+            raise RecordError("it has no times at all (no creation, update or message time)")
         warnings.append(f"It had no creation time; {used} was used.")
     if updated_at is None:
         updated_at = max([*message_times, created_at])
         used = "its last message's" if message_times else "its creation time"
         warnings.append(f"It had no update time; {used} was used.")
-    assert created_at is not None and updated_at is not None
     return created_at, updated_at, warnings
 
 

@@ -38,11 +38,8 @@ def _when(payload: Any, key: str, shift: timedelta) -> datetime | None:
     return when + shift if when else None
 
 
-def _csv_document(path: Path) -> dict[str, Any]:
-    """Regroup one-row-per-message CSV into the JSON document shape."""
-    teams: dict[str, dict] = {}
-    agents: dict[str, dict] = {}
-    conversations: dict[str, dict] = {}
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    """Every row, its values trimmed; a column without a header, or a missing value, reads as ""."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
@@ -53,59 +50,99 @@ def _csv_document(path: Path) -> dict[str, Any]:
         ) from exc
     except csv.Error as exc:
         raise ImportFileError(f"{path.name} is not a readable CSV file ({exc}); nothing was imported.") from exc
-    for row in rows:
-        row = {key: (value or "").strip() for key, value in row.items() if isinstance(key, str) and key}
+    return [{key: (value or "").strip() for key, value in row.items() if isinstance(key, str) and key} for row in rows]
+
+
+def _csv_agents_add(agents: dict[str, dict[str, Any]], row: dict[str, str]) -> None:
+    """The row's assignee and, when an agent wrote it, its author; the assignee is in the row's team."""
+    team = row.get("team", "")
+    for email, name in (
+        (row.get("assignee_email", ""), row.get("assignee_name", "")),
+        (
+            row.get("author_email", "") if row.get("author") in ("agent", "note") else "",
+            row.get("author_name", ""),
+        ),
+    ):
+        if email:
+            agent = agents.setdefault(email.lower(), {"id": email.lower(), "email": email, "name": name or email})
+            if team and email == row.get("assignee_email"):
+                agent.setdefault("team", team)
+
+
+def _csv_conversation(row: dict[str, str]) -> dict[str, Any]:
+    """A conversation as its first row describes it, with no messages yet."""
+    rating = row.get("csat_rating", "")
+    return {
+        "id": row.get("conversation_id", ""),
+        "subject": row.get("subject", ""),
+        "state": row.get("state", "") or "closed",
+        "url": row.get("url", ""),
+        "assignee": row.get("assignee_email", "").lower(),
+        "team": row.get("team", ""),
+        "tags": [tag.strip() for tag in row.get("tags", "").split(";") if tag.strip()],
+        # Not a number stays text, so the conversation is reported rather than rated wrongly.
+        "csat": {
+            "rating": int(rating) if rating.isascii() and rating.isdigit() else rating,
+            "remark": row.get("csat_remark", ""),
+        }
+        if rating
+        else None,
+        "spam": row.get("spam", "").lower() in ("true", "1", "yes"),
+        "messages": [],
+    }
+
+
+def _csv_message(row: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": row.get("message_id", ""),
+        "author": row.get("author", ""),
+        "agent": row.get("author_email", "").lower(),
+        "name": row.get("author_name", ""),
+        "created_at": row.get("message_created_at", ""),
+        "body": row.get("body", ""),
+        "attachments": [{"url": url} for url in row.get("attachments", "").split()],
+    }
+
+
+def _csv_times_fill(conversation: dict[str, Any]) -> None:
+    """A CSV row carries no conversation times: the first and last message times stand in."""
+    times = [message["created_at"] for message in conversation["messages"] if message["created_at"]]
+    if not times:
+        return
+    try:
+        # By the time they stand for, not as text: the offset changes when summer time does.
+        ordered = sorted(times, key=_instant)
+    except ValueError:
+        # Such a message skips its conversation when it is read, whatever the order here.
+        ordered = sorted(times)
+    conversation["created_at"], conversation["updated_at"] = ordered[0], ordered[-1]
+    if conversation["state"] == "closed":
+        conversation["closed_at"] = ordered[-1]
+
+
+def _instant(text: str) -> datetime:
+    when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return when
+
+
+def _csv_document(path: Path) -> dict[str, Any]:
+    """Regroup one-row-per-message CSV into the JSON document shape."""
+    teams: dict[str, dict[str, str]] = {}
+    agents: dict[str, dict[str, Any]] = {}
+    conversations: dict[str, dict[str, Any]] = {}
+    for row in _csv_rows(path):
         team = row.get("team", "")
         if team:
             teams.setdefault(team, {"id": team, "name": team})
-        for email, name in (
-            (row.get("assignee_email", ""), row.get("assignee_name", "")),
-            (
-                row.get("author_email", "") if row.get("author") in ("agent", "note") else "",
-                row.get("author_name", ""),
-            ),
-        ):
-            if email:
-                agent = agents.setdefault(email.lower(), {"id": email.lower(), "email": email, "name": name or email})
-                if team and email == row.get("assignee_email"):
-                    agent.setdefault("team", team)
-        conversation = conversations.get(row.get("conversation_id", ""))
-        if conversation is None:
-            conversation = conversations[row.get("conversation_id", "")] = {
-                "id": row.get("conversation_id", ""),
-                "subject": row.get("subject", ""),
-                "state": row.get("state", "") or "closed",
-                "url": row.get("url", ""),
-                "assignee": row.get("assignee_email", "").lower(),
-                "team": team,
-                "tags": [tag.strip() for tag in row.get("tags", "").split(";") if tag.strip()],
-                # Not a number stays text, so the conversation is reported rather than rated wrongly.
-                "csat": {
-                    "rating": int(rating) if rating.isascii() and rating.isdigit() else rating,
-                    "remark": row.get("csat_remark", ""),
-                }
-                if (rating := row.get("csat_rating", ""))
-                else None,
-                "spam": row.get("spam", "").lower() in ("true", "1", "yes"),
-                "messages": [],
-            }
-        conversation["messages"].append(
-            {
-                "id": row.get("message_id", ""),
-                "author": row.get("author", ""),
-                "agent": row.get("author_email", "").lower(),
-                "name": row.get("author_name", ""),
-                "created_at": row.get("message_created_at", ""),
-                "body": row.get("body", ""),
-                "attachments": [{"url": url} for url in row.get("attachments", "").split()],
-            }
-        )
+        _csv_agents_add(agents, row)
+        conversation_id = row.get("conversation_id", "")
+        if conversation_id not in conversations:
+            conversations[conversation_id] = _csv_conversation(row)
+        conversations[conversation_id]["messages"].append(_csv_message(row))
     for conversation in conversations.values():
-        times = sorted(message["created_at"] for message in conversation["messages"] if message["created_at"])
-        if times:
-            conversation["created_at"], conversation["updated_at"] = times[0], times[-1]
-            if conversation["state"] == "closed":
-                conversation["closed_at"] = times[-1]
+        _csv_times_fill(conversation)
     return {
         "format": FORMAT,
         "teams": list(teams.values()),

@@ -208,32 +208,14 @@ class IntercomClient:
             fields.unix_time(payload, "updated_at"),
             [when for when in part_times if when is not None],
         )
-        # The opening message has the conversation's time; its id is the source's, when there is one.
-        opening = _message(
-            {**source, "id": f"source-{fields.identifier(source) or external_id}"}, "comment", created_at
-        )
-        messages = [opening] if opening else []
-        for part, when in zip(parts, part_times, strict=True):
-            if when is None:
-                when = messages[-1].created_at if messages else created_at
-                warnings.append(
-                    f"A message ({fields.identifier(part) or 'no id'}) had no time; "
-                    "it is shown at the time of the message before it."
-                )
-            message = _message(part, fields.text(part, "part_type"), when)
-            if message is not None:
-                messages.append(message)
+        messages = _transcript(external_id, source, parts, part_times, created_at, warnings)
         total = fields.whole_number(parts_list, "total_count")
         state = fields.text(payload, "state") or ("open" if fields.flag(payload, "open") else "closed")
-        closed_at = None
-        if state == "closed":
-            closed_at = fields.unix_time(fields.mapping(payload, "statistics"), "last_close_at") or updated_at
+        closed_at = _closed_at(payload, updated_at) if state == "closed" else None
         assignee = fields.identifier(payload, "admin_assignee_id")
         team = fields.identifier(payload, "team_assignee_id")
         rating = fields.mapping(payload, "conversation_rating")
-        score = fields.whole_number(rating, "rating")
-        if score is not None and not 1 <= score <= 5:
-            raise RecordError(f"its CSAT rating {score} is not 1 to 5")
+        score = _csat_score(rating)
         inbox = f"{self.app_host}/a/inbox/{self.app_id}/inbox/conversation/{external_id}" if self.app_id else ""
         return ConversationRecord(
             external_id=external_id,
@@ -263,6 +245,42 @@ def _team_id(value: Any) -> str:
     return str(value)
 
 
+def _transcript(
+    external_id: str,
+    source: dict[str, Any],
+    parts: list[dict[str, Any]],
+    part_times: list[datetime | None],
+    created_at: datetime,
+    warnings: list[str],
+) -> list[MessageRecord]:
+    """The opening message and each part that says something; a part without a time is added to `warnings`."""
+    # The opening message has the conversation's time; its id is the source's, when there is one.
+    opening = _message({**source, "id": f"source-{fields.identifier(source) or external_id}"}, "comment", created_at)
+    messages = [opening] if opening else []
+    for part, when in zip(parts, part_times, strict=True):
+        if when is None:
+            when = messages[-1].created_at if messages else created_at
+            warnings.append(
+                f"A message ({fields.identifier(part) or 'no id'}) had no time; "
+                "it is shown at the time of the message before it."
+            )
+        message = _message(part, fields.text(part, "part_type"), when)
+        if message is not None:
+            messages.append(message)
+    return messages
+
+
+def _closed_at(payload: Any, updated_at: datetime) -> datetime:
+    return fields.unix_time(fields.mapping(payload, "statistics"), "last_close_at") or updated_at
+
+
+def _csat_score(rating: dict[str, Any]) -> int | None:
+    score = fields.whole_number(rating, "rating")
+    if score is not None and not 1 <= score <= 5:
+        raise RecordError(f"its CSAT rating {score} is not 1 to 5")
+    return score
+
+
 def _tags(payload: Any) -> tuple[str, ...]:
     names = []
     for tag in fields.items(fields.mapping(payload, "tags"), "tags"):
@@ -282,15 +300,7 @@ def _message(part: dict[str, Any], part_type: str, created_at: datetime) -> Mess
         return None
     author = fields.mapping(part, "author")
     author_type = fields.text(author, "type")
-    if part_type in NOTE_PART_TYPES:
-        kind = "note"
-    elif author_type in CUSTOMER_AUTHOR_TYPES:
-        kind = "customer"
-    elif author_type == "admin" and not (fields.flag(author, "from_ai_agent") or fields.flag(author, "is_ai_answer")):
-        kind = "agent"
-    else:
-        # Fin, workflows and messages sent on behalf of a team are automation.
-        kind = "bot"
+    kind = _author_kind(part_type, author_type, author)
     author_id = fields.identifier(author)
     return MessageRecord(
         external_id=fields.identifier(part) or fields.derived_id(part_type, author_type, author_id, created_at, body),
@@ -301,3 +311,14 @@ def _message(part: dict[str, Any], part_type: str, created_at: datetime) -> Mess
         author_name=fields.text(author, "name"),
         attachments=attachments,
     )
+
+
+def _author_kind(part_type: str, author_type: str, author: dict[str, Any]) -> str:
+    if part_type in NOTE_PART_TYPES:
+        return "note"
+    if author_type in CUSTOMER_AUTHOR_TYPES:
+        return "customer"
+    if author_type == "admin" and not (fields.flag(author, "from_ai_agent") or fields.flag(author, "is_ai_answer")):
+        return "agent"
+    # Fin, workflows and messages sent on behalf of a team are automation.
+    return "bot"

@@ -124,6 +124,10 @@ class Helpdesk(Protocol):
         unchanged: UnchangedFilter,
     ) -> Iterator[ConversationPage]: ...
 
+    def close(self) -> None:
+        """Lets go of its connections; called once a run is over, however it ended."""
+        ...
+
 
 def follow_cursor(
     *,

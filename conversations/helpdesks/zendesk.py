@@ -253,21 +253,9 @@ class ZendeskClient:
             fields.iso_time(ticket, "updated_at"),
             [when for when in comment_times if when is not None],
         )
-        messages: list[MessageRecord] = []
-        for comment, when in zip(comment_list, comment_times, strict=True):
-            if when is None:
-                when = messages[-1].created_at if messages else created_at
-                warnings.append(
-                    f"A comment ({fields.identifier(comment) or 'no id'}) had no time; "
-                    "it is shown at the time of the comment before it."
-                )
-            message = self._message(comment, when, requester_id, users)
-            if message is not None:
-                messages.append(message)
+        messages = self._transcript(comment_list, comment_times, created_at, requester_id, users, warnings)
         rating = fields.mapping(ticket, "satisfaction_rating")
-        tags = fields.items(ticket, "tags")
-        if not all(isinstance(tag, str) for tag in tags):
-            raise RecordError("'tags' should be a list of text")
+        tags = _tags(ticket)
         return ConversationRecord(
             external_id=external_id,
             created_at=created_at,
@@ -280,12 +268,35 @@ class ZendeskClient:
             state="closed" if closed else "open",
             assignee_external_id=fields.identifier(ticket, "assignee_id"),
             team_external_id=fields.identifier(ticket, "group_id"),
-            tags=tuple(tag for tag in tags if tag.strip()),
+            tags=tags,
             csat_rating=CSAT_RATINGS.get(fields.text(rating, "score")),
             csat_remark=fields.text(rating, "comment"),
             is_spam=status == DELETED_STATUS,
             warnings=tuple(warnings),
         )
+
+    def _transcript(
+        self,
+        comments: list[dict[str, Any]],
+        comment_times: list[datetime | None],
+        created_at: datetime,
+        requester_id: str,
+        users: dict[str, dict[str, Any]],
+        warnings: list[str],
+    ) -> list[MessageRecord]:
+        """Each comment that says something; a comment without a time is added to `warnings`."""
+        messages: list[MessageRecord] = []
+        for comment, when in zip(comments, comment_times, strict=True):
+            if when is None:
+                when = messages[-1].created_at if messages else created_at
+                warnings.append(
+                    f"A comment ({fields.identifier(comment) or 'no id'}) had no time; "
+                    "it is shown at the time of the comment before it."
+                )
+            message = self._message(comment, when, requester_id, users)
+            if message is not None:
+                messages.append(message)
+        return messages
 
     def _message(
         self, comment: dict[str, Any], created_at: datetime, requester_id: str, users: dict[str, dict[str, Any]]
@@ -298,15 +309,7 @@ class ZendeskClient:
         author = users.get(author_id) or {}
         # The sideloaded role is current; the agent list covers an author the sideload left out.
         by_agent = author.get("role") in AGENT_ROLES or author_id in self.agent_ids
-        via = fields.mapping(comment, "via") or fields.mapping(fields.mapping(comment, "metadata"), "via")
-        if not fields.flag(comment, "public", default=True):
-            kind = "note"
-        elif by_agent:
-            kind = "agent"
-        elif fields.text(via, "channel") in AUTOMATED_CHANNELS and author_id != requester_id:
-            kind = "bot"
-        else:
-            kind = "customer"
+        kind = _author_kind(comment, author_id, by_agent=by_agent, requester_id=requester_id)
         return MessageRecord(
             external_id=fields.identifier(comment) or fields.derived_id(author_id, created_at, body),
             author_kind=kind,
@@ -353,3 +356,21 @@ def _object(entry: Any, what: str) -> dict[str, Any]:
     if not isinstance(entry, dict):
         raise RecordError(f"{what} should be an object, got {fields.kind(entry)}")
     return entry
+
+
+def _author_kind(comment: dict[str, Any], author_id: str, *, by_agent: bool, requester_id: str) -> str:
+    via = fields.mapping(comment, "via") or fields.mapping(fields.mapping(comment, "metadata"), "via")
+    if not fields.flag(comment, "public", default=True):
+        return "note"
+    if by_agent:
+        return "agent"
+    if fields.text(via, "channel") in AUTOMATED_CHANNELS and author_id != requester_id:
+        return "bot"
+    return "customer"
+
+
+def _tags(ticket: Any) -> tuple[str, ...]:
+    tags = fields.items(ticket, "tags")
+    if not all(isinstance(tag, str) for tag in tags):
+        raise RecordError("'tags' should be a list of text")
+    return tuple(tag for tag in tags if tag.strip())

@@ -225,6 +225,8 @@ class FakeIntercom(LoopbackServer):
         self.hang_seconds = hang_seconds
         self.faults: deque[Fault] = deque()
         self.log: list[tuple[str, str]] = []
+        # The Intercom-Version header of each request, in order ("" when absent).
+        self.api_versions: list[str] = []
         self.search_bodies: list[dict] = []
         self.too_many_requests = 0
         self._lock = threading.Lock()
@@ -239,6 +241,7 @@ class FakeIntercom(LoopbackServer):
         self.conversations.clear()
         self.search_extras.clear()
         self.log.clear()
+        self.api_versions.clear()
         self.me = fixture("me.json")
 
     def fail(self, method: str, path_prefix: str, kind: str, times: int = 1, retry_after: str | None = None) -> None:
@@ -281,6 +284,7 @@ class FakeIntercom(LoopbackServer):
         raw_body = handler.rfile.read(length) if length else b""
         with self._lock:
             self.log.append((method, path))
+            self.api_versions.append(handler.headers.get("Intercom-Version", ""))
         if self.latency:
             time.sleep(self.latency)
         headers, allowed = self._rate_limit_headers()

@@ -1,6 +1,7 @@
 """File import: the documented JSON and CSV formats, through the same sync as the connectors."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -245,3 +246,28 @@ def test_a_csv_rating_in_other_digits_is_reported_not_a_crash(tmp_path, capsys):
 
     assert not Conversation.objects.filter(external_id="9001").exists()
     assert "9001: Conversation skipped: 'rating' should be a whole number" in capsys.readouterr().err
+
+
+def test_csv_times_are_ordered_by_the_time_they_stand_for_across_a_clock_change(tmp_path):
+    header = "conversation_id,state,assignee_email,message_id,message_created_at,author,author_email,body\n"
+    rows = [
+        # Central European local time as summer time ends: 02:50 CEST, then 02:10 CET, twenty minutes later.
+        "dst,closed,ana@example.com,1,2026-10-25T02:50:00+02:00,customer,,My invoice is wrong.\n",
+        "dst,closed,ana@example.com,2,2026-10-25T02:10:00+01:00,agent,ana@example.com,Fixed it.\n",
+    ]
+    path = write(tmp_path, header + "".join(rows), name="export.csv")
+    call_command("import_conversations", str(path))
+
+    stored = Conversation.objects.get(external_id="dst")
+    assert (stored.created_at, stored.updated_at, stored.closed_at) == (
+        datetime(2026, 10, 25, 0, 50, tzinfo=UTC),
+        datetime(2026, 10, 25, 1, 10, tzinfo=UTC),
+        datetime(2026, 10, 25, 1, 10, tzinfo=UTC),
+    )
+
+    # A later export with one more reply is newer, so the reply is imported.
+    write(tmp_path, header + "".join(rows) + rows[1].replace(",2,", ",3,").replace("02:10", "02:20"), "export.csv")
+    call_command("import_conversations", str(path))
+
+    assert SyncRun.objects.first().updated == 1
+    assert stored.messages.count() == 3

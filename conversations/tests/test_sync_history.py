@@ -139,6 +139,31 @@ def test_an_https_link_is_kept(tmp_path):
     assert Conversation.objects.get().url == "https://help.example.com/tickets/1"
 
 
+def test_a_link_is_kept_up_to_the_500_characters_its_column_holds_and_left_out_beyond(tmp_path):
+    longest = "https://help.example.com/t/" + "1" * (500 - len("https://help.example.com/t/"))
+    run = import_file(tmp_path, document(conversation("c1", url=longest), conversation("c2", url=longest + "1")))
+
+    assert dict(Conversation.objects.values_list("external_id", "url")) == {"c1": longest, "c2": ""}
+    assert list(run.problems.values_list("external_id", "message")) == [
+        ("c2", "Its helpdesk link was left out: it is not an http(s) link.")
+    ]
+
+
+def test_a_message_without_an_id_is_stored_under_the_id_its_connector_derived(tmp_path):
+    from conversations.helpdesks.files import FileHelpdesk
+
+    item = conversation()
+    del item["messages"][0]["id"]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(document(item)))
+    derived = FileHelpdesk.from_path(path).conversation_record(item).messages[0].external_id
+
+    conversations_sync(source="file", helpdesk=FileHelpdesk.from_path(path))
+
+    # Stored ids outlive Carousel versions: the store renames only a repeat, never the first.
+    assert Conversation.objects.get().messages.filter(external_id=derived).exists()
+
+
 def test_the_sync_service_is_idempotent_across_many_runs(tmp_path):
     from conversations.helpdesks.files import FileHelpdesk
 
@@ -216,3 +241,18 @@ def test_a_nul_character_in_an_id_does_not_stall_the_sync(tmp_path):
 
     assert run.status == SyncRun.Status.SUCCEEDED
     assert sorted(Conversation.objects.values_list("external_id", flat=True)) == ["c2", "c9"]
+
+
+def test_a_full_sync_of_older_versions_leaves_every_one_of_them_as_stored(tmp_path):
+    from conversations.helpdesks.files import FileHelpdesk
+
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(document(conversation("c1", subject="Current"), conversation("c2", subject="Current"))))
+    conversations_sync(source="file", helpdesk=FileHelpdesk.from_path(path))
+    older = {"updated_at": "2026-11-18T09:30:00Z", "subject": "Older"}
+    path.write_text(json.dumps(document(conversation("c1", **older), conversation("c2", **older))))
+
+    run = conversations_sync(source="file", full=True, helpdesk=FileHelpdesk.from_path(path))
+
+    assert (run.fetched, run.unchanged, run.updated) == (2, 2, 0)
+    assert set(Conversation.objects.values_list("subject", flat=True)) == {"Current"}

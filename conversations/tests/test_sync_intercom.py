@@ -72,6 +72,8 @@ def test_it_stores_every_conversation_across_three_pages(helpdesk, intercom_clie
     assert kinds.count(AuthorKind.AGENT) == 3
     assert kinds.count(AuthorKind.CUSTOMER) == 4
     assert (conversation.agent_message_count, conversation.customer_message_count) == (3, 4)
+    # 14 words in the opening message and 8 in each answer; 11 in each agent reply.
+    assert (conversation.customer_word_count, conversation.agent_word_count) == (14 + 3 * 8, 3 * 11)
     reply = conversation.messages.filter(author_kind=AuthorKind.AGENT).first()
     assert reply.author_agent.name == "John Smith"
     assert reply.body_text == "Thanks for the detail, here is step 1 of the fix."
@@ -382,3 +384,60 @@ def test_a_skipped_run_does_not_finish_before_it_starts(helpdesk, intercom_clien
     run = sync(intercom_client)
 
     assert run.started_at == run.finished_at
+
+
+def test_a_sync_leaves_the_running_sync_of_another_helpdesk_alone(helpdesk, intercom_client):
+    zendesk_run = SyncRun.objects.create(source="zendesk")
+
+    sync(intercom_client)
+
+    zendesk_run.refresh_from_db()
+    assert (zendesk_run.status, zendesk_run.finished_at, zendesk_run.error_text) == (SyncRun.Status.RUNNING, None, "")
+
+
+def three_slow_pages(before_request, clock, *, then):
+    """The second and third searches each answer 50 s later; `then()` runs as the third goes out."""
+    before_request("/conversations/search", lambda: None)
+    before_request("/conversations/search", lambda: clock.shift(50))
+
+    def third() -> None:
+        clock.shift(50)
+        then()
+
+    before_request("/conversations/search", third)
+
+
+def test_each_stored_page_renews_the_lock_so_a_long_run_is_not_taken_over(
+    helpdesk, intercom_client, settings, before_request
+):
+    settings.SYNC_LOCK_SECONDS = 60
+    others = []
+    with time_machine.travel(timezone.now(), tick=True) as clock:
+        # 100 s in, the lock taken at the start has run out, but the one renewed at 50 s has not.
+        three_slow_pages(before_request, clock, then=lambda: others.append(sync(intercom_client)))
+
+        run = sync(intercom_client)
+
+    assert (run.status, run.created) == (SyncRun.Status.SUCCEEDED, 5)
+    assert [other.status for other in others] == [SyncRun.Status.SKIPPED]
+
+
+def test_a_run_that_stops_renewing_its_lock_is_taken_over_once_it_runs_out(
+    helpdesk, intercom_client, settings, before_request
+):
+    settings.SYNC_LOCK_SECONDS = 60
+    others = []
+    with time_machine.travel(timezone.now(), tick=True) as clock:
+
+        def stalled_past_the_lock() -> None:
+            clock.shift(20)  # 120 s in: 70 s since the lock was last renewed
+            others.append(sync(intercom_client))
+
+        three_slow_pages(before_request, clock, then=stalled_past_the_lock)
+
+        run = sync(intercom_client)
+
+    assert [other.status for other in others] == [SyncRun.Status.SUCCEEDED]
+    assert run.status == SyncRun.Status.FAILED
+    assert "lost its lock" in run.error_text
+    assert Conversation.objects.count() == 5

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from conversations.helpdesks.files import FileHelpdesk
 from conversations.models import Agent, Conversation, Message, SyncCursor, SyncProblem, SyncRun, Team
 from conversations.services import conversations_sync
 from conversations.tests import fake_intercom as fake
@@ -261,3 +262,170 @@ def test_a_conversation_gone_between_the_search_and_its_fetch_costs_only_itself(
         "Conversation unavailable: Intercom refused GET /conversations/5999 (HTTP 404)"
     )
     assert list(Conversation.objects.values_list("external_id", flat=True)) == ["5000"]
+
+
+def fits_its_columns(row) -> bool:
+    return all(
+        len(getattr(row, field.attname)) <= field.max_length
+        for field in row._meta.concrete_fields
+        if field.max_length and isinstance(getattr(row, field.attname), str)
+    )
+
+
+def test_text_longer_than_its_column_is_cut_to_fit_rather_than_refused(helpdesk, intercom_client):
+    # SQLite would keep it whole; PostgreSQL would refuse the row and the conversation with it.
+    helpdesk.teams = [fake.team("700", "T" * 300, admin_ids=["101"])]
+    helpdesk.admins = [fake.admin("101", "M" * 300, "maya@ledgerly.example", team_ids=[700])]
+    payload = conversation("5000", tags=("t" * 150,), state="s" * 30)
+    payload["title"] = "S" * 600
+    parts = payload["conversation_parts"]["conversation_parts"]
+    parts[1]["author"]["name"] = "C" * 300
+    parts[1]["attachments"] = [
+        {"name": "n" * 300, "url": "https://files.example.com/a.png", "content_type": "c" * 150, "filesize": 1}
+    ]
+    parts[2]["id"] = "9" * 150
+    helpdesk.put(payload)
+
+    run = sync(intercom_client)
+
+    assert (run.status, run.created, run.errors) == (SyncRun.Status.SUCCEEDED, 1, 0)
+    stored = Conversation.objects.get()
+    assert (stored.subject, stored.state, stored.tags) == ("S" * 500, "s" * 20, ["t" * 100])
+    assert (stored.team.name, stored.assignee.name) == ("T" * 200, "M" * 200)
+    customer = stored.messages.get(external_id=str(parts[1]["id"]))
+    assert customer.author_name == "C" * 200
+    assert list(customer.attachments.values_list("name", "content_type")) == [("n" * 255, "c" * 100)]
+    long_id = stored.messages.get(created_at=datetime.fromtimestamp(parts[2]["created_at"], tz=UTC))
+    assert long_id.external_id.startswith("derived-")
+    rows = [stored, stored.team, stored.assignee, *stored.messages.all(), *customer.attachments.all()]
+    assert all(fits_its_columns(row) for row in rows)
+
+
+def test_a_message_id_of_exactly_a_hundred_characters_is_kept_as_it_is(helpdesk, intercom_client):
+    payload = conversation("5000")
+    payload["conversation_parts"]["conversation_parts"][0]["id"] = "7" * 100
+    helpdesk.put(payload)
+
+    sync(intercom_client)
+
+    assert Message.objects.filter(external_id="7" * 100).exists()
+
+
+def test_nul_characters_are_taken_out_of_what_is_stored(helpdesk, intercom_client):
+    payload = conversation("5000", rating=4, remark="Fast\x00 help")
+    payload["title"] = "Ref\x00und"
+    payload["conversation_parts"]["conversation_parts"][0]["body"] = "<p>Step\x00 one</p>"
+    helpdesk.put(payload)
+
+    sync(intercom_client)
+
+    stored = Conversation.objects.get()
+    assert (stored.subject, stored.csat_remark) == ("Refund", "Fast help")
+    assert stored.messages.get(external_id="1").body_text == "Step one"
+
+
+def test_an_attachment_size_no_file_can_have_is_stored_as_unknown(helpdesk, intercom_client):
+    payload = conversation("5000")
+    sizes = {"empty.txt": 0, "negative.txt": -1, "largest.bin": 2**63 - 1, "too-large.bin": 2**63}
+    payload["conversation_parts"]["conversation_parts"][0]["attachments"] = [
+        {"name": name, "url": f"https://files.example.com/{name}", "filesize": size} for name, size in sizes.items()
+    ]
+    helpdesk.put(payload)
+
+    run = sync(intercom_client)
+
+    assert (run.status, run.errors) == (SyncRun.Status.SUCCEEDED, 0)
+    stored = Message.objects.get(external_id="1").attachments.order_by("id").values_list("name", "size")
+    assert list(stored) == [
+        ("empty.txt", 0),
+        ("negative.txt", None),
+        ("largest.bin", 2**63 - 1),
+        ("too-large.bin", None),
+    ]
+
+
+def test_a_link_is_kept_up_to_the_length_its_column_holds_and_left_out_beyond(helpdesk, intercom_client):
+    payload = conversation("5000")
+    longest = "https://files.example.com/" + "a" * (2000 - len("https://files.example.com/"))
+    payload["conversation_parts"]["conversation_parts"][0]["attachments"] = [
+        {"name": "longest", "url": longest},
+        {"name": "too-long", "url": longest + "a"},
+    ]
+    helpdesk.put(payload)
+
+    run = sync(intercom_client)
+
+    assert list(Message.objects.get(external_id="1").attachments.values_list("name", flat=True)) == ["longest"]
+    assert problems(run, skipped=False) == {
+        "5000": "An attachment (too-long) was left out: its link is not a usable http(s) link."
+    }
+
+
+def test_a_conversation_id_is_kept_up_to_100_characters_and_skipped_beyond(helpdesk, intercom_client):
+    helpdesk.put(conversation("1" * 100))
+    helpdesk.put(conversation("2" * 101, 60))
+
+    run = sync(intercom_client, page_size=150)
+
+    assert list(Conversation.objects.values_list("external_id", flat=True)) == ["1" * 100]
+    assert problems(run) == {"2" * 100: "Conversation skipped: its id is over 100 characters."}
+
+
+def test_a_problem_with_an_endless_id_is_stored_cut_to_size(helpdesk, intercom_client):
+    endless = "9" * 20_000
+    helpdesk.search_extras.append({"type": "conversation", "id": endless, "updated_at": BASE})  # gone since
+
+    run = sync(intercom_client)
+
+    problem = run.problems.get()
+    assert problem.external_id == endless[:100]
+    assert problem.message.startswith(f"Conversation unavailable: Intercom refused GET /conversations/{endless[:100]}")
+    assert len(problem.message) == 10_000
+
+
+def test_every_truncated_conversation_on_a_page_is_counted(helpdesk, intercom_client):
+    for index in range(2):
+        payload = conversation(str(5000 + index), index * 60)
+        payload["conversation_parts"]["total_count"] = 730
+        helpdesk.put(payload)
+
+    assert sync(intercom_client, page_size=150).truncated == 2
+
+
+def test_a_search_hit_without_a_readable_time_is_fetched_and_counted_unchanged_when_it_is(helpdesk, intercom_client):
+    for index in range(3):
+        helpdesk.put(conversation(str(5000 + index), index * 60))
+    sync(intercom_client, page_size=150)
+    helpdesk.fail("POST", "/conversations/search", "malformed-search")
+
+    run = sync(intercom_client, page_size=150)
+
+    # One fetched and found to be the version stored, two known unchanged from the search.
+    assert (run.fetched, run.unchanged, run.updated) == (1, 3, 0)
+
+
+def test_a_conversation_in_no_helpdesk_team_is_in_its_assignees_and_without_either_in_none(helpdesk, intercom_client):
+    helpdesk.put(fake.reviewable_conversation("5000", updated_at=BASE, admin_id="101"))
+    helpdesk.put(fake.reviewable_conversation("5001", updated_at=BASE + 60, admin_id="999"))
+
+    sync(intercom_client)
+
+    assert Conversation.objects.get(external_id="5000").team.name == "Billing"
+    unassigned = Conversation.objects.get(external_id="5001")
+    assert (unassigned.assignee, unassigned.team) == (None, None)
+
+
+def test_a_conversation_id_another_helpdesk_uses_too_is_a_conversation_of_its_own(helpdesk, intercom_client, tmp_path):
+    from conversations.tests.test_import_file import conversation as file_conversation
+    from conversations.tests.test_import_file import document, write
+
+    # The file's 5000 is newer than Intercom's: it must not pass for Intercom's stored version.
+    write(tmp_path, document(file_conversation("5000", updated_at="2026-12-01T10:00:00Z")))
+    conversations_sync(source="file", helpdesk=FileHelpdesk.from_path(tmp_path))
+    helpdesk.put(conversation("5000"))
+
+    run = sync(intercom_client)
+
+    assert (run.created, run.unchanged) == (1, 0)
+    assert set(Conversation.objects.values_list("source", "external_id")) == {("file", "5000"), ("intercom", "5000")}
+    assert Conversation.objects.get(source="file").messages.count() == 4

@@ -1,6 +1,7 @@
 from datetime import datetime
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from conversations.helpdesks.errors import HelpdeskError
@@ -14,7 +15,7 @@ from .sync_conversations import run_summary
 class Command(BaseCommand):
     help = "Import conversations from a JSON or CSV file (format: docs/import-format.md)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="A .json or .csv file, or a folder of them.")
         parser.add_argument(
             "--rebase-dates",
@@ -27,7 +28,14 @@ class Command(BaseCommand):
             help="Like --rebase-dates, but the newest message lands at this ISO time (with offset).",
         )
 
-    def handle(self, *args, path, rebase_dates=False, rebase_to=None, **options):
+    def handle(
+        self,
+        *args: Any,
+        path: str,
+        rebase_dates: bool = False,
+        rebase_to: datetime | None = None,
+        **options: Any,
+    ) -> None:
         if rebase_to is not None and rebase_to.tzinfo is None:
             raise CommandError("--rebase-to needs a UTC offset, e.g. 2026-11-23T00:00+00:00.")
         if rebase_dates and rebase_to is None:

@@ -1,7 +1,8 @@
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from conversations.models import Source, SyncRun
 from conversations.services import conversations_sync
@@ -19,12 +20,14 @@ def run_summary(run: SyncRun) -> str:
 class Command(BaseCommand):
     help = "Pull new and changed conversations from the configured helpdesk (the same code as the periodic task)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--source", choices=Source.values, default=None, help="Defaults to HELPDESK.")
         parser.add_argument("--since", help="Fetch conversations updated on or after this date (YYYY-MM-DD).")
         parser.add_argument("--full", action="store_true", help="Fetch and re-store every conversation.")
 
-    def handle(self, *args, source=None, since=None, full=False, **options):
+    def handle(
+        self, *args: Any, source: str | None = None, since: str | None = None, full: bool = False, **options: Any
+    ) -> None:
         since_at = None
         if since:
             try:
