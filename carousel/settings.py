@@ -1,6 +1,5 @@
 """Carousel settings: every value comes from the environment (see .env.example)."""
 
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -8,19 +7,17 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Kept in the repository (empty) so the SQLite file and broker have a home on a fresh clone.
 VAR_DIR = BASE_DIR / "var"
-VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# The test run gets a throwaway key; a served app never does.
-RUNNING_TESTS = "pytest" in sys.modules
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not (DEBUG or RUNNING_TESTS):
+    if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Production needs a long random SECRET_KEY in the "
             "environment; set DEBUG=true only for local development."
@@ -70,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "reviews.context_processors.navigation",
             ],
         },
     },
@@ -113,15 +111,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
-# Development and tests serve from the app folders; production from collectstatic's output.
-WHITENOISE_USE_FINDERS = DEBUG or RUNNING_TESTS
-Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+# Development serves from the app folders; production from collectstatic's output.
+WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed, compressed files served by whitenoise in production (after collectstatic).
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG or RUNNING_TESTS
+        if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
@@ -139,8 +136,7 @@ NUDGE_AFTER_HOURS = env.int("NUDGE_AFTER_HOURS", default=72)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Carousel <carousel@localhost>")
 
 # --- Security (production values unless DEBUG) ---------------------------------
-# The test client and live test server speak plain HTTP.
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not (DEBUG or RUNNING_TESTS))
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers probe over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Off only for a plain-HTTP rehearsal on loopback (ops/loadtest.py); never in production.
@@ -249,7 +245,7 @@ SYNC_SPAM_TAGS = env.list("SYNC_SPAM_TAGS", default=["Spam"])
 SYNC_LOCK_SECONDS = env.int("SYNC_LOCK_SECONDS", default=15 * 60)
 
 # JSON lines in production for log collectors; plain text on a laptop.
-LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG or RUNNING_TESTS else "json")
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -20,8 +20,7 @@ class AgentAdmin(admin.ModelAdmin):
 
 class MessageInline(admin.TabularInline):
     model = Message
-    fields = ["created_at", "author_kind", "author_name", "body_text"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "author_kind", "author_name", "body_text")
     extra = 0
     can_delete = False
 
@@ -47,8 +46,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
 class SyncProblemInline(admin.TabularInline):
     model = SyncProblem
-    fields = ["external_id", "message", "payload_excerpt"]
-    readonly_fields = fields
+    fields = readonly_fields = ("external_id", "message", "payload_excerpt")
     extra = 0
     can_delete = False
 

@@ -35,7 +35,7 @@ class Team(models.Model):
         return self.name
 
 
-class AgentQuerySet(models.QuerySet):
+class AgentQuerySet(models.QuerySet["Agent"]):
     def unlinked(self) -> AgentQuerySet:
         """Teammates nobody has invited yet: a lead sees them as a to-do list."""
         return self.filter(user__isnull=True, is_active=True)
@@ -78,7 +78,7 @@ class ExclusionReason(models.TextChoices):
     SHORT = "short", "Too short to review"
 
 
-class ConversationQuerySet(models.QuerySet):
+class ConversationQuerySet(models.QuerySet["Conversation"]):
     def reviewable(self) -> ConversationQuerySet:
         return self.filter(exclusion_reason="")
 

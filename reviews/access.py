@@ -1,30 +1,84 @@
-"""Who may see what: every review page fetches its object through one of these (404 otherwise)."""
+"""Who may see and do what. Every rule lives here; views (in both apps) only call these.
+
+Objects a person may not see come back as a 404, never a hint that they exist. Three kinds
+of people meet here, and one person can be several at once:
+
+- an **agent**: the helpdesk teammate linked to the user (`agent_of`); an agent deactivated
+  in the helpdesk keeps reading what they wrote and received, but no longer reviews and no
+  longer sees their team's highlights;
+- a **lead** of one or more teams (`led_teams`), whose rights follow the team a conversation
+  or review belongs to, never the team the agent is in today;
+- **staff**, who lead every team.
+
+A deactivated Carousel account (`user.is_active` false) is nobody: it sees and does nothing.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from conversations.models import Agent, Conversation, Team
 
-from .models import Assignment, Review
+from .models import Assignment, Review, ReviewQuerySet
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    Person = User | AnonymousUser
 
 
-def agent_of(user) -> Agent | None:
-    return Agent.objects.filter(user=user).select_related("team").first() if user.is_authenticated else None
+def _is_someone(user: Person) -> bool:
+    return user.is_authenticated and user.is_active
 
 
-def get_led_team(user, team_id: int) -> Team:
-    """Leads see their own teams and staff every team; anyone else gets a 404, not a hint."""
-    teams = Team.objects.all() if user.is_staff else Team.objects.filter(leads=user)
-    team = teams.filter(pk=team_id).first()
+def _is_staff(user: Person) -> bool:
+    return _is_someone(user) and user.is_staff
+
+
+# --- Who someone is -------------------------------------------------------------------------
+
+
+def agent_of(user: Person) -> Agent | None:
+    """The helpdesk teammate linked to this account, active or not."""
+    if not _is_someone(user) or user.pk is None:
+        return None
+    return Agent.objects.filter(user_id=user.pk).select_related("team").first()
+
+
+def reviewing_agent(user: Person) -> Agent | None:
+    """The linked teammate if they are active in the helpdesk: only they review and pull."""
+    agent = agent_of(user)
+    return agent if agent is not None and agent.is_active else None
+
+
+def led_teams(user: Person) -> QuerySet[Team]:
+    """The teams this person leads: every team for staff, none for a deactivated account."""
+    if not _is_someone(user):
+        return Team.objects.none()
+    if _is_staff(user):
+        return Team.objects.all()
+    return Team.objects.filter(leads=user.pk)
+
+
+def leads_team(user: Person, team_id: int | None) -> bool:
+    return team_id is not None and led_teams(user).filter(pk=team_id).exists()
+
+
+def get_led_team(user: Person, team_id: int) -> Team:
+    """A team's pages (weeks, trends, settings, scorecard, exports): its leads and staff."""
+    team = led_teams(user).filter(pk=team_id).first()
     if team is None:
         raise Http404("No such team.")
     return team
 
 
-def get_team_member_user(user, team_id: int, member_user_id: int):
-    """A Carousel user with an agent in a team `user` leads (staff: any team); 404 otherwise."""
+def get_team_member_user(user: Person, team_id: int, member_user_id: int) -> User:
+    """A Carousel account with a teammate in a team `user` leads, for the lead to unlock."""
     team = get_led_team(user, team_id)
     agent = Agent.objects.filter(team=team, user_id=member_user_id).select_related("user").first()
     if agent is None or agent.user is None:
@@ -32,71 +86,145 @@ def get_team_member_user(user, team_id: int, member_user_id: int):
     return agent.user
 
 
-def led_team_ids(user) -> list[int]:
-    return list(Team.objects.filter(leads=user).values_list("pk", flat=True))
+def can_see_sync(user: Person) -> bool:
+    """The sync pages: any lead, and staff even before a team exists. Runs are per helpdesk,
+    not per team; the conversations and teammates they list are scoped with `led_teams`."""
+    return _is_staff(user) or led_teams(user).exists()
 
 
-def visible_conversations(user) -> QuerySet[Conversation]:
+def require_sync_access(user: Person) -> None:
+    if not can_see_sync(user):
+        raise PermissionDenied("Only team leads see the sync.")
+
+
+def may_see_payloads(user: Person) -> bool:
+    """Raw payload excerpts of refused records can hold any team's data: staff only."""
+    return _is_staff(user)
+
+
+# --- Conversations and reviews --------------------------------------------------------------
+
+
+def _highlight_team_id(agent: Agent | None) -> int | None:
+    """The team whose highlights an agent sees: their own, while they are active."""
+    return agent.team_id if agent is not None and agent.is_active else None
+
+
+def visible_conversations(user: Person) -> QuerySet[Conversation]:
     """Assigned to me, handled by me, highlighted in my team, or in a team I lead."""
-    if user.is_staff:
+    if not _is_someone(user):
+        return Conversation.objects.none()
+    if _is_staff(user):
         return Conversation.objects.all()
     agent = agent_of(user)
     # A lead's teams are those the conversation belonged to when it was synced, so moving
-    # an agent to another team later does not carry their history along.
-    led = led_team_ids(user)
-    # ...or it was handed out for review in one of the lead's teams' weeks.
+    # an agent to another team later does not carry their history along...
+    led = led_teams(user)
+    # ...or the team whose week it was handed out in.
     in_led_weeks = Assignment.objects.filter(conversation=OuterRef("pk"), week__team__in=led)
-    rule = Q(team__in=led) | Exists(in_led_weeks)
+    rule: Q = Q(team__in=led) | Q(Exists(in_led_weeks))
     if agent is not None:
         assigned_to_me = Assignment.objects.active().filter(conversation=OuterRef("pk"), reviewer=agent)
-        highlighted_in_my_team = Review.objects.highlights().filter(
-            conversation=OuterRef("pk"), assignment__week__team=agent.team_id
-        )
-        rule |= Q(assignee=agent) | Exists(assigned_to_me)
-        if agent.team_id:
-            rule |= Exists(highlighted_in_my_team)
+        rule |= Q(assignee=agent) | Q(Exists(assigned_to_me))
+        team_id = _highlight_team_id(agent)
+        if team_id is not None:
+            highlighted = Review.objects.highlights().filter(
+                conversation=OuterRef("pk"), assignment__week__team=team_id
+            )
+            rule |= Q(Exists(highlighted))
     return Conversation.objects.filter(rule)
 
 
-def visible_reviews(user) -> QuerySet[Review]:
+def visible_reviews(user: Person) -> ReviewQuerySet:
     """Reviews I wrote, reviews of my conversations, my team's highlights, my led teams' reviews."""
-    if user.is_staff:
+    if not _is_someone(user):
+        return Review.objects.none()
+    if _is_staff(user):
         return Review.objects.all()
     agent = agent_of(user)
     # Reviews belong to the team whose week they were made in.
-    rule = Q(assignment__week__team__in=led_team_ids(user))
+    rule = Q(assignment__week__team__in=led_teams(user))
     if agent is not None:
         rule |= Q(reviewer=agent) | Q(reviewee=agent)
-        if agent.team_id:
-            rule |= Q(assignment__week__team=agent.team_id, share_as_example=True, unshared_at__isnull=True)
+        team_id = _highlight_team_id(agent)
+        if team_id is not None:
+            rule |= Q(assignment__week__team=team_id, share_as_example=True, unshared_at__isnull=True)
     return Review.objects.filter(rule)
 
 
-def get_visible_conversation(user, conversation_id: int) -> Conversation:
+def highlight_team_ids(user: Person) -> list[int] | None:
+    """Teams whose highlights the person may browse; None means every team (staff)."""
+    if _is_staff(user):
+        return None
+    team_ids = list(led_teams(user).values_list("pk", flat=True))
+    own = _highlight_team_id(agent_of(user))
+    if own is not None and own not in team_ids:
+        team_ids.append(own)
+    return team_ids
+
+
+def get_visible_conversation(user: Person, conversation_id: int) -> Conversation:
     conversation = visible_conversations(user).select_related("assignee", "team").filter(pk=conversation_id).first()
     if conversation is None:
         raise Http404("No such conversation.")
     return conversation
 
 
-def get_visible_review(user, review_id: int) -> Review:
+def get_visible_review(user: Person, review_id: int) -> Review:
     review = visible_reviews(user).with_people().filter(pk=review_id).first()
     if review is None:
         raise Http404("No such review.")
     return review
 
 
-def get_own_assignment(user, assignment_id: int) -> Assignment:
-    """Only the reviewer it is assigned to may open an assignment to review it."""
+def get_own_assignment(user: Person, assignment_id: int, *, handed_back_too: bool = False) -> Assignment:
+    """Only the active reviewer it is assigned to may open an assignment. Once handed back it
+    no longer opens; `handed_back_too` finds it anyway, so a second "hand back" is told why."""
+    agent = reviewing_agent(user)
+    statuses = Assignment.Status.values if handed_back_too else Assignment.ACTIVE_STATUSES
     assignment = (
-        Assignment.objects.select_related("conversation__assignee", "week", "reviewee", "reviewer")
-        .filter(pk=assignment_id, reviewer__user=user, status__in=Assignment.ACTIVE_STATUSES)
+        Assignment.objects.select_related("conversation__assignee", "week__team", "reviewee", "reviewer")
+        .filter(pk=assignment_id, reviewer=agent, status__in=statuses)
         .first()
+        if agent is not None
+        else None
     )
     if assignment is None:
         raise Http404("No such assignment.")
     return assignment
 
 
-def leads_team(user, team_id: int | None) -> bool:
-    return user.is_staff or (team_id is not None and Team.objects.filter(pk=team_id, leads=user).exists())
+def _in_thread(agent: Agent | None, review: Review) -> bool:
+    return agent is not None and agent.pk in (review.reviewer_id, review.reviewee_id)
+
+
+def can_reply(user: Person, review: Review) -> bool:
+    """The reviewer, the person reviewed and the leads of the team the review was made in."""
+    return _in_thread(agent_of(user), review) or leads_team(user, review.assignment.week.team_id)
+
+
+def is_reviewee(user: Person, review: Review) -> bool:
+    """Only the person reviewed marks a review as seen."""
+    agent = agent_of(user)
+    return agent is not None and agent.pk == review.reviewee_id
+
+
+def can_unshare(user: Person, review: Review) -> bool:
+    """A highlight is taken back by the leads of the team it was shared in."""
+    return review.is_highlighted and leads_team(user, review.assignment.week.team_id)
+
+
+def unshareable(user: Person, reviews: Iterable[Review]) -> set[int]:
+    """Of these reviews, the ids of the highlights `user` may take back (`can_unshare`), in one query."""
+    led = set(led_teams(user).values_list("pk", flat=True))
+    return {review.pk for review in reviews if review.is_highlighted and review.assignment.week.team_id in led}
+
+
+def menu(user: Person) -> tuple[list[Team], bool]:
+    """The teams the menu names and whether it links the sync, in one query. The menu names the
+    teams led by name (staff reach the rest from their home page), so a staff member of a
+    hundred teams does not get a hundred links; for anyone not staff those are `led_teams`."""
+    if not _is_someone(user):
+        return [], False
+    teams = list(Team.objects.filter(leads=user.pk).order_by("name"))
+    return teams, bool(teams) or _is_staff(user)

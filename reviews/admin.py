@@ -10,8 +10,7 @@ class TeamSettingsAdmin(admin.ModelAdmin):
 
 class AgentWeekInline(admin.TabularInline):
     model = AgentWeek
-    fields = ["agent", "quota", "required", "is_away", "joined_midweek"]
-    readonly_fields = fields
+    fields = readonly_fields = ("agent", "quota", "required", "is_away", "joined_midweek")
     extra = 0
     can_delete = False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .models import Level
@@ -41,24 +42,21 @@ class StackedChart:
     legend: list[tuple[str, str]]
 
 
-def stacked_levels(trends: list[WeekTrend], *, criterion: str, title: str) -> StackedChart:
-    """One 100% bar a week, split into needs improvement / good / exceptional."""
+Stack = Callable[[WeekTrend], list[tuple[int, str, str]]]
+
+
+def _chart(trends: list[WeekTrend], *, title: str, legend: list[tuple[str, str]], stack: Stack) -> StackedChart:
+    """One bar a week standing on the axis, 100% high at most, its segments drawn top-down in
+    the order `stack` gives them as (percent, colour, what the segment's tooltip says)."""
     bars = []
     for index, trend in enumerate(trends):
-        shares = getattr(trend, criterion)
-        top = 0.0
+        parts = stack(trend)
+        top = HEIGHT - HEIGHT * min(sum(percent for percent, _, _ in parts), 100) / 100
         segments = []
-        for level in (Level.EXCEPTIONAL, Level.GOOD, Level.NEEDS_IMPROVEMENT):
-            height = HEIGHT * shares[level] / 100
+        for percent, colour, title_text in parts:
+            height = HEIGHT * percent / 100
             if height:
-                segments.append(
-                    Segment(
-                        y=round(top, 1),
-                        height=round(height, 1),
-                        colour=LEVEL_COLOURS[level],
-                        title=f"{trend.label}: {level.label} {shares[level]}% of {trend.reviews}",
-                    )
-                )
+                segments.append(Segment(y=round(top, 1), height=round(height, 1), colour=colour, title=title_text))
             top += height
         bars.append(Bar(x=GAP + index * (BAR_WIDTH + GAP), label=trend.label[-3:], segments=segments))
     return StackedChart(
@@ -67,34 +65,29 @@ def stacked_levels(trends: list[WeekTrend], *, criterion: str, title: str) -> St
         height=HEIGHT + LABEL_SPACE,
         plot_height=HEIGHT,
         bars=bars,
-        legend=[(LEVEL_COLOURS[level], level.label) for level in Level],
+        legend=legend,
     )
+
+
+def stacked_levels(trends: list[WeekTrend], *, criterion: str, title: str) -> StackedChart:
+    """One 100% bar a week, split into exceptional / good / needs improvement from the top."""
+
+    def stack(trend: WeekTrend) -> list[tuple[int, str, str]]:
+        shares = getattr(trend, criterion)
+        return [
+            (shares[level], LEVEL_COLOURS[level], f"{trend.label}: {level.label} {shares[level]}% of {trend.reviews}")
+            for level in (Level.EXCEPTIONAL, Level.GOOD, Level.NEEDS_IMPROVEMENT)
+        ]
+
+    return _chart(trends, title=title, legend=[(LEVEL_COLOURS[level], level.label) for level in Level], stack=stack)
 
 
 def compliance_bars(trends: list[WeekTrend], *, title: str) -> StackedChart:
-    """One bar a week: the share of reviews that found the internal processes followed."""
-    bars = []
-    for index, trend in enumerate(trends):
+    """One bar a week, standing on the axis: the share of reviews that found the internal
+    processes followed."""
+
+    def stack(trend: WeekTrend) -> list[tuple[int, str, str]]:
         percent = trend.process_percent or 0
-        height = HEIGHT * percent / 100
-        segments = (
-            [
-                Segment(
-                    y=round(HEIGHT - height, 1),
-                    height=round(height, 1),
-                    colour=COMPLIANCE_COLOUR,
-                    title=f"{trend.label}: processes followed in {percent}% of {trend.reviews}",
-                )
-            ]
-            if height
-            else []
-        )
-        bars.append(Bar(x=GAP + index * (BAR_WIDTH + GAP), label=trend.label[-3:], segments=segments))
-    return StackedChart(
-        title=title,
-        width=GAP + len(trends) * (BAR_WIDTH + GAP),
-        height=HEIGHT + LABEL_SPACE,
-        plot_height=HEIGHT,
-        bars=bars,
-        legend=[(COMPLIANCE_COLOUR, "Followed internal processes")],
-    )
+        return [(percent, COMPLIANCE_COLOUR, f"{trend.label}: processes followed in {percent}% of {trend.reviews}")]
+
+    return _chart(trends, title=title, legend=[(COMPLIANCE_COLOUR, "Followed internal processes")], stack=stack)

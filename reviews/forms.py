@@ -48,15 +48,7 @@ class ReviewForm(forms.ModelForm):
 
     class Meta:
         model = Review
-        fields = [
-            "quality",
-            "quality_note",
-            "tone",
-            "tone_note",
-            "followed_process",
-            "process_note",
-            "share_as_example",
-        ]
+        fields = list(Review.ANSWER_FIELDS)
         labels = {
             "quality_note": "Notes on quality",
             "tone_note": "Notes on tone",

@@ -166,6 +166,7 @@ class AgentWeek(models.Model):
 
     @property
     def shortfall(self) -> int:
+        """Conversations fewer than the quota because the team had too few to hand out."""
         return self.quota - self.required
 
 
@@ -177,7 +178,7 @@ class SkipReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class AssignmentQuerySet(models.QuerySet):
+class AssignmentQuerySet(models.QuerySet["Assignment"]):
     def active(self) -> AssignmentQuerySet:
         return self.filter(status__in=Assignment.ACTIVE_STATUSES)
 
@@ -306,7 +307,7 @@ class Rubric(models.Model):
         ]
 
 
-class ReviewQuerySet(models.QuerySet):
+class ReviewQuerySet(models.QuerySet["Review"]):
     def with_people(self) -> ReviewQuerySet:
         return self.select_related("reviewer", "reviewee", "conversation", "rubric", "assignment__week")
 
@@ -315,6 +316,17 @@ class ReviewQuerySet(models.QuerySet):
 
 
 class Review(models.Model):
+    # What a reviewer answers: the review form shows these and the service stores them.
+    ANSWER_FIELDS = (
+        "quality",
+        "quality_note",
+        "tone",
+        "tone_note",
+        "followed_process",
+        "process_note",
+        "share_as_example",
+    )
+
     # One review per assignment, enforced by the database: a double click or a second tab
     # cannot make two.
     assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="review")

@@ -1,8 +1,10 @@
-"""Read-side queries for the quota: completion per agent and team, skips per reason."""
+"""Read-side queries: the current week, completion per agent and team, skips per reason,
+feedback, trends. Nothing here writes; scoping to what a person may see is reviews.access."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -12,26 +14,67 @@ from django.utils import timezone
 
 from conversations.models import Agent, Team
 
-from .models import AgentWeek, Assignment, Level, Review, ReviewWeek
+from . import services
+from .models import AgentWeek, Assignment, Level, Review, ReviewQuerySet, ReviewWeek, Rubric
+
+
+def rubric_current(*, team: Team) -> Rubric:
+    """The team's latest scorecard, or the default one (unsaved) until a review first uses it."""
+    return Rubric.objects.filter(team=team).order_by("-version").first() or Rubric(team=team, version=1)
+
+
+def current_week(agent: Agent) -> ReviewWeek | None:
+    """The agent's team's week under way, once its batch has been made."""
+    if agent.team is None:
+        return None
+    starts_at = services.current_week_start(team=agent.team, now=timezone.now())
+    return ReviewWeek.objects.filter(team=agent.team, starts_at=starts_at).first()
+
+
+def previous_week(week: ReviewWeek) -> ReviewWeek | None:
+    return ReviewWeek.objects.filter(team=week.team_id, starts_at__lt=week.starts_at).order_by("-starts_at").first()
+
+
+def counted_toward_quota(completed: int, required: int) -> int:
+    """Reviews beyond what the week required are welcome but do not lift completion past 100%."""
+    return min(completed, required)
 
 
 @dataclass(frozen=True)
 class AgentCompletion:
-    agent: Agent
-    quota: int
-    required: int
+    """An agent's week with its assigned and completed counts: the KPI, never the scores."""
+
+    agent_week: AgentWeek
     assigned: int
     completed: int
-    is_away: bool
-    joined_midweek: bool
+
+    @property
+    def agent(self) -> Agent:
+        return self.agent_week.agent
+
+    @property
+    def quota(self) -> int:
+        return self.agent_week.quota
+
+    @property
+    def required(self) -> int:
+        return self.agent_week.required
 
     @property
     def shortfall(self) -> int:
-        return self.quota - self.required
+        return self.agent_week.shortfall
+
+    @property
+    def is_away(self) -> bool:
+        return self.agent_week.is_away
+
+    @property
+    def joined_midweek(self) -> bool:
+        return self.agent_week.joined_midweek
 
     @property
     def remaining(self) -> int:
-        return max(self.required - self.completed, 0)
+        return self.required - counted_toward_quota(self.completed, self.required)
 
     @property
     def is_behind(self) -> bool:
@@ -56,25 +99,14 @@ def week_completion(week: ReviewWeek, *, agent: Agent | None = None) -> list[Age
         )
         .order_by("agent__name")
     )
-    return [
-        AgentCompletion(
-            agent=row.agent,
-            quota=row.quota,
-            required=row.required,
-            assigned=row.assigned,
-            completed=row.completed,
-            is_away=row.is_away,
-            joined_midweek=row.joined_midweek,
-        )
-        for row in rows
-    ]
+    return [AgentCompletion(agent_week=row, assigned=row.assigned, completed=row.completed) for row in rows]
 
 
 def team_completion_percent(rows: list[AgentCompletion]) -> int | None:
     required = sum(row.required for row in rows)
     if not required:
         return None
-    return round(100 * sum(min(row.completed, row.required) for row in rows) / required)
+    return round(100 * sum(counted_toward_quota(row.completed, row.required) for row in rows) / required)
 
 
 def skip_counts(week: ReviewWeek) -> dict[str, int]:
@@ -96,7 +128,7 @@ def assignments_for_reviewer(*, agent: Agent, week: ReviewWeek) -> QuerySet[Assi
     )
 
 
-def feedback_for(agent: Agent, *, week_label: str = "") -> QuerySet[Review]:
+def feedback_for(agent: Agent, *, week_label: str = "") -> ReviewQuerySet:
     """Reviews of the agent's own conversations, newest first."""
     reviews = Review.objects.filter(reviewee=agent).with_people().annotate(comment_count=Count("comments"))
     if week_label:
@@ -104,7 +136,7 @@ def feedback_for(agent: Agent, *, week_label: str = "") -> QuerySet[Review]:
     return reviews.order_by("-created_at", "-id")
 
 
-def level_summary(reviews: QuerySet[Review]) -> dict[str, dict]:
+def level_summary(reviews: QuerySet[Review]) -> dict[str, list[tuple[str, int]]]:
     """Counts per level: a running picture for the agent, not a ranking against others."""
     totals = reviews.order_by().aggregate(
         **{f"quality_{level}": Count("id", filter=Q(quality=level)) for level in Level.values},
@@ -119,7 +151,7 @@ def level_summary(reviews: QuerySet[Review]) -> dict[str, dict]:
     }
 
 
-def reviews_written_by(agent: Agent) -> QuerySet[Review]:
+def reviews_written_by(agent: Agent) -> ReviewQuerySet:
     return (
         Review.objects.filter(reviewer=agent)
         .with_people()
@@ -128,7 +160,7 @@ def reviews_written_by(agent: Agent) -> QuerySet[Review]:
     )
 
 
-def team_highlights(team_ids: list[int] | None) -> QuerySet[Review]:
+def team_highlights(team_ids: list[int] | None) -> ReviewQuerySet:
     reviews = Review.objects.highlights().with_people()
     if team_ids is not None:
         reviews = reviews.filter(assignment__week__team__in=team_ids)
@@ -154,14 +186,6 @@ class WeekCell:
     is_away: bool = False
     present: bool = False
 
-    @property
-    def shortfall(self) -> int:
-        return self.quota - self.required
-
-    @property
-    def remaining(self) -> int:
-        return max(self.required - self.completed, 0)
-
 
 @dataclass
 class TeamWeeks:
@@ -178,7 +202,7 @@ class TeamWeeks:
         return [(week, self.percent(week)) for week in self.weeks]
 
 
-def team_weeks(team, *, weeks: int = 8) -> TeamWeeks:
+def team_weeks(team: Team, *, weeks: int = 8) -> TeamWeeks:
     """Completion per agent for the team's last N weeks in three queries, whatever the team's size.
 
     A year of a big team is tens of thousands of agent-weeks, so they are read as tuples, each
@@ -210,7 +234,7 @@ def team_weeks(team, *, weeks: int = 8) -> TeamWeeks:
         if cell is None:
             cell = shared[values] = WeekCell(required, completed, quota, is_away, True)
         cells[agent_id, week_id] = cell
-        done_within_required[week_id] += completed if completed < required else required
+        done_within_required[week_id] += counted_toward_quota(completed, required)
         required_total[week_id] += required
     agents = Agent.objects.filter(pk__in={agent_id for agent_id, _ in cells}) if cells else []
     return TeamWeeks(
@@ -247,17 +271,17 @@ def review_trends(*, reviews: QuerySet[Review], weeks: list[ReviewWeek]) -> list
         )
         .order_by()
     )
-    by_week = {row["assignment__week_id"]: row for row in rows}
+    by_week: dict[int, Any] = {row["assignment__week_id"]: row for row in rows}
     trends = []
     for week in weeks:
-        row = by_week.get(week.pk)
-        total = row["total"] if row else 0
+        row = by_week.get(week.pk, {})
+        total = row.get("total", 0)
         trends.append(
             WeekTrend(
                 label=week.label,
                 reviews=total,
-                quality={level: _percent(row[f"quality_{level}"], total) if row else 0 for level in Level.values},
-                tone={level: _percent(row[f"tone_{level}"], total) if row else 0 for level in Level.values},
+                quality={level: _percent(row.get(f"quality_{level}", 0), total) for level in Level.values},
+                tone={level: _percent(row.get(f"tone_{level}", 0), total) for level in Level.values},
                 process_percent=_percent(row["process_yes"], total) if total else None,
             )
         )

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import notifications, services
+from . import services
 
 
 # Hourly: each team's week starts at its own local time, so the task looks every hour and
@@ -14,4 +14,4 @@ def assign_due_weeks() -> list[int]:
 # run never sends twice.
 @shared_task(acks_late=True, soft_time_limit=10 * 60, time_limit=12 * 60, ignore_result=True)
 def send_digests_and_nudges() -> int:
-    return notifications.weekly_emails_send() + notifications.nudges_send()
+    return services.weekly_emails_send() + services.nudges_send()

@@ -26,7 +26,8 @@ def main(modules: list[str]) -> int:
         [".venv/bin/mutmut", "results", "--all", "true"], capture_output=True, text=True, check=True
     ).stdout
     statuses = dict(
-        (name.strip(), status.strip()) for name, _, status in (line.rpartition(":") for line in results.splitlines())
+        (name.strip(), status.strip())
+        for name, _, status in (line.rpartition(":") for line in results.splitlines())
         if name.strip()
     )
     judged = equivalent_mutants()

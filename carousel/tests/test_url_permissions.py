@@ -1,16 +1,23 @@
-"""Walks every URL in the URLconf as anonymous, as an agent of another team, as an uninvolved
-teammate, as the people involved and as the lead, and checks what each may see.
+"""Walks every URL in the URLconf as each kind of person and checks the exact answer each gets,
+that no page leaks another team's notes or transcripts, that no GET writes to the database,
+and that every action changes the database when it is allowed and leaves it alone when not.
 
 A new URL fails `test_every_url_has_rules` until its rules are written here.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, get_resolver, reverse
 
 from conversations.models import Message, SyncProblem, SyncRun
 from reviews import services
-from reviews.models import Assignment
+from reviews.models import Assignment, NotificationSettings, Review, ReviewComment, Rubric, TeamSettings
 from reviews.services import week_assign
 from reviews.tests.factories import MONDAY
 
@@ -27,9 +34,12 @@ PUBLIC = {
     "password_reset_confirm",
     "password_reset_complete",
 }
+PEOPLE = ("outsider", "teammate", "reviewer", "reviewee", "lead", "other_lead", "staff")
+# Those who must never see this team's notes or transcripts, on any page.
+STRANGERS = ("outsider", "teammate", "other_lead")
 
 
-def url_names():
+def url_names() -> list[str]:
     def walk(patterns, namespace=None):
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
@@ -42,86 +52,42 @@ def url_names():
     return sorted(set(walk(get_resolver().url_patterns)))
 
 
-# Per URL: which object its ids point at, and the status each persona gets.
-# ok = 200 (or a redirect after a POST), hidden = 404 (or 403), login = sent to sign in.
-RULES = {
-    "conversations:sync_status": ({}, {"outsider": "hidden", "teammate": "hidden", "reviewer": "hidden", "lead": "ok"}),
-    # Runs are per helpdesk, not per team: any lead sees the counts, never other teams' payloads.
-    "conversations:sync_run_detail": (
-        {"run_id": "run"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewer": "hidden", "lead": "ok", "other_lead": "ok"},
-    ),
-    "conversations:excluded": ({}, {"outsider": "hidden", "teammate": "hidden", "reviewer": "hidden", "lead": "ok"}),
-    "reviews:home": ({}, {"outsider": "ok", "teammate": "ok", "reviewer": "ok", "lead": "ok"}),
-    "reviews:my_week": ({}, {"outsider": "ok", "teammate": "ok", "reviewer": "ok", "lead": "ok"}),
-    "reviews:pull": ({}, {"outsider": "ok", "teammate": "ok", "reviewer": "ok", "lead": "hidden"}),
-    "reviews:skip": (
-        {"assignment_id": "assignment"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewee": "hidden", "reviewer": "ok", "lead": "hidden"},
-    ),
-    "reviews:review": (
-        {"assignment_id": "assignment"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewee": "hidden", "reviewer": "ok", "lead": "hidden"},
-    ),
-    "reviews:team_week": (
-        {"team_id": "team"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewer": "hidden", "lead": "ok"},
-    ),
-    "reviews:trends": (
-        {"team_id": "team"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewer": "hidden", "lead": "ok"},
-    ),
-    "reviews:agent_detail": (
-        {"team_id": "team", "agent_id": "reviewee_agent"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewee": "hidden", "lead": "ok"},
-    ),
-    "reviews:export_reviews": (
-        {"team_id": "team"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewer": "hidden", "lead": "ok"},
-    ),
-    "reviews:export_completion": (
-        {"team_id": "team"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewer": "hidden", "lead": "ok"},
-    ),
-    "reviews:sign_in_unlock": (
-        {"team_id": "team"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewer": "hidden", "lead": "ok"},
-    ),
-    "reviews:team_settings": (
-        {"team_id": "team"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewer": "hidden", "lead": "ok"},
-    ),
-    "reviews:rubric_edit": (
-        {"team_id": "team"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewer": "hidden", "lead": "ok"},
-    ),
+def _only(allowed: dict[str, int], refused: int) -> dict[str, int]:
+    return {person: allowed.get(person, refused) for person in PEOPLE}
+
+
+LEADS = {"lead": 200, "staff": 200}
+# Per page: which objects its ids point at, and the exact status each person gets on a GET.
+PAGES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
+    # Runs are per helpdesk, not per team: any lead sees them, never other teams' payloads.
+    "conversations:sync_status": ({}, _only({**LEADS, "other_lead": 200}, 403)),
+    "conversations:sync_run_detail": ({"run_id": "run"}, _only({**LEADS, "other_lead": 200}, 403)),
+    "conversations:excluded": ({}, _only({**LEADS, "other_lead": 200}, 403)),
+    "reviews:home": ({}, _only({}, 302)),
+    "reviews:my_week": ({}, _only({}, 200)),
+    "reviews:review": ({"assignment_id": "assignment"}, _only({"reviewer": 200}, 404)),
     "reviews:conversation": (
         {"conversation_id": "conversation"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewee": "ok", "reviewer": "ok", "lead": "ok"},
+        _only({"reviewer": 200, "reviewee": 200, **LEADS}, 404),
     ),
-    "reviews:feedback": ({}, {"outsider": "ok", "teammate": "ok", "reviewee": "ok", "lead": "hidden"}),
-    "reviews:written": ({}, {"outsider": "ok", "teammate": "ok", "reviewer": "ok", "lead": "hidden"}),
-    "reviews:review_detail": (
-        {"review_id": "review"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewee": "ok", "reviewer": "ok", "lead": "ok"},
-    ),
-    "reviews:review_seen": (
-        {"review_id": "review"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewer": "hidden", "reviewee": "ok"},
-    ),
-    "reviews:review_comment": (
-        {"review_id": "review"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewee": "ok", "reviewer": "ok", "lead": "ok"},
-    ),
-    "reviews:notifications": ({}, {"outsider": "ok", "teammate": "ok", "reviewer": "ok", "lead": "ok"}),
-    "reviews:highlights": ({}, {"outsider": "ok", "teammate": "ok", "reviewer": "ok", "lead": "ok"}),
-    "reviews:highlight_unshare": (
-        {"review_id": "review"},
-        {"outsider": "hidden", "teammate": "hidden", "reviewer": "hidden", "lead": "ok"},
-    ),
-    "password_change": ({}, {"outsider": "ok"}),
-    "password_change_done": ({}, {"outsider": "ok"}),
+    "reviews:feedback": ({}, _only({"outsider": 200, "teammate": 200, "reviewer": 200, "reviewee": 200}, 404)),
+    "reviews:written": ({}, _only({"outsider": 200, "teammate": 200, "reviewer": 200, "reviewee": 200}, 404)),
+    "reviews:review_detail": ({"review_id": "review"}, _only({"reviewer": 200, "reviewee": 200, **LEADS}, 404)),
+    "reviews:highlights": ({}, _only({}, 200)),
+    "reviews:team_week": ({"team_id": "team"}, _only(LEADS, 404)),
+    "reviews:trends": ({"team_id": "team"}, _only(LEADS, 404)),
+    "reviews:agent_detail": ({"team_id": "team", "agent_id": "reviewee_agent"}, _only(LEADS, 404)),
+    "reviews:export_reviews": ({"team_id": "team"}, _only(LEADS, 404)),
+    "reviews:export_completion": ({"team_id": "team"}, _only(LEADS, 404)),
+    "reviews:team_settings": ({"team_id": "team"}, _only(LEADS, 404)),
+    "reviews:rubric_edit": ({"team_id": "team"}, _only(LEADS, 404)),
+    "reviews:notifications": ({}, _only({}, 200)),
+    "password_change": ({}, _only({}, 200)),
+    "password_change_done": ({}, _only({}, 200)),
 }
+
+
+# --- The world: a team whose week is under way, with a review and a highlight ---------------
 
 
 @pytest.fixture
@@ -137,33 +103,48 @@ def world(team_of_five, build, monday):
         body_html=f"<p>{SECRET_BODY}</p>",
         body_text=SECRET_BODY,
     )
+    answers = {"quality": 2, "tone": 2, "tone_note": "", "followed_process": True, "process_note": ""}
     review = services.review_submit(
-        assignment=assignment,
-        answers={
-            "quality": 2,
-            "quality_note": SECRET_NOTE,
-            "tone": 2,
-            "tone_note": "",
-            "followed_process": True,
-            "process_note": "",
-            "share_as_example": False,
-        },
+        assignment=assignment, answers={**answers, "quality_note": SECRET_NOTE, "share_as_example": False}
     )
-    teammate = next(a for a in agents if a.pk not in (assignment.reviewer_id, assignment.reviewee_id))
-    lead = get_user_model().objects.create_user("lead@ledgerly.example", email="lead@ledgerly.example", password="pw")
+    # A second review, shared with the team: what the highlight actions work on.
+    other = (
+        Assignment.objects.filter(week=week)
+        .exclude(reviewer__in=[assignment.reviewer_id, assignment.reviewee_id])
+        .exclude(reviewee__in=[assignment.reviewer_id, assignment.reviewee_id])
+        .first()
+    )
+    highlight = services.review_submit(
+        assignment=other, answers={**answers, "quality_note": "A model answer", "share_as_example": True}
+    )
+    # One the reviewer has not reviewed yet: what a hand-back works on.
+    open_assignment = Assignment.objects.filter(
+        week=week, reviewer=assignment.reviewer, status=Assignment.Status.ASSIGNED
+    ).first()
+    involved = {assignment.reviewer_id, assignment.reviewee_id, other.reviewer_id, other.reviewee_id}
+    teammate = next(a for a in agents if a.pk not in involved)
+    users = get_user_model().objects
+    lead = users.create_user("lead@ledgerly.example", email="lead@ledgerly.example", password="pw")
     builder.team.leads.add(lead)
-    other = build("Other team")
-    outsider = other.agent("Olga")
-    other_lead = get_user_model().objects.create_user("olead@ledgerly.example", password="pw")
-    other.team.leads.add(other_lead)
+    other_team = build("Other team")
+    outsider = other_team.agent("Olga")
+    other_lead = users.create_user("olead@ledgerly.example", email="olead@ledgerly.example", password="pw")
+    other_team.team.leads.add(other_lead)
+    staff = users.create_user("staff@ledgerly.example", email="staff@ledgerly.example", password="pw", is_staff=True)
+    # The reviewee typed a wrong password too often: a pause their lead can lift.
+    AccessAttempt.objects.create(
+        username=assignment.reviewee.user.email, ip_address="10.0.0.9", user_agent="walk", failures_since_start=5
+    )
     run = SyncRun.objects.create(source="file", status="succeeded")
     SyncProblem.objects.create(run=run, external_id="9", message="bad", payload_excerpt=SECRET_BODY)
     return {
         "objects": {
             "team": builder.team.pk,
             "assignment": assignment.pk,
+            "open_assignment": open_assignment.pk,
             "conversation": assignment.conversation_id,
             "review": review.pk,
+            "highlight": highlight.pk,
             "reviewee_agent": assignment.reviewee_id,
             "reviewee_user": assignment.reviewee.user_id,
             "run": run.pk,
@@ -175,80 +156,194 @@ def world(team_of_five, build, monday):
             "reviewee": assignment.reviewee.user,
             "lead": lead,
             "other_lead": other_lead,
+            "staff": staff,
         },
     }
 
 
-def url_for(name, world):
-    kwargs_spec = RULES[name][0]
+def url_for(name: str, kwargs_spec: dict[str, str], world) -> str:
     return reverse(name, kwargs={key: world["objects"][ref] for key, ref in kwargs_spec.items()})
 
 
-# Valid forms for the actions, so an "ok" really performs the action, not a validation error.
-ACTION_DATA = {
-    "reviews:pull": {"count": 1},
-    "reviews:skip": {"reason": "automated"},
-    "reviews:review_comment": {"body": "Thanks!"},
-    "reviews:sign_in_unlock": {"user_id": "reviewee_user"},
+def body_of(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+# --- Actions: what each does to the database, and who may do it -----------------------------
+
+
+def _assignments_of(person: str) -> Callable[[Any], object]:
+    return lambda world: Assignment.objects.filter(reviewer__user=world["people"][person]).count()
+
+
+def _review_field(field: str, ref: str = "review") -> Callable[[Any], object]:
+    return lambda world: getattr(Review.objects.get(pk=world["objects"][ref]), field)
+
+
+ANSWERS = {"quality": 3, "tone": 2, "followed_process": "yes", "quality_note": "Changed by the walk"}
+
+# name -> (ids, form data, what the action changes, {person: status}); a 302 means the action
+# happened (its effect is checked) unless the person is listed in `unchanged`.
+ACTIONS: dict[str, tuple[dict[str, str], dict[str, object], Callable[[Any], object], dict[str, int], set[str]]] = {
+    "reviews:pull": (
+        {},
+        {"count": 1},
+        lambda world: Assignment.objects.filter(kind=Assignment.Kind.PULLED).count(),
+        # The other team has no conversations to pull: told so, nothing changes.
+        _only({"outsider": 302, "teammate": 302, "reviewer": 302, "reviewee": 302}, 404),
+        {"outsider"},
+    ),
+    "reviews:batch_join": (
+        {},
+        {},
+        lambda world: Assignment.objects.count(),
+        # Everyone in the team already has their batch, and the other team's week is not made.
+        _only({"outsider": 302, "teammate": 302, "reviewer": 302, "reviewee": 302}, 404),
+        {"outsider", "teammate", "reviewer", "reviewee"},
+    ),
+    "reviews:skip": (
+        {"assignment_id": "open_assignment"},
+        {"reason": "automated"},
+        lambda world: Assignment.objects.get(pk=world["objects"]["open_assignment"]).status,
+        _only({"reviewer": 302}, 404),
+        set(),
+    ),
+    "reviews:review": (
+        {"assignment_id": "assignment"},
+        ANSWERS,
+        _review_field("quality_note"),
+        _only({"reviewer": 302}, 404),
+        set(),
+    ),
+    "reviews:review_seen": (
+        {"review_id": "review"},
+        {},
+        _review_field("seen_at"),
+        # Leads and the reviewer may read the review but not mark it seen for the reviewee.
+        _only({"reviewee": 302, "reviewer": 403, "lead": 403, "staff": 403}, 404),
+        set(),
+    ),
+    "reviews:review_comment": (
+        {"review_id": "review"},
+        {"body": "Thanks!"},
+        lambda world: ReviewComment.objects.count(),
+        _only({"reviewee": 302, "reviewer": 302, "lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:highlight_unshare": (
+        {"review_id": "highlight"},
+        {},
+        _review_field("unshared_at", "highlight"),
+        # Every teammate sees the highlight; only the team's leads take it back.
+        _only({"outsider": 404, "other_lead": 404, "lead": 302, "staff": 302}, 403),
+        set(),
+    ),
+    "reviews:sign_in_unlock": (
+        {"team_id": "team"},
+        {"user_id": "reviewee_user"},
+        lambda world: AccessAttempt.objects.count(),
+        _only({"lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:team_settings": (
+        {"team_id": "team"},
+        {
+            "reviews_per_week": 7,
+            "week_starts_on": 0,
+            "week_starts_at": "00:00",
+            "time_zone": "UTC",
+            "lookback_days": 7,
+            "max_lookback_days": 28,
+            "lowest_csat_percent": 20,
+            "highest_csat_percent": 20,
+            "midweek_joiners": "pro_rata",
+        },
+        lambda world: list(TeamSettings.objects.filter(team=world["objects"]["team"]).values_list("reviews_per_week")),
+        _only({"lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:rubric_edit": (
+        {"team_id": "team"},
+        {field: f"Walked {field}" for field in services.RUBRIC_FIELDS},
+        lambda world: Rubric.objects.filter(team=world["objects"]["team"]).count(),
+        _only({"lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:notifications": (
+        {},
+        {"weekly_email": "on"},
+        lambda world: NotificationSettings.objects.count(),
+        _only({}, 302),
+        set(),
+    ),
 }
-
-
-def request(client, url, name="", world=None):
-    response = client.get(url)
-    if response.status_code == 405:  # a POST-only action
-        data = {
-            key: world["objects"][value] if world and value in world["objects"] else value
-            for key, value in ACTION_DATA.get(name, {}).items()
-        }
-        response = client.post(url, data)
-    return response
+POST_ONLY = {name for name in ACTIONS if name not in PAGES}
 
 
 def test_every_url_has_rules():
-    assert set(url_names()) - PUBLIC == set(RULES)
+    assert set(url_names()) - PUBLIC == set(PAGES) | POST_ONLY
 
 
-@pytest.mark.parametrize("name", sorted(RULES))
+@pytest.mark.parametrize("name", sorted(set(PAGES) | POST_ONLY))
 def test_anonymous_visitors_are_sent_to_sign_in(client, world, name):
-    response = request(client, url_for(name, world), name, world)
+    kwargs_spec = PAGES[name][0] if name in PAGES else ACTIONS[name][0]
+    url = url_for(name, kwargs_spec, world)
+    response = client.post(url) if name in POST_ONLY else client.get(url)
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("name", sorted(RULES))
-def test_each_persona_gets_what_the_rules_say_and_nothing_leaks(client, world, name):
-    expectations = {**{"other_lead": "hidden" if RULES[name][0] else "any"}, **RULES[name][1]}
-    for persona, expected in expectations.items():
-        client.force_login(world["people"][persona])
-        response = request(client, url_for(name, world), name, world)
-        status = response.status_code
-        if expected == "hidden":
-            assert status in (403, 404), f"{persona} on {name} got {status}"
-        elif expected == "ok":
-            assert status in (200, 302), f"{persona} on {name} got {status}"
-            if status == 302:
-                assert not response.url.startswith(reverse("login"))
-        body = b"".join(response.streaming_content) if response.streaming else response.content
-        if persona in ("outsider", "teammate", "other_lead"):
-            assert SECRET_NOTE.encode() not in body, f"{persona} saw the review note on {name}"
-            assert SECRET_BODY.encode() not in body, f"{persona} saw the transcript on {name}"
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_each_person_gets_exactly_what_the_rules_say_leaks_nothing_and_writes_nothing(client, world, name):
+    kwargs_spec, statuses = PAGES[name]
+    for person, expected in statuses.items():
+        client.force_login(world["people"][person])
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url_for(name, kwargs_spec, world))
+
+        assert response.status_code == expected, f"{person} on {name}"
+        if expected == 302:
+            assert not response.url.startswith(reverse("login")), f"{person} on {name}"
+        writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+        assert not writes, f"GET {name} as {person} wrote: {writes}"
+        if person in STRANGERS:
+            body = body_of(response)
+            assert SECRET_NOTE.encode() not in body, f"{person} saw the review note on {name}"
+            assert SECRET_BODY.encode() not in body, f"{person} saw the transcript on {name}"
 
 
-def test_a_lead_of_another_team_sees_nothing_of_this_one(client, world):
-    client.force_login(world["people"]["other_lead"])
-    for name, (kwargs_spec, _) in RULES.items():
-        if not kwargs_spec or name == "conversations:sync_run_detail":
-            continue
-        assert request(client, url_for(name, world), name, world).status_code in (403, 404), name
+@pytest.mark.parametrize("name", sorted(POST_ONLY))
+def test_actions_refuse_a_get(client, world, name):
+    client.force_login(world["people"]["staff"])
+
+    assert client.get(url_for(name, ACTIONS[name][0], world)).status_code == 405
 
 
-def test_the_actions_the_rules_allow_really_happen(client, world):
-    from reviews.models import ReviewComment
+def _post_as(client, world, name: str, person: str) -> tuple[int, bool]:
+    """(status, whether the database changed) for one person posting the action's form."""
+    kwargs_spec, data, effect, _, _ = ACTIONS[name]
+    form = {key: world["objects"].get(value, value) if isinstance(value, str) else value for key, value in data.items()}
+    before = effect(world)
+    client.force_login(world["people"][person])
+    response = client.post(url_for(name, kwargs_spec, world), form)
+    if response.status_code == 302:
+        assert not response.url.startswith(reverse("login"))
+    return response.status_code, effect(world) != before
 
-    client.force_login(world["people"]["reviewee"])
-    request(client, url_for("reviews:review_comment", world), "reviews:review_comment")
-    client.force_login(world["people"]["outsider"])
-    request(client, url_for("reviews:review_comment", world), "reviews:review_comment")
 
-    assert list(ReviewComment.objects.values_list("author__email", flat=True)) == [world["people"]["reviewee"].email]
+def _allowed(name: str) -> list[str]:
+    _, _, _, statuses, unchanged = ACTIONS[name]
+    return [person for person, status in statuses.items() if status == 302 and person not in unchanged]
+
+
+@pytest.mark.parametrize("name", sorted(ACTIONS))
+def test_refused_actions_change_nothing(client, world, name):
+    for person, status in ACTIONS[name][3].items():
+        if person not in _allowed(name):
+            assert _post_as(client, world, name, person) == (status, False), f"{person} on {name}"
+
+
+@pytest.mark.parametrize("name,person", [(name, person) for name in sorted(ACTIONS) for person in _allowed(name)])
+def test_allowed_actions_happen(client, world, name, person):
+    assert _post_as(client, world, name, person) == (302, True)

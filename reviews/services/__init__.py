@@ -1,7 +1,8 @@
 """Review workflows: the weekly quota (quota.py), writing and reading reviews (reviewing.py),
-and what a lead does for a teammate's account (accounts.py)."""
+what a lead does for a teammate's account (accounts.py), and the emails (notifications.py)."""
 
 from .accounts import sign_in_unlock
+from .notifications import nudges_send, weekly_emails_send
 from .quota import (
     QuotaError,
     assignment_complete,
@@ -37,6 +38,7 @@ __all__ = [
     "due_weeks_assign",
     "highlight_unshare",
     "is_reviewer",
+    "nudges_send",
     "quota_refresh",
     "review_acknowledge",
     "review_comment_add",
@@ -47,4 +49,5 @@ __all__ = [
     "sign_in_unlock",
     "team_settings_get",
     "week_assign",
+    "weekly_emails_send",
 ]

@@ -28,7 +28,9 @@ class QuotaError(Exception):
 
 
 def team_settings_get(*, team: Team) -> TeamSettings:
-    return TeamSettings.objects.get_or_create(team=team)[0]
+    """The team's settings, or the defaults (unsaved) until a lead first saves them: reading
+    them never writes, so pages that need them stay read-only."""
+    return TeamSettings.objects.filter(team=team).first() or TeamSettings(team=team)
 
 
 def _lead_user_ids(team: Team) -> set[int]:

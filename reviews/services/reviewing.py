@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -14,15 +15,6 @@ from ..models import DEFAULT_RUBRIC, Assignment, AuditEvent, Review, ReviewComme
 from .quota import assignment_complete
 
 RUBRIC_FIELDS = list(DEFAULT_RUBRIC)
-REVIEW_FIELDS = [
-    "quality",
-    "quality_note",
-    "tone",
-    "tone_note",
-    "followed_process",
-    "process_note",
-    "share_as_example",
-]
 
 
 class ReviewError(Exception):
@@ -40,7 +32,7 @@ def rubric_current(*, team: Team) -> Rubric:
     return rubric
 
 
-def rubric_update(*, team: Team, user, definitions: dict[str, str]) -> Rubric:
+def rubric_update(*, team: Team, user: User, definitions: dict[str, str]) -> Rubric:
     """A changed rubric is a new version; reviews keep pointing at the one they were made with."""
     current = rubric_current(team=team)
     if all(getattr(current, field) == definitions[field] for field in RUBRIC_FIELDS):
@@ -51,7 +43,7 @@ def rubric_update(*, team: Team, user, definitions: dict[str, str]) -> Rubric:
 
 
 def review_submit(
-    *, assignment: Assignment, answers: dict[str, Any], now: datetime | None = None, actor=None
+    *, assignment: Assignment, answers: dict[str, Any], now: datetime | None = None, actor: User | None = None
 ) -> Review:
     """Create the assignment's review, or update it while the week is open.
 
@@ -63,7 +55,7 @@ def review_submit(
             f"This conversation can no longer be reviewed: it was handed back, or week {assignment.week.label} "
             "has closed."
         )
-    values = {field: answers[field] for field in REVIEW_FIELDS}
+    values = {field: answers[field] for field in Review.ANSWER_FIELDS}
     with transaction.atomic():
         review = Review.objects.select_for_update().filter(assignment=assignment).first()
         if review is None:
@@ -92,7 +84,7 @@ def review_submit(
             for field, value in values.items():
                 setattr(review, field, value)
             review.updated_at = now
-            review.save(update_fields=[*REVIEW_FIELDS, "updated_at"])
+            review.save(update_fields=[*Review.ANSWER_FIELDS, "updated_at"])
             _audit(actor, AuditEvent.Action.REVIEW_EDITED, review, changes)
             if "share_as_example" in changes:
                 shared = (
@@ -109,7 +101,7 @@ def review_acknowledge(*, review: Review, now: datetime | None = None) -> None:
     Review.objects.filter(pk=review.pk, seen_at__isnull=True).update(seen_at=now or timezone.now())
 
 
-def review_comment_add(*, review: Review, author, body: str) -> ReviewComment:
+def review_comment_add(*, review: Review, author: User, body: str) -> ReviewComment:
     body = body.strip()
     if not body:
         raise ReviewError("Write something before sending a reply.")
@@ -118,7 +110,7 @@ def review_comment_add(*, review: Review, author, body: str) -> ReviewComment:
     return ReviewComment.objects.create(review=review, author=author, body=body)
 
 
-def highlight_unshare(*, review: Review, user, now: datetime | None = None) -> None:
+def highlight_unshare(*, review: Review, user: User, now: datetime | None = None) -> None:
     with transaction.atomic():
         unshared = Review.objects.filter(pk=review.pk, unshared_at__isnull=True).update(
             unshared_at=now or timezone.now(), unshared_by=user
@@ -127,5 +119,5 @@ def highlight_unshare(*, review: Review, user, now: datetime | None = None) -> N
             _audit(user, AuditEvent.Action.HIGHLIGHT_UNSHARED, review, {})
 
 
-def _audit(actor, action: str, review: Review, changes: dict) -> None:
+def _audit(actor: User | None, action: str, review: Review, changes: dict[str, Any]) -> None:
     AuditEvent.objects.create(actor=actor, action=action, review=review, changes=changes)

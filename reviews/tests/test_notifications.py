@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from reviews import services
 from reviews.models import Assignment, NotificationSettings
-from reviews.notifications import nudges_send, weekly_emails_send
 from reviews.services import assignment_complete, week_assign
+from reviews.services.notifications import nudges_send, weekly_emails_send
 from reviews.tasks import send_digests_and_nudges
 
 from .factories import MONDAY, WEEK_START
@@ -111,7 +111,7 @@ def test_people_who_turned_email_off_get_none(weeks, mailoutbox, monday, client)
 
 
 def test_a_failed_send_is_tried_again_next_time(weeks, mailoutbox, settings, monkeypatch):
-    from reviews import notifications
+    from reviews.services import notifications
 
     def broken(**kwargs):
         raise ConnectionRefusedError("SMTP is down")

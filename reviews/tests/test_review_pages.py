@@ -9,7 +9,7 @@ from django.utils.html import escape
 
 from conversations.models import Message
 from reviews import services
-from reviews.models import Assignment, Review, ReviewComment, Rubric
+from reviews.models import DEFAULT_RUBRIC, Assignment, Review, ReviewComment, Rubric
 from reviews.services import week_assign
 
 from .factories import MONDAY
@@ -74,7 +74,7 @@ def test_the_review_page_shows_the_transcript_beside_the_rubric(client, scene):
     assert "My invoice total is wrong." in page
     assert 'class="message message-customer"' in page
     assert "Needs improvement" in page and "Exceptional" in page
-    assert escape(Rubric.objects.get().quality_good) in page
+    assert escape(DEFAULT_RUBRIC["quality_good"]) in page
     assert "Followed internal processes" in page
 
 

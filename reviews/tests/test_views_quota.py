@@ -109,14 +109,18 @@ def test_a_user_without_a_teammate_is_told_why_there_is_nothing(client, db):
     assert client.post(reverse("reviews:pull"), {"count": 1}).status_code == 404
 
 
-def test_an_agent_first_seen_midweek_gets_a_batch_on_opening_my_week(client, team_of_five, week):
+def test_an_agent_first_seen_midweek_is_offered_their_batch_and_gets_it_on_asking(client, team_of_five, week):
     newcomer = team_of_five[0].agent("Finn")
     client.force_login(newcomer.user)
 
-    page = client.get(reverse("reviews:my_week")).content.decode()
+    offer = client.get(reverse("reviews:my_week")).content.decode()
+    assert "Get my batch for this week" in offer
+    assert not Assignment.objects.filter(week=week, reviewer=newcomer).exists()  # a GET writes nothing
+
+    page = client.post(reverse("reviews:batch_join"), follow=True).content.decode()
 
     assert Assignment.objects.filter(week=week, reviewer=newcomer).count() == 5
-    assert "0 of 5</strong>" in page
+    assert "0 of 5</strong>" in page and "Your batch for this week is ready." in page
 
 
 def test_the_lead_sees_completion_shortfall_and_hand_backs(client, lead, team_of_five, week):

@@ -5,30 +5,32 @@ from __future__ import annotations
 import logging
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from carousel.mail import send_templated_email
 
-from . import selectors
-from .models import AgentWeek, NotificationSent, NotificationSettings, Review, ReviewWeek
+from .. import selectors
+from ..models import AgentWeek, NotificationSent, NotificationSettings, Review, ReviewWeek
 
 logger = logging.getLogger(__name__)
 
 
-def _wants(user, kind: str) -> bool:
+def _wants(user: User, kind: str) -> bool:
     preferences = NotificationSettings.objects.filter(user=user).first()
     if preferences is None:
         return True
     return preferences.nudges if kind == NotificationSent.Kind.NUDGE else preferences.weekly_email
 
 
-def _send_once(*, user, week: ReviewWeek, kind: str, template: str, context: dict) -> bool:
+def _send_once(*, user: User | None, week: ReviewWeek, kind: str, template: str, context: dict[str, Any]) -> bool:
     """Claim the (user, week, kind) row first, so two workers never both send; give it back on failure."""
-    if not user.email or not user.is_active or not _wants(user, kind):
+    if user is None or not user.email or not user.is_active or not _wants(user, kind):
         return False
     try:
         with transaction.atomic():
@@ -53,7 +55,7 @@ def _send_once(*, user, week: ReviewWeek, kind: str, template: str, context: dic
     return True
 
 
-def _url(name: str, *args) -> str:
+def _url(name: str, *args: object) -> str:
     return settings.SITE_URL + reverse(name, args=args)
 
 
@@ -68,7 +70,7 @@ def nudges_send(*, now: datetime | None = None) -> int:
     sent = 0
     for week in due:
         for row in selectors.week_completion(week):
-            if not row.is_behind or row.agent.user_id is None:
+            if not row.is_behind:
                 continue
             days_left = max(math.ceil((week.ends_at - now) / timedelta(days=1)), 1)
             sent += _send_once(

@@ -1,26 +1,29 @@
-"""Pages for leads: the team's weeks, trends, an agent's coaching view, CSV exports."""
+"""A lead's team pages: the weeks, trends, an agent's coaching view, CSV exports, the team's
+settings and scorecard, and unpausing a teammate's sign-in."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
-from conversations.models import Agent
+from carousel.requests import AuthenticatedRequest
+from conversations.models import Agent, Team
 from conversations.selectors import sync_health
 
-from . import access, charts, exports, selectors, services
-from .models import Review, ReviewWeek, SkipReason
+from .. import access, charts, exports, selectors, services
+from ..forms import RubricForm, TeamSettingsForm
+from ..models import Review, ReviewWeek, SkipReason
 
 WEEK_CHOICES = [4, 8, 12, 26, 52]
 
 
-def _week_count(request) -> int:
+def _week_count(request: AuthenticatedRequest) -> int:
     try:
         weeks = int(request.GET.get("weeks", 8))
     except ValueError:
@@ -28,13 +31,13 @@ def _week_count(request) -> int:
     return weeks if weeks in WEEK_CHOICES else 8
 
 
-def _recent_weeks(team, count: int) -> list[ReviewWeek]:
+def _recent_weeks(team: Team, count: int) -> list[ReviewWeek]:
     weeks = list(ReviewWeek.objects.filter(team=team).order_by("-starts_at")[:count])
     weeks.reverse()
     return weeks
 
 
-def _url_for_id(viewname: str, *args, absolute_for=None) -> Callable[[int], str]:
+def _url_for_id(viewname: str, *args: object, absolute_for: HttpRequest | None = None) -> Callable[[int], str]:
     """reverse() once for many ids (an export has 130,000 links; reverse() costs ~20 µs each)."""
     marker = "999999999999"
     url = reverse(viewname, args=[*args, marker])
@@ -61,7 +64,7 @@ def _cell_html(present: bool, is_away: bool, completed: int, required: int, quot
     return f'\n        <td class="{css}">\n          {text}\n        </td>\n      '
 
 
-def _matrix_rows(team, matrix: selectors.TeamWeeks) -> list[tuple[str, str, SafeString]]:
+def _matrix_rows(team: Team, matrix: selectors.TeamWeeks) -> list[tuple[str, str, SafeString]]:
     """(agent page, agent name, the row's cells as HTML) for each agent."""
     agent_url = _url_for_id("reviews:agent_detail", team.pk)
     week_ids = [week.pk for week in matrix.weeks]
@@ -82,7 +85,7 @@ def _matrix_rows(team, matrix: selectors.TeamWeeks) -> list[tuple[str, str, Safe
 
 
 @login_required
-def team_week(request, team_id: int):
+def team_week(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     team = access.get_led_team(request.user, team_id)
     count = _week_count(request)
     matrix = selectors.team_weeks(team, weeks=count)
@@ -112,7 +115,7 @@ def team_week(request, team_id: int):
 
 @login_required
 @require_POST
-def sign_in_unlock(request, team_id: int):
+def sign_in_unlock(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     try:
         member_user_id = int(request.POST.get("user_id", ""))
     except ValueError as exc:
@@ -124,7 +127,7 @@ def sign_in_unlock(request, team_id: int):
 
 
 @login_required
-def trends(request, team_id: int):
+def trends(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     team = access.get_led_team(request.user, team_id)
     count = _week_count(request)
     weeks = _recent_weeks(team, count)
@@ -145,7 +148,7 @@ def trends(request, team_id: int):
 
 
 @login_required
-def agent_detail(request, team_id: int, agent_id: int):
+def agent_detail(request: AuthenticatedRequest, team_id: int, agent_id: int) -> HttpResponse:
     team = access.get_led_team(request.user, team_id)
     agent = get_object_or_404(Agent, pk=agent_id, team=team)
     weeks = _recent_weeks(team, _week_count(request))
@@ -162,14 +165,14 @@ def agent_detail(request, team_id: int, agent_id: int):
     )
 
 
-def _csv_response(lines, filename: str) -> StreamingHttpResponse:
+def _csv_response(lines: Iterable[str], filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
 @login_required
-def export_reviews(request, team_id: int):
+def export_reviews(request: AuthenticatedRequest, team_id: int) -> StreamingHttpResponse:
     team = access.get_led_team(request.user, team_id)
     weeks = _recent_weeks(team, _week_count(request))
 
@@ -182,7 +185,30 @@ def export_reviews(request, team_id: int):
 
 
 @login_required
-def export_completion(request, team_id: int):
+def export_completion(request: AuthenticatedRequest, team_id: int) -> StreamingHttpResponse:
     team = access.get_led_team(request.user, team_id)
     weeks = _recent_weeks(team, _week_count(request))
     return _csv_response(exports.completion_rows(weeks), exports.export_filename(team, weeks, "quota-completion"))
+
+
+@login_required
+def team_settings(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
+    team = access.get_led_team(request.user, team_id)
+    form = TeamSettingsForm(request.POST or None, instance=services.team_settings_get(team=team))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved. The changes apply from the next weekly batch.")
+        return redirect("reviews:team_week", team_id=team.pk)
+    return render(request, "reviews/team_settings.html", {"team": team, "form": form})
+
+
+@login_required
+def rubric_edit(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
+    team = access.get_led_team(request.user, team_id)
+    current = selectors.rubric_current(team=team)
+    form = RubricForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        rubric = services.rubric_update(team=team, user=request.user, definitions=form.cleaned_data)
+        messages.success(request, f"Rubric saved as version {rubric.version}; earlier reviews keep their version.")
+        return redirect("reviews:team_week", team_id=team.pk)
+    return render(request, "reviews/rubric_form.html", {"team": team, "form": form, "rubric": current})

@@ -1,0 +1,15 @@
+"""What the menu in templates/base.html offers the signed-in person (rules: reviews.access)."""
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from . import access
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    # Lazy: pages without the menu (sign-in, errors) make no query.
+    menu = SimpleLazyObject(lambda: access.menu(request.user))
+    return {
+        "menu_teams": SimpleLazyObject(lambda: menu[0]),
+        "menu_sync": SimpleLazyObject(lambda: menu[1]),
+    }

@@ -1,0 +1,122 @@
+"""Feedback: the reviews an agent received and wrote, one review with its replies, and the
+team's highlights."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from carousel.requests import AuthenticatedRequest
+from conversations.models import Agent
+
+from .. import access, selectors, services
+from ..forms import CommentForm
+from ..models import ReviewComment, ReviewWeek
+
+
+def _own_agent(request: AuthenticatedRequest) -> Agent:
+    agent = access.agent_of(request.user)
+    if agent is None:
+        raise Http404("You are not linked to a helpdesk teammate.")
+    return agent
+
+
+@login_required
+def feedback(request: AuthenticatedRequest) -> HttpResponse:
+    agent = _own_agent(request)
+    week_label = request.GET.get("week", "")
+    reviews = selectors.feedback_for(agent, week_label=week_label)
+    page = Paginator(reviews, 25).get_page(request.GET.get("page"))
+    weeks = ReviewWeek.objects.filter(assignments__review__reviewee=agent).values_list("label", flat=True).distinct()
+    return render(
+        request,
+        "reviews/feedback.html",
+        {
+            "page": page,
+            "week_label": week_label,
+            "weeks": sorted(set(weeks), reverse=True),
+            "summary": selectors.level_summary(selectors.feedback_for(agent)),
+            "unread": selectors.feedback_for(agent).filter(seen_at__isnull=True).count(),
+        },
+    )
+
+
+@login_required
+def reviews_written(request: AuthenticatedRequest) -> HttpResponse:
+    agent = _own_agent(request)
+    page = Paginator(selectors.reviews_written_by(agent), 25).get_page(request.GET.get("page"))
+    return render(request, "reviews/written.html", {"page": page})
+
+
+@login_required
+def review_detail(request: AuthenticatedRequest, review_id: int) -> HttpResponse:
+    review = access.get_visible_review(request.user, review_id)
+    return render(
+        request,
+        "reviews/review_detail.html",
+        {
+            "review": review,
+            "comments": ReviewComment.objects.filter(review=review).select_related("author"),
+            "comment_form": CommentForm(),
+            "can_reply": access.can_reply(request.user, review),
+            "is_reviewee": access.is_reviewee(request.user, review),
+            "can_unshare": access.can_unshare(request.user, review),
+        },
+    )
+
+
+@login_required
+@require_POST
+def review_seen(request: AuthenticatedRequest, review_id: int) -> HttpResponse:
+    review = access.get_visible_review(request.user, review_id)
+    if not access.is_reviewee(request.user, review):
+        raise PermissionDenied("Only the person reviewed can mark a review as seen.")
+    services.review_acknowledge(review=review)
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect("reviews:feedback")
+
+
+@login_required
+@require_POST
+def review_comment(request: AuthenticatedRequest, review_id: int) -> HttpResponse:
+    review = access.get_visible_review(request.user, review_id)
+    if not access.can_reply(request.user, review):
+        raise PermissionDenied("Only the reviewer, the person reviewed and their lead can reply.")
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        services.review_comment_add(review=review, author=request.user, body=form.cleaned_data["body"])
+        if access.is_reviewee(request.user, review):
+            services.review_acknowledge(review=review)
+        messages.success(request, "Reply sent.")
+    else:
+        messages.error(request, " ".join(str(error) for error in form.errors["body"]))
+    return redirect("reviews:review_detail", review_id=review.pk)
+
+
+@login_required
+def highlights(request: AuthenticatedRequest) -> HttpResponse:
+    page = Paginator(selectors.team_highlights(access.highlight_team_ids(request.user)), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "reviews/highlights.html",
+        {"page": page, "unshareable": access.unshareable(request.user, page)},
+    )
+
+
+@login_required
+@require_POST
+def highlight_unshare(request: AuthenticatedRequest, review_id: int) -> HttpResponse:
+    review = access.get_visible_review(request.user, review_id)
+    if not access.can_unshare(request.user, review):
+        raise PermissionDenied("Only the team's lead can un-share a highlight.")
+    services.highlight_unshare(review=review, user=request.user)
+    messages.success(request, "No longer shared with the team.")
+    return redirect("reviews:highlights")

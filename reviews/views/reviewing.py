@@ -1,0 +1,69 @@
+"""Reviewing: the review page of an assignment (transcript beside the scorecard) and a
+conversation with the reviews the reader may see."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+
+from carousel.requests import AuthenticatedRequest
+from conversations.models import Conversation, Message
+
+from .. import access, selectors, services
+from ..forms import ReviewForm
+from ..models import Review
+
+
+def _transcript(conversation: Conversation) -> QuerySet[Message]:
+    return (
+        conversation.messages.select_related("author_agent")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
+@login_required
+def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> HttpResponse:
+    assignment = access.get_own_assignment(request.user, assignment_id)
+    review = Review.objects.filter(assignment=assignment).select_related("rubric").first()
+    rubric = review.rubric if review else selectors.rubric_current(team=assignment.week.team)
+    editable = assignment.is_reviewable()
+    form = ReviewForm(request.POST or None, instance=review)
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied("This review can no longer be changed.")
+        if form.is_valid():
+            try:
+                services.review_submit(assignment=assignment, answers=form.cleaned_data, actor=request.user)
+            except services.ReviewError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"Review of “{assignment.conversation}” saved.")
+                return redirect("reviews:my_week")
+    return render(
+        request,
+        "reviews/review_form.html",
+        {
+            "assignment": assignment,
+            "conversation": assignment.conversation,
+            "transcript": _transcript(assignment.conversation),
+            "rubric": rubric,
+            "form": form,
+            "review": review,
+            "editable": editable,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
+    conversation = access.get_visible_conversation(request.user, conversation_id)
+    reviews = access.visible_reviews(request.user).filter(conversation=conversation).with_people()
+    return render(
+        request,
+        "reviews/conversation.html",
+        {"conversation": conversation, "transcript": _transcript(conversation), "reviews": reviews},
+    )
