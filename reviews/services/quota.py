@@ -67,12 +67,12 @@ def _crews_load(teams: list[Team], settings: dict[int, TeamSettings]) -> list[_C
     leads: dict[int, set[int]] = defaultdict(set)
     for team_id, user_id in Team.leads.through.objects.filter(team_id__in=ids).values_list("team_id", "user_id"):
         leads[team_id].add(user_id)
-    agents: dict[int, list[Agent]] = defaultdict(list)
+    agents: dict[int | None, list[Agent]] = defaultdict(list)
     for agent in Agent.objects.filter(team_id__in=ids, is_active=True, user__isnull=False):
         agents[agent.team_id].append(agent)
     return [
-        # A team nobody has configured yet gets the default settings (one row, once).
-        _Crew(team, settings.get(team.pk) or team_settings_get(team=team), leads[team.pk], agents[team.pk])
+        # A team whose lead never saved its settings works with the defaults.
+        _Crew(team, settings.get(team.pk) or TeamSettings(team=team), leads[team.pk], agents[team.pk])
         for team in teams
     ]
 
