@@ -103,7 +103,9 @@ def _candidates(
 
 def _previous_pairs(week: ReviewWeek) -> set[tuple[int, int]]:
     previous = ReviewWeek.objects.filter(team_id=week.team_id, starts_at__lt=week.starts_at).order_by("-starts_at")
-    return set(Assignment.objects.filter(week__in=previous[:1]).values_list("reviewer_id", "reviewee_id").distinct())
+    # order_by(): the model's ordering would put created_at and id into the DISTINCT.
+    pairs = Assignment.objects.filter(week__in=previous[:1]).order_by().values_list("reviewer_id", "reviewee_id")
+    return set(pairs.distinct())
 
 
 def _assignment_rows(
