@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/assign.py                                  # both databases, full size
     .venv/bin/python bench/assign.py --database sqlite --teams 20 --agents 400 --conversations 40000
+    .venv/bin/python bench/assign.py --smoke                          # seconds: the checks at toy sizes
 
 ``due_weeks_assign(now=Monday 09:00 UTC)`` is timed on a database holding N teams (each with
 its TeamSettings row and one lead), agents spread evenly over the teams (each linked to a
@@ -24,8 +25,15 @@ the INSERTs must be exactly the batches bulk_create needs (on SQLite Django 5.2 
 statement at 999 parameters: 90 assignments). Target: the full size under 5 s.
 Last, allocate() alone is timed for one team of 20, 200 and 2,000 agents: near-linear.
 
-The SQLite file (var/bench/assign.sqlite3) is deleted before and after (--keep keeps it);
-the PostgreSQL database carousel_bench_assign is created if missing and flushed per size.
+--smoke runs the same checks at toy sizes (4 teams, 40 agents, 2,000 conversations; two
+runs each; allocate() for 20 and 200 agents) in well under a minute, for scripts/test: on
+SQLite, or on PostgreSQL when DATABASE_URL is a postgres:// URL (--database overrides).
+
+Each run gets a fresh database, flushed per size and removed afterwards (--keep keeps it):
+SQLite in var/bench/assign.sqlite3 (assign-smoke.sqlite3 for --smoke); PostgreSQL on
+DATABASE_URL's server when that is a postgres:// URL, in a database named after its own plus
+_bench_assign (one per checkout, so two checkouts never flush each other's), else
+carousel_bench_assign on 127.0.0.1:5432; --smoke adds _smoke to the name.
 The exit status is 0 only when every check passes.
 
 Django settings can be configured once per process, so each database runs in a fresh
@@ -37,6 +45,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import re
 import statistics
@@ -44,12 +53,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from common import BENCH_DIR, ROOT, database_url, django_setup, postgres_database_ensure
+from common import BENCH_DIR, POSTGRES_SERVER, ROOT, django_setup
 
-SQLITE_PATH = BENCH_DIR / "assign.sqlite3"
 POSTGRES_DB = "carousel_bench_assign"
 RESULT_PREFIX = "ASSIGN-RESULT "
 
@@ -61,6 +71,8 @@ WEEK_SECONDS = 7 * 24 * 3600
 RATINGS = [None, None, 1, 2, 3, 4, 5]
 CHUNK = 10_000  # conversations built and inserted at a time
 BATCH_SIZE = 2_000
+SMOKE = {"teams": 4, "agents": 40, "conversations": 2_000, "repeat": 2, "allocation_team_sizes": (20, 200)}
+FULL_ALLOCATION_TEAM_SIZES = (20, 200, 2000)
 
 
 def log(message: str) -> None:
@@ -76,146 +88,174 @@ def flush() -> None:
 
 def build(*, teams: int, agents: int, conversations: int, seed: int = 1) -> dict:
     """Bulk-create the teams, users, agents, eligible conversations and last week's batches."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
     from django.db import connection, reset_queries, transaction
 
-    from conversations.models import Agent, Conversation, Team
-    from reviews.models import Assignment, ReviewWeek, TeamSettings, week_label
-
-    user_model = get_user_model()
     rng = random.Random(seed)
-    unusable = make_password(None)  # one hash for everyone: create_user would hash 2,000 times
     started = time.perf_counter()
     with transaction.atomic():
-        team_rows = Team.objects.bulk_create(
-            [Team(name=f"Team {t:03d}", source="file", external_id=f"team-{t}") for t in range(teams)]
-        )
-        TeamSettings.objects.bulk_create([TeamSettings(team=team) for team in team_rows])
-        users = user_model.objects.bulk_create(
-            [
-                user_model(username=f"agent{a}@bench.example", email=f"agent{a}@bench.example", password=unusable)
-                for a in range(agents)
-            ],
-            batch_size=BATCH_SIZE,
-        )
-        # Agents are spread evenly: team t holds a contiguous run of agents.
-        agent_rows = Agent.objects.bulk_create(
-            [
-                Agent(
-                    source="file",
-                    external_id=f"agent-{a}",
-                    name=f"Agent {a:05d}",
-                    email=users[a].email,
-                    team=team_rows[a * teams // agents],
-                    user=users[a],
-                )
-                for a in range(agents)
-            ],
-            batch_size=BATCH_SIZE,
-        )
-        assert all(agent.pk for agent in agent_rows), "bulk_create did not return primary keys"
-        members: dict[int, list] = {}
-        for agent in agent_rows:
-            members.setdefault(agent.team_id, []).append(agent)
-        # The first agent of each team is its lead (leads do not review by default).
-        Team.leads.through.objects.bulk_create(
-            [Team.leads.through(team_id=team.pk, user_id=members[team.pk][0].user_id) for team in team_rows]
-        )
-
-        def conversation(number: int, agent, closed_at: datetime, rating) -> Conversation:
-            return Conversation(
-                source="file",
-                external_id=f"c-{number}",
-                subject=f"Conversation {number}",
-                team_id=agent.team_id,
-                assignee=agent,
-                state="closed",
-                created_at=closed_at - timedelta(hours=1),
-                updated_at=closed_at,
-                closed_at=closed_at,
-                csat_rating=rating,
-                customer_message_count=3,
-                agent_message_count=3,
-                customer_word_count=40,
-                agent_word_count=60,
-                synced_at=NOW,
-            )
-
-        for start in range(0, conversations, CHUNK):
-            Conversation.objects.bulk_create(
-                [
-                    conversation(
-                        number,
-                        agent_rows[number % agents],
-                        WEEK_START - timedelta(seconds=rng.randrange(1, WEEK_SECONDS)),
-                        rng.choice(RATINGS),
-                    )
-                    for number in range(start, min(start + CHUNK, conversations))
-                ],
-                batch_size=BATCH_SIZE,
-            )
-            reset_queries()  # DEBUG keeps every statement; the inserts are big
-
-        # Last week's batches: reviewer i of a team reviewed teammates i+1..i+5 (one each).
-        last_start = WEEK_START - timedelta(days=7)
-        weeks = ReviewWeek.objects.bulk_create(
-            [
-                ReviewWeek(
-                    team=team,
-                    label=week_label(last_start),
-                    starts_at=last_start,
-                    ends_at=WEEK_START,
-                    seed=t,
-                    lookback_days_used=7,
-                    assigned_at=last_start + timedelta(hours=9),
-                )
-                for t, team in enumerate(team_rows)
-            ]
-        )
-        pairs = []
-        for week in weeks:
-            team_agents = members.get(week.team_id, [])
-            reviewers = team_agents[1:]  # not the lead
-            for index, reviewer in enumerate(reviewers):
-                for step in range(1, min(5, len(team_agents) - 1) + 1):
-                    reviewee = team_agents[(index + 1 + step) % len(team_agents)]
-                    if reviewee.pk != reviewer.pk:
-                        pairs.append((week, reviewer, reviewee))
-        old = Conversation.objects.bulk_create(
-            [
-                conversation(
-                    conversations + n,
-                    reviewee,
-                    WEEK_START - timedelta(days=8) - timedelta(seconds=rng.randrange(0, 5 * 24 * 3600)),
-                    rng.choice(RATINGS),
-                )
-                for n, (_, _, reviewee) in enumerate(pairs)
-            ],
-            batch_size=BATCH_SIZE,
-        )
-        Assignment.objects.bulk_create(
-            [
-                Assignment(
-                    week=week,
-                    reviewer=reviewer,
-                    reviewee=reviewee,
-                    conversation=done,
-                    status=Assignment.Status.COMPLETED,
-                    created_at=last_start + timedelta(hours=9),
-                    completed_at=last_start + timedelta(days=2),
-                )
-                for (week, reviewer, reviewee), done in zip(pairs, old, strict=True)
-            ],
-            batch_size=BATCH_SIZE,
-        )
+        team_rows, agent_rows = build_people(teams=teams, agents=agents)
+        build_eligible_conversations(rng, agent_rows, conversations)
+        history = build_last_week(rng, team_rows, agent_rows, first_number=conversations)
     if connection.vendor == "postgresql":
         # Autovacuum would analyse tables this size soon after a load; do it now so the
         # planner sees the same statistics as in production.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     reset_queries()
-    return {"build_seconds": time.perf_counter() - started, "history_assignments": len(pairs)}
+    return {"build_seconds": time.perf_counter() - started, "history_assignments": history}
+
+
+def build_people(*, teams: int, agents: int) -> tuple[list, list]:
+    """Teams with their settings, one user and agent per teammate, the first of each team its lead."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from conversations.models import Agent, Team
+    from reviews.models import TeamSettings
+
+    user_model = get_user_model()
+    unusable = make_password(None)  # one hash for everyone: create_user would hash 2,000 times
+    team_rows = Team.objects.bulk_create(
+        [Team(name=f"Team {t:03d}", source="file", external_id=f"team-{t}") for t in range(teams)]
+    )
+    TeamSettings.objects.bulk_create([TeamSettings(team=team) for team in team_rows])
+    users = user_model.objects.bulk_create(
+        [
+            user_model(username=f"agent{a}@bench.example", email=f"agent{a}@bench.example", password=unusable)
+            for a in range(agents)
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    # Agents are spread evenly: team t holds a contiguous run of agents.
+    agent_rows = Agent.objects.bulk_create(
+        [
+            Agent(
+                source="file",
+                external_id=f"agent-{a}",
+                name=f"Agent {a:05d}",
+                email=users[a].email,
+                team=team_rows[a * teams // agents],
+                user=users[a],
+            )
+            for a in range(agents)
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    assert all(agent.pk for agent in agent_rows), "bulk_create did not return primary keys"
+    leads = {}
+    for agent in agent_rows:
+        leads.setdefault(agent.team_id, agent)
+    # Leads do not review by default.
+    Team.leads.through.objects.bulk_create(
+        [Team.leads.through(team_id=team.pk, user_id=leads[team.pk].user_id) for team in team_rows]
+    )
+    return team_rows, agent_rows
+
+
+def conversation(number: int, agent, closed_at: datetime, rating: int | None):
+    from conversations.models import Conversation
+
+    return Conversation(
+        source="file",
+        external_id=f"c-{number}",
+        subject=f"Conversation {number}",
+        team_id=agent.team_id,
+        assignee=agent,
+        state="closed",
+        created_at=closed_at - timedelta(hours=1),
+        updated_at=closed_at,
+        closed_at=closed_at,
+        csat_rating=rating,
+        customer_message_count=3,
+        agent_message_count=3,
+        customer_word_count=40,
+        agent_word_count=60,
+        synced_at=NOW,
+    )
+
+
+def build_eligible_conversations(rng: random.Random, agent_rows: list, conversations: int) -> None:
+    """Conversations closed in the week before this one, dealt round the agents."""
+    from django.db import reset_queries
+
+    from conversations.models import Conversation
+
+    for start in range(0, conversations, CHUNK):
+        Conversation.objects.bulk_create(
+            [
+                conversation(
+                    number,
+                    agent_rows[number % len(agent_rows)],
+                    WEEK_START - timedelta(seconds=rng.randrange(1, WEEK_SECONDS)),
+                    rng.choice(RATINGS),
+                )
+                for number in range(start, min(start + CHUNK, conversations))
+            ],
+            batch_size=BATCH_SIZE,
+        )
+        reset_queries()  # DEBUG keeps every statement; the inserts are big
+
+
+def build_last_week(rng: random.Random, team_rows: list, agent_rows: list, *, first_number: int) -> int:
+    """Last week's batches: reviewer i of a team reviewed teammates i+2..i+6 (one each), done."""
+    from conversations.models import Conversation
+    from reviews.models import Assignment, ReviewWeek, week_label
+
+    members: dict[int, list] = {}
+    for agent in agent_rows:
+        members.setdefault(agent.team_id, []).append(agent)
+    last_start = WEEK_START - timedelta(days=7)
+    weeks = ReviewWeek.objects.bulk_create(
+        [
+            ReviewWeek(
+                team=team,
+                label=week_label(last_start),
+                starts_at=last_start,
+                ends_at=WEEK_START,
+                seed=t,
+                lookback_days_used=7,
+                assigned_at=last_start + timedelta(hours=9),
+            )
+            for t, team in enumerate(team_rows)
+        ]
+    )
+    pairs = []
+    for week in weeks:
+        team_agents = members.get(week.team_id, [])
+        reviewers = team_agents[1:]  # not the lead
+        for index, reviewer in enumerate(reviewers):
+            for step in range(1, min(5, len(team_agents) - 1) + 1):
+                reviewee = team_agents[(index + 1 + step) % len(team_agents)]
+                if reviewee.pk != reviewer.pk:
+                    pairs.append((week, reviewer, reviewee))
+    old = Conversation.objects.bulk_create(
+        [
+            conversation(
+                first_number + n,
+                reviewee,
+                WEEK_START - timedelta(days=8) - timedelta(seconds=rng.randrange(0, 5 * 24 * 3600)),
+                rng.choice(RATINGS),
+            )
+            for n, (_, _, reviewee) in enumerate(pairs)
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    Assignment.objects.bulk_create(
+        [
+            Assignment(
+                week=week,
+                reviewer=reviewer,
+                reviewee=reviewee,
+                conversation=done,
+                status=Assignment.Status.COMPLETED,
+                created_at=last_start + timedelta(hours=9),
+                completed_at=last_start + timedelta(days=2),
+            )
+            for (week, reviewer, reviewee), done in zip(pairs, old, strict=True)
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    return len(pairs)
 
 
 def shape(sql: str) -> str:
@@ -242,20 +282,18 @@ def insert_statements(model, rows: int) -> int:
     return 0 if not rows else 1 if size is None else math.ceil(rows / size)
 
 
-def measure(*, teams: int, agents: int, conversations: int, repeat: int, profile: bool, show_queries: bool) -> dict:
+def timed_runs(*, repeat: int, profile: bool) -> dict:
+    """due_weeks_assign `repeat` times from scratch: timings, statements, the last run's weeks.
+
+    Between runs this week's ReviewWeeks (and with them their assignments and agent weeks)
+    are deleted, so every run does the same work.
+    """
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from reviews.models import AgentWeek, Assignment, ReviewWeek
+    from reviews.models import ReviewWeek
     from reviews.services import due_weeks_assign
 
-    flush()
-    figures = {"teams": teams, "agents": agents, "conversations": conversations}
-    figures.update(build(teams=teams, agents=agents, conversations=conversations))
-    log(f"  built {teams} teams, {agents} agents, {conversations} conversations in {figures['build_seconds']:.1f} s")
-
-    # Timed `repeat` times: between runs this week's ReviewWeeks (and with them their
-    # assignments and agent weeks) are deleted, so every run does the same work from scratch.
     timings, cpu_timings, counts = [], [], []
     for attempt in range(repeat):
         if attempt:
@@ -282,13 +320,25 @@ def measure(*, teams: int, agents: int, conversations: int, repeat: int, profile
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
             log(out.getvalue())
-    seconds = statistics.median(timings)
+    return {
+        "timings": timings,
+        "cpu_timings": cpu_timings,
+        "counts": counts,
+        "statements": [query["sql"] for query in captured.captured_queries],
+        "weeks": weeks,
+    }
 
-    queries = len(captured.captured_queries)
+
+def run_figures(runs: dict, teams: int) -> dict:
+    """What the last run did: statements by kind, the INSERTs it had to make, short reviewers."""
+    from reviews.models import AgentWeek, Assignment
+
+    weeks, statements, timings = runs["weeks"], runs["statements"], runs["timings"]
+    queries = len(statements)
     this_week = Assignment.objects.filter(week__in=weeks)
     agent_weeks = AgentWeek.objects.filter(week__in=weeks)
     required = sorted(agent_weeks.values_list("required", flat=True))
-    kinds = Counter(query["sql"].split(None, 1)[0].upper() for query in captured.captured_queries)
+    kinds = Counter(sql.split(None, 1)[0].upper() for sql in statements)
     # The INSERTs bulk_create must send: one per ReviewWeek, and each week's assignments and
     # agent weeks in as many statements as the backend's parameter limit requires.
     per_week = Counter(this_week.values_list("week_id", flat=True))
@@ -297,39 +347,47 @@ def measure(*, teams: int, agents: int, conversations: int, repeat: int, profile
         insert_statements(Assignment, per_week[week.pk]) + insert_statements(AgentWeek, people[week.pk])
         for week in weeks
     )
-    figures.update(
-        seconds=seconds,
-        best_seconds=min(timings),
-        timings=timings,
-        cpu_seconds=statistics.median(cpu_timings),
-        query_counts=counts,
-        queries=queries,
-        inserts=kinds.get("INSERT", 0),
-        expected_inserts=expected_inserts,
-        assignment_rows_per_insert=insert_rows_per_statement(Assignment),
-        other_queries=queries - kinds.get("INSERT", 0),
-        queries_per_team=queries / teams,
-        weeks=len(weeks),
-        assignments=this_week.count(),
-        reviewers=len(required),
-        short_reviewers=sum(1 for r in required if r < 5),
-        query_kinds=dict(kinds.most_common()),
-        profiled=profile,
-    )
+    return {
+        "seconds": statistics.median(timings),
+        "best_seconds": min(timings),
+        "timings": timings,
+        "cpu_seconds": statistics.median(runs["cpu_timings"]),
+        "query_counts": runs["counts"],
+        "queries": queries,
+        "inserts": kinds.get("INSERT", 0),
+        "expected_inserts": expected_inserts,
+        "assignment_rows_per_insert": insert_rows_per_statement(Assignment),
+        "other_queries": queries - kinds.get("INSERT", 0),
+        "queries_per_team": queries / teams,
+        "weeks": len(weeks),
+        "assignments": this_week.count(),
+        "reviewers": len(required),
+        "short_reviewers": sum(1 for r in required if r < 5),
+        "query_kinds": dict(kinds.most_common()),
+    }
+
+
+def measure(*, teams: int, agents: int, conversations: int, repeat: int, profile: bool, show_queries: bool) -> dict:
+    flush()
+    figures: dict = {"teams": teams, "agents": agents, "conversations": conversations, "profiled": profile}
+    figures.update(build(teams=teams, agents=agents, conversations=conversations))
+    log(f"  built {teams} teams, {agents} agents, {conversations} conversations in {figures['build_seconds']:.1f} s")
+    runs = timed_runs(repeat=repeat, profile=profile)
+    figures.update(run_figures(runs, teams))
     if show_queries:
-        shapes = Counter(shape(query["sql"]) for query in captured.captured_queries)
+        shapes = Counter(shape(sql) for sql in runs["statements"])
         log(f"  {len(shapes)} statement shapes, most frequent first:")
         for sql, count in shapes.most_common():
             log(f"  {count:6d}  {sql}")
     log(
-        f"  assigned in {', '.join(f'{t:.2f}' for t in timings)} s with {queries} queries "
-        f"({queries / teams:.1f} a team), {figures['assignments']} assignments"
+        f"  assigned in {', '.join(f'{t:.2f}' for t in figures['timings'])} s with {figures['queries']} queries "
+        f"({figures['queries_per_team']:.1f} a team), {figures['assignments']} assignments"
     )
     return figures
 
 
 def worker(args: argparse.Namespace) -> None:
-    django_setup(database_url(args.worker, sqlite_path=SQLITE_PATH, postgres_db=POSTGRES_DB))
+    django_setup(args.database_url)
     from django.core.management import call_command
     from django.db import connection
 
@@ -364,27 +422,71 @@ def server_version(connection) -> str:
 
 
 # --- the parent --------------------------------------------------------------------------
-def sqlite_files() -> list[Path]:
-    return [SQLITE_PATH.with_name(SQLITE_PATH.name + suffix) for suffix in ("", "-wal", "-shm")]
+def sqlite_path(smoke: bool) -> Path:
+    return BENCH_DIR / ("assign-smoke.sqlite3" if smoke else "assign.sqlite3")
+
+
+def sqlite_files(path: Path) -> list[Path]:
+    return [path.with_name(path.name + suffix) for suffix in ("", "-wal", "-shm")]
+
+
+def postgres_target(smoke: bool) -> tuple[str, str]:
+    """(server, database) of the PostgreSQL run: beside DATABASE_URL's database when it names one."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        parts = urlsplit(url)
+        server, name = f"{parts.scheme}://{parts.netloc}", f"{parts.path.strip('/') or 'carousel'}_bench_assign"
+    else:
+        server, name = POSTGRES_SERVER, POSTGRES_DB
+    return server, f"{name}_smoke" if smoke else name
+
+
+def postgres_database(server: str, name: str, *, create: bool) -> None:
+    """Drop the database if it is there (a stale one may hold another branch's schema), then
+    create it afresh unless create=False."""
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def database_prepare(database: str, args: argparse.Namespace) -> tuple[str, Callable[[], None]]:
+    """A fresh database for the worker: its URL, and what removes it afterwards (unless --keep)."""
+    if database == "sqlite":
+        files = sqlite_files(sqlite_path(args.smoke))
+
+        def remove() -> None:
+            for path in files:
+                path.unlink(missing_ok=True)
+
+        remove()
+        url = f"sqlite:///{files[0]}"
+    else:
+        server, name = postgres_target(args.smoke)
+
+        def remove() -> None:
+            postgres_database(server, name, create=False)
+
+        postgres_database(server, name, create=True)
+        url = f"{server}/{name}"
+    return url, (lambda: None) if args.keep else remove
 
 
 def run_database(database: str, sizes: list[tuple[int, int, int]], args: argparse.Namespace) -> dict:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    if database == "sqlite":
-        for path in sqlite_files():
-            path.unlink(missing_ok=True)
-    else:
-        postgres_database_ensure(POSTGRES_DB)
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", database, "--sizes", json.dumps(sizes)]
+    url, remove = database_prepare(database, args)
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", database, "--database-url", url]
+    command += ["--sizes", json.dumps(sizes), "--repeat", str(args.repeat)]
     if args.profile:
         command.append("--profile")
     if args.show_queries:
         command.append("--show-queries")
-    command += ["--repeat", str(args.repeat)]
-    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
-    if database == "sqlite" and not args.keep:
-        for path in sqlite_files():
-            path.unlink(missing_ok=True)
+    try:
+        done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
+    finally:
+        remove()
     for line in done.stdout.splitlines():
         if line.startswith(RESULT_PREFIX):
             return json.loads(line[len(RESULT_PREFIX) :])
@@ -398,8 +500,9 @@ def sizes_for(args: argparse.Namespace) -> list[tuple[int, int, int]]:
     return [base, double, full]
 
 
-def allocation_scaling(team_sizes=(20, 200, 2000), per_agent: int = 100) -> list[dict]:
-    """allocate() alone (no database) for one team of each size: its work must stay near-linear."""
+def allocation_scaling(team_sizes: tuple[int, ...], *, repeat: int, per_agent: int = 100) -> list[dict]:
+    """allocate() alone (no database) for one team of each size, the best of `repeat` runs:
+    its work must stay near-linear."""
     from reviews.allocation import Candidate, Mix, allocate
 
     figures = []
@@ -410,20 +513,88 @@ def allocation_scaling(team_sizes=(20, 200, 2000), per_agent: int = 100) -> list
         ]
         needs = {agent: 5 for agent in range(1, agents)}  # agent 0 is the lead
         last_week = {(r, (r + step) % agents) for r in needs for step in range(2, 7) if (r + step) % agents != r}
-        started = time.perf_counter()
-        batches = allocate(
-            needs=needs, candidates=candidates, previous_pairs=last_week, mix=Mix(), rng=random.Random(7)
-        )
-        seconds = time.perf_counter() - started
+        timings = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            batches = allocate(
+                needs=needs, candidates=candidates, previous_pairs=last_week, mix=Mix(), rng=random.Random(7)
+            )
+            timings.append(time.perf_counter() - started)
         figures.append(
             {
                 "agents": agents,
                 "candidates": len(candidates),
                 "assignments": sum(len(batch) for batch in batches.values()),
-                "seconds": seconds,
+                "seconds": min(timings),
             }
         )
     return figures
+
+
+def database_rows(result: dict) -> list[str]:
+    return [
+        f"{result['database']:<10} {run['teams']:>5} {run['agents']:>6} {run['conversations']:>7} "
+        f"{run['build_seconds']:>7.1f} {run['seconds']:>8.2f} {run['best_seconds']:>6.2f} "
+        f"{run['cpu_seconds']:>5.2f} {run['queries']:>7} "
+        f"{run['queries_per_team']:>6.1f} {run['inserts']:>7} {run['other_queries']:>6} "
+        f"{run['assignments']:>8} {run['short_reviewers']:>5}"
+        for run in result["runs"]
+    ]
+
+
+def database_checks(result: dict) -> tuple[bool, list[str]]:
+    """Whether one database's runs pass every check, and the notes that say so."""
+    runs = result["runs"]
+    base, double, full = runs
+    fast = full["seconds"] < TARGET_SECONDS
+    # Statements other than INSERT must not change with agents or conversations, and the
+    # INSERTs must be exactly the statements bulk_create has to make for the rows.
+    flat = base["other_queries"] == double["other_queries"]
+    inserts_exact = all(run["inserts"] == run["expected_inserts"] for run in runs)
+    per_team = (full["other_queries"] - base["other_queries"]) / (full["teams"] - base["teams"] or 1)
+    fixed = base["other_queries"] - per_team * base["teams"]
+    linear = per_team == int(per_team) and 0 <= fixed <= 5
+    steady = all(len(set(run["query_counts"])) == 1 for run in runs)
+    short = sum(run["short_reviewers"] for run in runs)
+    rows = full["assignment_rows_per_insert"]
+    batching = "one INSERT per table per team" if rows is None else f"{rows} assignments per INSERT"
+    notes = [
+        f"{result['server']}:",
+        f"  full size: {full['seconds']:.2f} s (median of "
+        + ", ".join(f"{t:.2f}" for t in full["timings"])
+        + f"), {'meets' if fast else 'MISSES'} the {TARGET_SECONDS:.0f} s target"
+        + (" (first run under cProfile)" if full["profiled"] else ""),
+        f"  every run sent the same number of queries: {'yes' if steady else 'NO'}",
+        f"  2x agents and conversations: queries {base['queries']} -> {double['queries']}; "
+        f"statements other than INSERT {base['other_queries']} -> {double['other_queries']} "
+        f"({'unchanged' if flat else 'GROW'})",
+        f"  INSERTs {'match' if inserts_exact else 'DO NOT match'} bulk_create's batches ({batching}): "
+        + ", ".join(f"{run['inserts']}/{run['expected_inserts']}" for run in runs),
+        f"  10x teams: statements other than INSERT = {fixed:g} + {per_team:g} a team "
+        f"({'linear in teams' if linear else 'NOT linear in teams'})",
+        f"  reviewers short of 5: {short} ({'none' if not short else 'SOME'})",
+        "  full-size statements: " + ", ".join(f"{kind} {count}" for kind, count in full["query_kinds"].items()),
+    ]
+    return fast and flat and inserts_exact and linear and steady and not short, notes
+
+
+def allocation_checks(allocation: list[dict]) -> tuple[bool, list[str]]:
+    lines = [
+        "allocate() alone, one team, 100 conversations an agent, quota 5, last week's pairs (best of the runs):",
+        f"{'agents':>7} {'candidates':>10} {'assigned':>8} {'seconds':>8} {'us/assignment':>13}",
+    ]
+    for row in allocation:
+        per = row["seconds"] / max(row["assignments"], 1) * 1e6
+        lines.append(
+            f"{row['agents']:>7} {row['candidates']:>10} {row['assignments']:>8} {row['seconds']:>8.3f} {per:>13.1f}"
+        )
+    growth = allocation[-1]["seconds"] / max(allocation[-2]["seconds"], 1e-9)
+    near_linear = growth < 25  # 10x the team: about 10x the time; quadratic work would be about 100x
+    lines.append(
+        f"{allocation[-2]['agents']} -> {allocation[-1]['agents']} agents: {growth:.1f}x the time "
+        f"({'near-linear' if near_linear else 'NOT near-linear'})"
+    )
+    return near_linear, lines
 
 
 def report(results: list[dict], allocation: list[dict]) -> bool:
@@ -436,65 +607,16 @@ def report(results: list[dict], allocation: list[dict]) -> bool:
         "due_weeks_assign(now=Monday 2026-11-23 09:00 UTC); assign s = median of the runs, best s = fastest,",
         "cpu s = this process's CPU time (median), queries = statements one run sends",
         header,
+        "-" * len(header),
     ]
-    lines.append("-" * len(header))
-    ok = True
-    notes = []
+    ok, notes = True, []
     for result in results:
-        runs = result["runs"]
-        for run in runs:
-            lines.append(
-                f"{result['database']:<10} {run['teams']:>5} {run['agents']:>6} {run['conversations']:>7} "
-                f"{run['build_seconds']:>7.1f} {run['seconds']:>8.2f} {run['best_seconds']:>6.2f} "
-                f"{run['cpu_seconds']:>5.2f} {run['queries']:>7} "
-                f"{run['queries_per_team']:>6.1f} {run['inserts']:>7} {run['other_queries']:>6} "
-                f"{run['assignments']:>8} {run['short_reviewers']:>5}"
-            )
-        base, double, full = runs
-        fast = full["seconds"] < TARGET_SECONDS
-        # Statements other than INSERT must not change with agents or conversations, and the
-        # INSERTs must be exactly the statements bulk_create has to make for the rows.
-        flat = base["other_queries"] == double["other_queries"]
-        inserts_exact = all(run["inserts"] == run["expected_inserts"] for run in runs)
-        per_team = (full["other_queries"] - base["other_queries"]) / (full["teams"] - base["teams"] or 1)
-        fixed = base["other_queries"] - per_team * base["teams"]
-        linear = per_team == int(per_team) and 0 <= fixed <= 5
-        steady = all(len(set(run["query_counts"])) == 1 for run in runs)
-        ok = ok and fast and flat and inserts_exact and linear and steady
-        rows = full["assignment_rows_per_insert"]
-        batching = "one INSERT per table per team" if rows is None else f"{rows} assignments per INSERT"
-        notes += [
-            f"{result['server']}:",
-            f"  full size: {full['seconds']:.2f} s (median of "
-            + ", ".join(f"{t:.2f}" for t in full["timings"])
-            + f"), {'meets' if fast else 'MISSES'} the {TARGET_SECONDS:.0f} s target"
-            + (" (first run under cProfile)" if full["profiled"] else ""),
-            f"  every run sent the same number of queries: {'yes' if steady else 'NO'}",
-            f"  2x agents and conversations: queries {base['queries']} -> {double['queries']}; "
-            f"statements other than INSERT {base['other_queries']} -> {double['other_queries']} "
-            f"({'unchanged' if flat else 'GROW'})",
-            f"  INSERTs {'match' if inserts_exact else 'DO NOT match'} bulk_create's batches ({batching}): "
-            + ", ".join(f"{run['inserts']}/{run['expected_inserts']}" for run in runs),
-            f"  10x teams: statements other than INSERT = {fixed:g} + {per_team:g} a team "
-            f"({'linear in teams' if linear else 'NOT linear in teams'})",
-            "  full-size statements: " + ", ".join(f"{kind} {count}" for kind, count in full["query_kinds"].items()),
-        ]
-    lines += ["", *notes, ""]
-    lines.append("allocate() alone, one team, 100 conversations an agent, quota 5, last week's pairs:")
-    lines.append(f"{'agents':>7} {'candidates':>10} {'assigned':>8} {'seconds':>8} {'us/assignment':>13}")
-    for row in allocation:
-        per = row["seconds"] / max(row["assignments"], 1) * 1e6
-        lines.append(
-            f"{row['agents']:>7} {row['candidates']:>10} {row['assignments']:>8} {row['seconds']:>8.3f} {per:>13.1f}"
-        )
-    growth = allocation[-1]["seconds"] / max(allocation[-2]["seconds"], 1e-9)
-    near_linear = growth < 25  # 10x the team: about 10x the time; quadratic work would be about 100x
-    ok = ok and near_linear
-    lines.append(
-        f"{allocation[-2]['agents']} -> {allocation[-1]['agents']} agents: {growth:.1f}x the time "
-        f"({'near-linear' if near_linear else 'NOT near-linear'})"
-    )
-    lines.append("")
+        lines += database_rows(result)
+        passed, said = database_checks(result)
+        ok, notes = ok and passed, notes + said
+    passed, said = allocation_checks(allocation)
+    ok = ok and passed
+    lines += ["", *notes, "", *said, ""]
     lines.append("short = reviewers given fewer than 5 (there should be none). Each team also holds last week's batch,")
     lines.append("whose pairs are avoided; its conversations are not among the eligible ones.")
     if any(run["assignment_rows_per_insert"] for result in results for run in result["runs"]):
@@ -503,32 +625,50 @@ def report(results: list[dict], allocation: list[dict]) -> bool:
         )
         lines.append("INSERTs of 90 rows: a team of 20 agents needs 2, a team of 40 needs 3. That is bulk_create's")
         lines.append("batching, the same for any number of conversations; everything else is fixed per team.")
+    lines.append(f"All checks {'pass' if ok else 'DO NOT pass'}.")
     print("\n".join(lines))
     return ok
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"])
     parser.add_argument("--teams", type=int, default=100)
     parser.add_argument("--agents", type=int, default=2000)
     parser.add_argument("--conversations", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs at each size; the median is reported")
+    parser.add_argument("--smoke", action="store_true", help="toy sizes, two runs each: the checks in seconds")
     parser.add_argument("--profile", action="store_true", help="cProfile the full size's first run (slows it)")
     parser.add_argument("--show-queries", action="store_true", help="list the full-size run's statements")
-    parser.add_argument("--keep", action="store_true", help="keep the SQLite file under var/bench/")
+    parser.add_argument("--keep", action="store_true", help="keep the database (var/bench/*.sqlite3 or PostgreSQL's)")
     parser.add_argument("--worker", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--sizes", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
+        return args
+    if args.smoke:
+        args.teams, args.agents, args.conversations = SMOKE["teams"], SMOKE["agents"], SMOKE["conversations"]
+        args.repeat = SMOKE["repeat"]
+    if args.database is None:
+        # The smoke follows the database scripts/test is testing; a full run measures both.
+        on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+        args.database = ("postgres" if on_postgres else "sqlite") if args.smoke else "both"
+    if any(agents < teams * 2 for teams, agents, _ in sizes_for(args)):
+        parser.error("every team needs at least two agents, at every size")
+    return args
+
+
+def main() -> None:
+    args = arguments()
+    if args.worker:
         worker(args)
         return
-    if args.agents < args.teams * 2:
-        parser.error("every team needs at least two agents")
     databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     sizes = sizes_for(args)
     results = [run_database(database, sizes, args) for database in databases]
-    sys.exit(0 if report(results, allocation_scaling()) else 1)
+    team_sizes = SMOKE["allocation_team_sizes"] if args.smoke else FULL_ALLOCATION_TEAM_SIZES
+    sys.exit(0 if report(results, allocation_scaling(team_sizes, repeat=args.repeat)) else 1)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,13 @@ import logging
 import math
 import random
 import secrets
-from datetime import datetime, timedelta
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, Exists, F, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from conversations.models import Agent, Conversation, Team
@@ -41,12 +44,37 @@ def is_reviewer(agent: Agent) -> bool:
     return team_settings_get(team=agent.team).leads_review or not agent.team.leads.filter(pk=agent.user_id).exists()
 
 
-def _reviewers(team: Team, settings: TeamSettings, lead_ids: set[int]) -> list[Agent]:
-    """Active teammates who can sign in; leads only if the team says leads review."""
-    agents = Agent.objects.filter(team=team, is_active=True, user__isnull=False)
-    if not settings.leads_review:
-        agents = agents.exclude(user__in=lead_ids)
-    return list(agents)
+@dataclass(frozen=True)
+class _Crew:
+    """What making a team's batches needs to know about its people, read before any lock."""
+
+    team: Team
+    settings: TeamSettings
+    lead_ids: set[int]
+    agents: list[Agent]  # active and able to sign in, leads among them
+
+    @property
+    def reviewers(self) -> list[Agent]:
+        """Active teammates who can sign in; leads only if the team says leads review."""
+        if self.settings.leads_review:
+            return self.agents
+        return [agent for agent in self.agents if agent.user_id not in self.lead_ids]
+
+
+def _crews_load(teams: list[Team], settings: dict[int, TeamSettings]) -> list[_Crew]:
+    """Leads and agents of any number of teams in two queries, not two a team."""
+    ids = [team.pk for team in teams]
+    leads: dict[int, set[int]] = defaultdict(set)
+    for team_id, user_id in Team.leads.through.objects.filter(team_id__in=ids).values_list("team_id", "user_id"):
+        leads[team_id].add(user_id)
+    agents: dict[int | None, list[Agent]] = defaultdict(list)
+    for agent in Agent.objects.filter(team_id__in=ids, is_active=True, user__isnull=False):
+        agents[agent.team_id].append(agent)
+    return [
+        # A team whose lead never saved its settings works with the defaults.
+        _Crew(team, settings.get(team.pk) or TeamSettings(team=team), leads[team.pk], agents[team.pk])
+        for team in teams
+    ]
 
 
 def _candidates(
@@ -68,21 +96,24 @@ def _candidates(
     )
     if not settings.leads_are_reviewed and lead_ids:
         conversations = conversations.exclude(assignee__user__in=lead_ids)
-    return [
-        Candidate(conversation_id=pk, reviewee_id=assignee_id, csat_rating=rating)
-        for pk, assignee_id, rating in conversations.values_list("pk", "assignee_id", "csat_rating").order_by("pk")
-    ]
+    # Thousands of rows a team: tuples straight into Candidates, no model instances.
+    rows = conversations.values_list("pk", "assignee_id", "csat_rating").order_by("pk")
+    return list(map(Candidate._make, rows))
 
 
 def _previous_pairs(week: ReviewWeek) -> set[tuple[int, int]]:
     previous = ReviewWeek.objects.filter(team_id=week.team_id, starts_at__lt=week.starts_at).order_by("-starts_at")
-    return set(Assignment.objects.filter(week__in=previous[:1]).values_list("reviewer_id", "reviewee_id").distinct())
+    # order_by(): the model's ordering would put created_at and id into the DISTINCT.
+    pairs = Assignment.objects.filter(week__in=previous[:1]).order_by().values_list("reviewer_id", "reviewee_id")
+    return set(pairs.distinct())
 
 
-def _assignment_rows(week: ReviewWeek, batches: dict[int, list[Candidate]], kind: str, now: datetime):
+def _assignment_rows(
+    week: ReviewWeek, batches: dict[int, list[Candidate]], kind: str, now: datetime
+) -> list[Assignment]:
     return [
         Assignment(
-            week=week,
+            week_id=week.pk,
             reviewer_id=reviewer,
             conversation_id=candidate.conversation_id,
             reviewee_id=candidate.reviewee_id,
@@ -94,8 +125,8 @@ def _assignment_rows(week: ReviewWeek, batches: dict[int, list[Candidate]], kind
     ]
 
 
-def review_week_get_or_create(*, team: Team, starts_at: datetime, seed: int | None = None) -> ReviewWeek:
-    settings = team_settings_get(team=team)
+def _week_new(*, team: Team, settings: TeamSettings, starts_at: datetime, seed: int | None) -> ReviewWeek:
+    """The team's week starting then, not yet saved."""
     local_start = starts_at.astimezone(settings.zone)
     label = week_label(local_start)
     # Seven local days, not 168 hours: a week that crosses a DST change is 167 or 169 hours.
@@ -104,15 +135,29 @@ def review_week_get_or_create(*, team: Team, starts_at: datetime, seed: int | No
     # after it; it runs on to the end of that week instead.
     while week_label(ends_at) == label:
         ends_at = settings.week_start_for_date(ends_at.date() + timedelta(days=7))
+    # In UTC, as the database gives them back: the caller may return this very instance.
+    return ReviewWeek(
+        team=team,
+        label=label,
+        starts_at=starts_at.astimezone(UTC),
+        ends_at=ends_at.astimezone(UTC),
+        seed=seed if seed is not None else secrets.randbits(62),
+    )
+
+
+def review_week_get_or_create(*, team: Team, starts_at: datetime, seed: int | None = None) -> ReviewWeek:
+    week = _week_new(team=team, settings=team_settings_get(team=team), starts_at=starts_at, seed=seed)
     return ReviewWeek.objects.get_or_create(
         team=team,
         starts_at=starts_at,
-        defaults={
-            "label": label,
-            "ends_at": ends_at,
-            "seed": seed if seed is not None else secrets.randbits(62),
-        },
+        defaults={"label": week.label, "ends_at": week.ends_at, "seed": week.seed},
     )[0]
+
+
+def _week_start(*, settings: TeamSettings, now: datetime, latest_end: datetime | None) -> datetime:
+    """When the team's next week begins if none is under way: never before the last one ended."""
+    start = settings.week_start_at(now)
+    return max(start, latest_end) if latest_end else start
 
 
 def current_week_start(*, team: Team, now: datetime) -> datetime:
@@ -124,11 +169,10 @@ def current_week_start(*, team: Team, now: datetime) -> datetime:
     running = ReviewWeek.objects.filter(team=team, starts_at__lte=now, ends_at__gt=now).first()
     if running is not None:
         return running.starts_at
-    start = team_settings_get(team=team).week_start_at(now)
     latest_end = (
         ReviewWeek.objects.filter(team=team, ends_at__lte=now).order_by("-ends_at").values_list("ends_at", flat=True)
     ).first()
-    return max(start, latest_end) if latest_end else start
+    return _week_start(settings=team_settings_get(team=team), now=now, latest_end=latest_end)
 
 
 def week_assign(
@@ -136,24 +180,46 @@ def week_assign(
 ) -> ReviewWeek:
     """Make every reviewer's batch for the team's week; running it again changes nothing."""
     now = now or timezone.now()
-    settings = team_settings_get(team=team)
     starts_at = starts_at or current_week_start(team=team, now=now)
-    week = review_week_get_or_create(team=team, starts_at=starts_at, seed=seed)
+    crew = _crews_load([team], {team.pk: team_settings_get(team=team)})[0]
+    return _week_assign(crew, starts_at=starts_at, now=now, seed=seed)
+
+
+def _week_assign(
+    crew: _Crew, *, starts_at: datetime, now: datetime, seed: int | None = None, may_exist: bool = True
+) -> ReviewWeek:
+    """`may_exist=False`: the caller has just seen that no week starts then, so none is looked for."""
+    try:
+        return _week_assign_once(crew, starts_at=starts_at, now=now, seed=seed, may_exist=may_exist)
+    except IntegrityError:
+        # Another assigner (beat, a lead's command, a pull) made this week or took one of its
+        # conversations while we chose: everything here rolled back; look again under the lock.
+        return _week_assign_once(crew, starts_at=starts_at, now=now, seed=seed, may_exist=True)
+
+
+def _week_assign_once(
+    crew: _Crew, *, starts_at: datetime, now: datetime, seed: int | None, may_exist: bool
+) -> ReviewWeek:
+    settings = crew.settings
     with transaction.atomic():
-        # Serialises two assigners of the same week (beat and a lead running the command).
-        week = ReviewWeek.objects.select_for_update().get(pk=week.pk)
-        if week.assigned_at is not None:
-            return week
-        lead_ids = _lead_user_ids(team)
-        reviewers = _reviewers(team, settings, lead_ids)
-        present = [agent for agent in reviewers if not agent.is_away]
-        needs = {agent.pk: settings.reviews_per_week for agent in present}
+        week = None
+        if may_exist:
+            # Serialises two assigners of the same week (beat and a lead running the command).
+            week = ReviewWeek.objects.select_for_update().filter(team=crew.team, starts_at=starts_at).first()
+            if week is not None and week.assigned_at is not None:
+                return week
+        if week is None:
+            # Saved only with its batches, so a week that exists has them (or was made by
+            # review_week_get_or_create); the unique start sends a second maker to the retry.
+            week = _week_new(team=crew.team, settings=settings, starts_at=starts_at, seed=seed)
+        reviewers = crew.reviewers
+        needs = {agent.pk: settings.reviews_per_week for agent in reviewers if not agent.is_away}
 
         def closed_in_last(days: int) -> list[Candidate]:
             return _candidates(
-                team=team,
+                team=crew.team,
                 settings=settings,
-                lead_ids=lead_ids,
+                lead_ids=crew.lead_ids,
                 closed_from=starts_at - timedelta(days=days),
                 closed_before=starts_at,
             )
@@ -170,12 +236,17 @@ def week_assign(
             mix=Mix(settings.lowest_csat_percent, settings.highest_csat_percent),
             rng=random.Random(week.seed),
         )
+        week.assigned_at, week.lookback_days_used = now, lookback
+        if week.pk is None:
+            week.save(force_insert=True)
+        else:
+            week.save(update_fields=["assigned_at", "lookback_days_used"])
         Assignment.objects.bulk_create(_assignment_rows(week, batches, Assignment.Kind.BATCH, now))
         AgentWeek.objects.bulk_create(
             [
                 AgentWeek(
-                    week=week,
-                    agent=agent,
+                    week_id=week.pk,
+                    agent_id=agent.pk,
                     quota=0 if agent.is_away else settings.reviews_per_week,
                     required=0 if agent.is_away else len(batches[agent.pk]),
                     is_away=agent.is_away,
@@ -183,8 +254,6 @@ def week_assign(
                 for agent in reviewers
             ]
         )
-        week.assigned_at, week.lookback_days_used = now, lookback
-        week.save(update_fields=["assigned_at", "lookback_days_used"])
     return week
 
 
@@ -194,13 +263,17 @@ def quota_refresh(*, week: ReviewWeek, now: datetime | None = None) -> None:
     if week.assigned_at is None or not week.is_open(now):
         return
     team = week.team
-    settings = team_settings_get(team=team)
+    _quota_refresh(_crews_load([team], {team.pk: team_settings_get(team=team)})[0], week=week, now=now)
+
+
+def _quota_refresh(crew: _Crew, *, week: ReviewWeek, now: datetime) -> None:
+    settings = crew.settings
     with transaction.atomic():
         week = ReviewWeek.objects.select_for_update().get(pk=week.pk)
         _release_deactivated(week, now)
-        lead_ids = _lead_user_ids(team)
+        # Read under the lock: a second refresh of the same week finds the first one's newcomers.
         known = set(week.agent_weeks.values_list("agent_id", flat=True))
-        newcomers = [agent for agent in _reviewers(team, settings, lead_ids) if agent.pk not in known]
+        newcomers = [agent for agent in crew.reviewers if agent.pk not in known]
         if not newcomers:
             return
         quota = settings.reviews_per_week
@@ -209,9 +282,9 @@ def quota_refresh(*, week: ReviewWeek, now: datetime | None = None) -> None:
             quota = math.ceil(settings.reviews_per_week * left)
         needs = {agent.pk: quota for agent in newcomers if not agent.is_away}
         candidates = _candidates(
-            team=team,
+            team=crew.team,
             settings=settings,
-            lead_ids=lead_ids,
+            lead_ids=crew.lead_ids,
             closed_from=now - timedelta(days=settings.max_lookback_days),
             closed_before=now,
         )
@@ -219,8 +292,8 @@ def quota_refresh(*, week: ReviewWeek, now: datetime | None = None) -> None:
         Assignment.objects.bulk_create(_assignment_rows(week, batches, Assignment.Kind.BATCH, now))
         AgentWeek.objects.bulk_create(
             AgentWeek(
-                week=week,
-                agent=agent,
+                week_id=week.pk,
+                agent_id=agent.pk,
                 quota=0 if agent.is_away else quota,
                 required=0 if agent.is_away else len(batches[agent.pk]),
                 is_away=agent.is_away,
@@ -237,29 +310,84 @@ def _release_deactivated(week: ReviewWeek, now: datetime) -> None:
     if not leavers:
         return
     leaving.update(status=Assignment.Status.RELEASED, closed_at=now)
-    for agent_week in AgentWeek.objects.filter(week=week, agent_id__in=leavers):
-        agent_week.required = min(
-            agent_week.quota,
-            Assignment.objects.filter(week=week, reviewer_id=agent_week.agent_id, status="completed").count(),
-        )
-        agent_week.save(update_fields=["required"])
+    completed = (
+        Assignment.objects.filter(week=week, reviewer=OuterRef("agent_id"), status=Assignment.Status.COMPLETED)
+        .order_by()
+        .values("reviewer")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    # One UPDATE for every leaver, however many left.
+    AgentWeek.objects.filter(week=week, agent_id__in=leavers).update(
+        required=Least(F("quota"), Coalesce(Subquery(completed), 0))
+    )
 
 
 def due_weeks_assign(*, now: datetime | None = None) -> list[ReviewWeek]:
-    """For beat: every team whose week has begun gets its batches, then newcomers theirs."""
+    """For beat: every team whose week has begun gets its batches, and newcomers to a running
+    week theirs (pro rata), whether or not they ever open a page.
+
+    Hourly, so it costs a few queries for all teams together; a team costs its own only when
+    its week needs making or someone joined or left it since the last run.
+    """
     now = now or timezone.now()
+    teams = list(
+        Team.objects.filter(Exists(Agent.objects.filter(team=OuterRef("pk"), is_active=True))).select_related(
+            "review_settings"
+        )
+    )
+    # hasattr: a team nobody has configured has no settings row yet.
+    crews = _crews_load(teams, {team.pk: team.review_settings for team in teams if hasattr(team, "review_settings")})
+    running = {
+        week.team_id: week for week in ReviewWeek.objects.filter(team__in=teams, starts_at__lte=now, ends_at__gt=now)
+    }
+    between_weeks = [team for team in teams if team.pk not in running]
+    latest_end: dict[int, datetime] = (
+        dict(
+            ReviewWeek.objects.filter(team__in=between_weeks, ends_at__lte=now)
+            .values("team_id")
+            .annotate(latest=Max("ends_at"))
+            .values_list("team_id", "latest")
+        )
+        if between_weeks
+        else {}
+    )
+    changed = _weeks_with_people_changes([week for week in running.values() if week.assigned_at is not None], crews)
     weeks = []
-    teams = Team.objects.filter(Exists(Agent.objects.filter(team=OuterRef("pk"), is_active=True)))
-    for team in teams:
+    for crew in crews:
+        week = running.get(crew.team.pk)
         try:
-            week = week_assign(team=team, now=now)
-            quota_refresh(week=week, now=now)
+            if week is None:
+                starts_at = _week_start(settings=crew.settings, now=now, latest_end=latest_end.get(crew.team.pk))
+                week = _week_assign(crew, starts_at=starts_at, now=now, may_exist=False)
+            elif week.assigned_at is None:
+                week = _week_assign(crew, starts_at=week.starts_at, now=now)
+            elif week.pk in changed:
+                _quota_refresh(crew, week=week, now=now)
         except Exception:
             # One team's trouble must not hold up every other team's week.
-            logger.exception("Could not make the weekly batches of team %s", team.pk)
+            logger.exception("Could not make the weekly batches of team %s", crew.team.pk)
             continue
         weeks.append(week)
     return weeks
+
+
+def _weeks_with_people_changes(weeks: list[ReviewWeek], crews: list[_Crew]) -> set[int]:
+    """Running weeks with a reviewer who has no batch yet or a leaver whose reviews are open."""
+    if not weeks:
+        return set()
+    known: dict[int, set[int]] = defaultdict(set)
+    for week_id, agent_id in AgentWeek.objects.filter(week__in=weeks).values_list("week_id", "agent_id"):
+        known[week_id].add(agent_id)
+    week_of_team = {week.team_id: week.pk for week in weeks}
+    changed = {
+        week_of_team[crew.team.pk]
+        for crew in crews
+        if crew.team.pk in week_of_team
+        and any(agent.pk not in known[week_of_team[crew.team.pk]] for agent in crew.reviewers)
+    }
+    leaving = Assignment.objects.filter(week__in=weeks, status=Assignment.Status.ASSIGNED, reviewer__is_active=False)
+    return changed | set(leaving.values_list("week_id", flat=True).distinct())
 
 
 def _current_week(agent: Agent, now: datetime) -> ReviewWeek:

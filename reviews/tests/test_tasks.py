@@ -7,14 +7,28 @@ from django.conf import settings
 
 from conftest import wait_for
 from conversations.models import Conversation
-from reviews.models import Assignment, ReviewWeek
+from reviews.models import AgentWeek, Assignment, ReviewWeek
 from reviews.services import team_settings_get
 from reviews.tasks import assign_due_weeks
+
+from .factories import MONDAY
 
 
 def test_beat_looks_for_due_weeks_every_hour():
     entry = settings.CELERY_BEAT_SCHEDULE["assign-due-weeks"]
     assert (entry["task"], entry["schedule"]) == (assign_due_weeks.name, 3600)
+
+
+def test_the_hourly_task_gives_a_teammate_who_joined_midweek_their_batch(team_of_five, monday):
+    builder, _ = team_of_five
+    [week_id] = assign_due_weeks()
+    monday.move_to(MONDAY + timedelta(days=3))  # Thursday: a little over half the week left
+    newcomer = builder.agent("Finn")
+
+    assert assign_due_weeks() == [week_id]
+
+    assert AgentWeek.objects.get(week_id=week_id, agent=newcomer).quota == 3
+    assert Assignment.objects.filter(week_id=week_id, reviewer=newcomer).count() == 3
 
 
 @pytest.mark.celery_worker
