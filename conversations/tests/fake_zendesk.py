@@ -313,10 +313,10 @@ class FakeZendesk(LoopbackServer):
                 reset = {"ratelimit-reset": fault.reset} if fault.reset else {}
                 return self._too_many_requests(handler, fault.retry_after, reset)
             elif fault.kind.isdigit():
-                status = HTTPStatus(int(fault.kind))
+                fault_status = HTTPStatus(int(fault.kind))
                 if fault.retry_after:
                     headers = {**headers, "Retry-After": fault.retry_after}
-                return self._send(handler, status, {"error": status.phrase.replace(" ", "")}, headers)
+                return self._send(handler, fault_status, {"error": fault_status.phrase.replace(" ", "")}, headers)
         status, payload = self._route(path, query, fault)
         return self._send(handler, status, payload, headers)
 
