@@ -74,7 +74,7 @@ def test_leading_one_team_gives_no_rights_in_another(two_teams):
     support, billing = two_teams["Support"], two_teams["Billing"]
 
     assert access.get_led_team(support["lead"], support["team"].pk) == support["team"]
-    with pytest.raises(Http404):
+    with pytest.raises(Http404, match=r"^No such team\.$"):
         access.get_led_team(support["lead"], billing["team"].pk)
     assert access.leads_team(support["lead"], support["team"].pk)
     assert not access.leads_team(support["lead"], billing["team"].pk)
@@ -111,7 +111,7 @@ def test_a_lead_opens_their_teammates_pages_only(two_teams):
     teammate = support["agents"][2]
 
     assert access.get_team_agent(support["lead"], support["team"], teammate.pk) == teammate
-    with pytest.raises(Http404):
+    with pytest.raises(Http404, match=r"^No such teammate\.$"):
         access.get_team_agent(support["lead"], support["team"], billing["agents"][0].pk)
     with pytest.raises(Http404):
         access.get_team_agent(billing["lead"], support["team"], teammate.pk)
@@ -122,12 +122,12 @@ def test_own_pages_need_a_linked_teammate_and_reviewing_an_active_one(two_teams)
     lead = two_teams["Support"]["lead"]
 
     assert access.get_own_agent(agent.user) == access.get_reviewing_agent(agent.user) == agent
-    with pytest.raises(Http404):
+    with pytest.raises(Http404, match=r"^You are not linked to a helpdesk teammate\.$"):
         access.get_own_agent(lead)
     agent.is_active = False
     agent.save()
     assert access.get_own_agent(agent.user) == agent
-    with pytest.raises(Http404):
+    with pytest.raises(Http404, match=r"^You are not linked to an active helpdesk teammate\.$"):
         access.get_reviewing_agent(agent.user)
 
 
@@ -136,7 +136,7 @@ def test_the_team_member_a_lead_may_unlock_is_in_their_team(two_teams):
     member = support["agents"][1].user
 
     assert access.get_team_member_user(support["lead"], support["team"].pk, member.pk) == member
-    with pytest.raises(Http404):
+    with pytest.raises(Http404, match=r"^No such teammate\.$"):
         access.get_team_member_user(support["lead"], support["team"].pk, billing["agents"][0].user_id)
     with pytest.raises(Http404):
         access.get_team_member_user(billing["lead"], support["team"].pk, member.pk)
@@ -171,7 +171,7 @@ def test_a_review_is_seen_by_its_two_people_and_the_teams_leads(two_teams):
     assert review in access.visible_reviews(support["lead"])
     assert review not in access.visible_reviews(_bystander(support).user)
     assert review not in access.visible_reviews(billing["lead"])
-    with pytest.raises(Http404):
+    with pytest.raises(Http404, match=r"^No such review\.$"):
         access.get_visible_review(billing["lead"], review.pk)
 
 
@@ -256,7 +256,7 @@ def test_only_the_reviewer_opens_an_assignment_and_not_once_handed_back(two_team
         with pytest.raises(Http404):
             access.get_own_assignment(someone, open_one.pk)
     services.assignment_skip(assignment=open_one, reason="automated")
-    with pytest.raises(Http404):
+    with pytest.raises(Http404, match=r"^No such assignment\.$"):
         access.get_own_assignment(open_one.reviewer.user, open_one.pk)
     assert access.get_own_assignment(open_one.reviewer.user, open_one.pk, handed_back_too=True) == open_one
 
@@ -270,7 +270,7 @@ def test_the_sync_is_for_leads_and_staff_and_payloads_for_staff(two_teams):
 
     access.require_sync_access(support["lead"])
     access.require_sync_access(staff)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=r"^Only team leads see the sync\.$"):
         access.require_sync_access(support["agents"][0].user)
     assert access.may_see_payloads(staff)
     assert not access.may_see_payloads(support["lead"])
@@ -330,3 +330,16 @@ def test_a_deactivated_account_sees_and_does_nothing(two_teams):
         assert access.agent_of(user) is None
         assert not access.can_see_sync(user)
         assert access.highlight_team_ids(user) == []
+
+
+def test_a_conversation_out_of_reach_is_not_found_and_says_so(two_teams, client):
+    support, billing = two_teams["Support"], two_teams["Billing"]
+    conversation = support["assignment"].conversation
+
+    with pytest.raises(Http404, match=r"^No such conversation\.$"):
+        access.get_visible_conversation(billing["lead"], conversation.pk)
+    client.force_login(billing["lead"])
+    page = client.get(f"/conversations/{conversation.pk}/")
+    assert page.status_code == 404 and "No such conversation." in page.content.decode()
+    refused = client.post("/week/pull/", {"count": 1})
+    assert refused.status_code == 404 and "not linked to an active helpdesk teammate" in refused.content.decode()
