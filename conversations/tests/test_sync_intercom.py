@@ -441,3 +441,15 @@ def test_a_run_that_stops_renewing_its_lock_is_taken_over_once_it_runs_out(
     assert run.status == SyncRun.Status.FAILED
     assert "lost its lock" in run.error_text
     assert Conversation.objects.count() == 5
+
+
+def test_exclusions_are_counted_across_every_page_of_the_run(fake_intercom, intercom_client):
+    fake_intercom.admins = [fake.admin("101", "Maya Patel", "maya@ledgerly.example")]
+    for index in range(3):
+        fake_intercom.put(fake.reviewable_conversation(f"b{index}", updated_at=BASE + index, admin_id="101", replies=0))
+    fake_intercom.put(fake.reviewable_conversation("kept", updated_at=BASE + 10, admin_id="101"))
+
+    run = sync(intercom_client)
+
+    assert fake_intercom.count("POST", "/conversations/search") == 2
+    assert (run.kept, run.excluded_counts) == (1, {"bot_only": 3})

@@ -167,3 +167,35 @@ def test_a_teammate_the_database_refuses_keeps_what_was_stored_and_the_others_ar
     assert Agent.objects.get(pk=maya.pk).name == "Maya Patel"
     assert Conversation.objects.get(external_id="5004").assignee is None
     assert Agent.objects.get(external_id="103").name == "Lee New"
+
+
+def test_a_refusal_on_the_page_leaves_a_reviewed_conversation_as_it_was_reviewed(
+    helpdesk, intercom_client, database_refuses
+):
+    from datetime import timedelta
+
+    from reviews.models import Assignment, ReviewWeek
+
+    sync(intercom_client)
+    reviewed = Conversation.objects.get(external_id="5000")
+    start = datetime(2026, 11, 23, tzinfo=UTC)
+    week = ReviewWeek.objects.create(
+        team=reviewed.team, label="2026-W48", starts_at=start, ends_at=start + timedelta(7), seed=1
+    )
+    Assignment.objects.create(
+        week=week, reviewer=Agent.objects.get(external_id="102"), reviewee=reviewed.assignee, conversation=reviewed
+    )
+    was_reviewed = set(reviewed.messages.values_list("external_id", "body_text"))
+    # The helpdesk edits a reply of the reviewed conversation, adds one, and changes another conversation.
+    newer = fake.reviewable_conversation("5000", updated_at=BASE + 600, admin_id="101", team_id="700", replies=4)
+    newer["conversation_parts"]["conversation_parts"][0]["body"] = "<p>Edited after the review.</p>"
+    helpdesk.put(newer)
+    helpdesk.put(fake.reviewable_conversation("5001", updated_at=BASE + 660, admin_id="101", team_id="700"))
+    database_refuses("conversations_conversation", "NEW.external_id = '5001'", "refused")
+
+    run = sync(intercom_client)
+
+    assert (run.updated, run.errors) == (1, 1)
+    stored = set(reviewed.messages.values_list("external_id", "body_text"))
+    assert was_reviewed < stored
+    assert set(reviewed.messages.filter(added_after_review=True).values_list("external_id", flat=True)) == {"7", "8"}

@@ -96,3 +96,17 @@ def test_a_linked_teammate_keeps_their_account_when_another_with_their_email_app
     stored = teammates(helpdesk, intercom_client, fake.admin("101", "Maya Patel", "maya@ledgerly.example"))
 
     assert stored["101"].user == first
+
+
+def test_a_team_renamed_in_the_helpdesk_is_renamed_and_keeps_its_leads(helpdesk, intercom_client, billing_lead):
+    teammates(helpdesk, intercom_client)
+    billing = Team.objects.get(source="intercom", external_id="700")
+    billing.leads.add(billing_lead)
+    helpdesk.teams[0] = fake.team("700", "Billing & Refunds")
+
+    teammates(helpdesk, intercom_client)
+
+    billing.refresh_from_db()
+    assert billing.name == "Billing & Refunds"
+    assert list(billing.leads.all()) == [billing_lead]
+    assert Team.objects.filter(source="intercom").count() == 3
