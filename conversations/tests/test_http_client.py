@@ -350,8 +350,12 @@ def test_an_answer_that_is_not_json_is_retried_and_then_given_up_on(helpdesk, cl
     http = client(max_retries=2)
 
     assert http.get("/me") == ME
-    with pytest.raises(HelpdeskUnavailable, match=r"\(an answer that is not JSON\) after 2 retries"):
+    with pytest.raises(HelpdeskUnavailable) as error:
         http.get("/me")
+
+    assert str(error.value) == (
+        "Intercom did not answer properly (an answer that is not JSON) after 2 retries of GET https://api.intercom.io/me."
+    )
     assert len(helpdesk.requests) == 5
 
 
