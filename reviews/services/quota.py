@@ -108,6 +108,30 @@ def _previous_pairs(week: ReviewWeek) -> set[tuple[int, int]]:
     return set(pairs.distinct())
 
 
+def _last_weeks(teams: list[Team], now: datetime) -> tuple[dict[int, datetime], dict[int, set[tuple[int, int]]]]:
+    """For each team, when its last finished week ended and that week's (reviewer, reviewee)
+    pairs, in two queries for all teams. Weeks never overlap, so the week that ended last is
+    the one before a week being made now, running or about to start."""
+    ended = ReviewWeek.objects.filter(team__in=teams, ends_at__lte=now)
+    last = ended.filter(
+        ends_at=Subquery(
+            ended.filter(team=OuterRef("team"))
+            .order_by()
+            .values("team")
+            .annotate(latest=Max("ends_at"))
+            .values("latest")
+        )
+    )
+    latest_end = dict(last.values_list("team_id", "ends_at"))
+    pairs: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    rows = (
+        Assignment.objects.filter(week__in=last).order_by().values_list("week__team_id", "reviewer_id", "reviewee_id")
+    )
+    for team_id, reviewer_id, reviewee_id in rows.distinct():
+        pairs[team_id].add((reviewer_id, reviewee_id))
+    return latest_end, pairs
+
+
 def _assignment_rows(
     week: ReviewWeek, batches: dict[int, list[Candidate]], kind: str, now: datetime
 ) -> list[Assignment]:
@@ -186,19 +210,36 @@ def week_assign(
 
 
 def _week_assign(
-    crew: _Crew, *, starts_at: datetime, now: datetime, seed: int | None = None, may_exist: bool = True
+    crew: _Crew,
+    *,
+    starts_at: datetime,
+    now: datetime,
+    seed: int | None = None,
+    may_exist: bool = True,
+    previous_pairs: set[tuple[int, int]] | None = None,
 ) -> ReviewWeek:
-    """`may_exist=False`: the caller has just seen that no week starts then, so none is looked for."""
+    """`may_exist=False`: the caller has just seen that no week starts then, so none is looked for.
+    `previous_pairs`: last week's pairs when the caller has read them, else they are read here."""
     try:
-        return _week_assign_once(crew, starts_at=starts_at, now=now, seed=seed, may_exist=may_exist)
+        return _week_assign_once(
+            crew, starts_at=starts_at, now=now, seed=seed, may_exist=may_exist, previous_pairs=previous_pairs
+        )
     except IntegrityError:
         # Another assigner (beat, a lead's command, a pull) made this week or took one of its
         # conversations while we chose: everything here rolled back; look again under the lock.
-        return _week_assign_once(crew, starts_at=starts_at, now=now, seed=seed, may_exist=True)
+        return _week_assign_once(
+            crew, starts_at=starts_at, now=now, seed=seed, may_exist=True, previous_pairs=previous_pairs
+        )
 
 
 def _week_assign_once(
-    crew: _Crew, *, starts_at: datetime, now: datetime, seed: int | None, may_exist: bool
+    crew: _Crew,
+    *,
+    starts_at: datetime,
+    now: datetime,
+    seed: int | None,
+    may_exist: bool,
+    previous_pairs: set[tuple[int, int]] | None,
 ) -> ReviewWeek:
     settings = crew.settings
     with transaction.atomic():
@@ -232,7 +273,7 @@ def _week_assign_once(
         batches = allocate(
             needs=needs,
             candidates=candidates,
-            previous_pairs=_previous_pairs(week),
+            previous_pairs=_previous_pairs(week) if previous_pairs is None else previous_pairs,
             mix=Mix(settings.lowest_csat_percent, settings.highest_csat_percent),
             rng=random.Random(week.seed),
         )
@@ -341,17 +382,8 @@ def due_weeks_assign(*, now: datetime | None = None) -> list[ReviewWeek]:
     running = {
         week.team_id: week for week in ReviewWeek.objects.filter(team__in=teams, starts_at__lte=now, ends_at__gt=now)
     }
-    between_weeks = [team for team in teams if team.pk not in running]
-    latest_end: dict[int, datetime] = (
-        dict(
-            ReviewWeek.objects.filter(team__in=between_weeks, ends_at__lte=now)
-            .values("team_id")
-            .annotate(latest=Max("ends_at"))
-            .values_list("team_id", "latest")
-        )
-        if between_weeks
-        else {}
-    )
+    to_make = [team for team in teams if team.pk not in running or running[team.pk].assigned_at is None]
+    latest_end, previous_pairs = _last_weeks(to_make, now) if to_make else ({}, {})
     changed = _weeks_with_people_changes([week for week in running.values() if week.assigned_at is not None], crews)
     weeks = []
     for crew in crews:
@@ -359,9 +391,17 @@ def due_weeks_assign(*, now: datetime | None = None) -> list[ReviewWeek]:
         try:
             if week is None:
                 starts_at = _week_start(settings=crew.settings, now=now, latest_end=latest_end.get(crew.team.pk))
-                week = _week_assign(crew, starts_at=starts_at, now=now, may_exist=False)
+                week = _week_assign(
+                    crew,
+                    starts_at=starts_at,
+                    now=now,
+                    may_exist=False,
+                    previous_pairs=previous_pairs.get(crew.team.pk, set()),
+                )
             elif week.assigned_at is None:
-                week = _week_assign(crew, starts_at=week.starts_at, now=now)
+                week = _week_assign(
+                    crew, starts_at=week.starts_at, now=now, previous_pairs=previous_pairs.get(crew.team.pk, set())
+                )
             elif week.pk in changed:
                 _quota_refresh(crew, week=week, now=now)
         except Exception:

@@ -106,6 +106,28 @@ def test_the_same_pairs_are_avoided_in_consecutive_weeks(build, monday):
     assert pairs(this_week).isdisjoint(pairs(last_week))
 
 
+def test_beat_avoids_each_teams_pairs_of_last_week(build, monday):
+    builders = [build(f"Team {number}") for number in range(2)]
+    last_weeks = []
+    for builder in builders:
+        for name in range(6):
+            agent = builder.agent(f"Agent {name}")
+            builder.conversations(agent, 4, closed_days_ago=2)
+            builder.conversations(agent, 4, closed_days_ago=9)
+        TeamSettings.objects.create(team=builder.team, reviews_per_week=2)
+        last_weeks.append(week_assign(team=builder.team, starts_at=WEEK_START - timedelta(days=7)))
+
+    this_weeks = services.due_weeks_assign()
+
+    def pairs(week):
+        return set(Assignment.objects.filter(week=week).values_list("reviewer_id", "reviewee_id"))
+
+    assert [week.team for week in this_weeks] == [builder.team for builder in builders]
+    for last_week, this_week in zip(last_weeks, this_weeks, strict=True):
+        assert len(pairs(last_week)) == 12
+        assert pairs(this_week).isdisjoint(pairs(last_week))
+
+
 def test_the_batch_samples_csat_extremes_as_configured(build, monday):
     builder = build()
     agents = [builder.agent(f"Agent {n}") for n in range(5)]
@@ -513,11 +535,11 @@ def test_making_the_weeks_costs_the_same_queries_for_any_team_size(
 ):
     teams_of(build, 3, agents)
 
-    # Teams, leads, agents, running weeks, when each team's last week ended; then per team
-    # a savepoint, the eligible conversations, last week's pairs, the week, its assignments,
-    # its agent weeks and the savepoint's release (the test's transaction makes the team's
-    # transaction a savepoint).
-    with django_assert_max_num_queries(5 + 7 * 3):
+    # Teams, leads, agents, running weeks, each team's last week and that week's pairs; then
+    # per team a savepoint, the eligible conversations, the week, its assignments, its agent
+    # weeks and the savepoint's release (the test's transaction makes the team's transaction
+    # a savepoint).
+    with django_assert_max_num_queries(6 + 6 * 3):
         weeks = services.due_weeks_assign()
 
     assert Assignment.objects.filter(week__in=weeks).count() == 3 * agents * 5
