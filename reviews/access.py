@@ -16,15 +16,17 @@ A deactivated Carousel account (`user.is_active` false) is nobody: it sees and d
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from conversations.models import Agent, Conversation, Team
 
-from .models import Assignment, Review, ReviewQuerySet
+from .models import Assignment, Review, ReviewComment, ReviewQuerySet
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -244,11 +246,62 @@ def unshareable(user: Person, reviews: Iterable[Review]) -> set[int]:
     return {review.pk for review in reviews if review.is_highlighted and review.assignment.week.team_id in led}
 
 
-def menu(user: Person) -> tuple[list[Team], bool]:
-    """The teams the menu names and whether it links the sync, in one query. The menu names the
-    teams led by name (staff reach the rest from their home page), so a staff member of a
-    hundred teams does not get a hundred links; for anyone not staff those are `led_teams`."""
-    if not _is_someone(user):
-        return [], False
-    teams = list(Team.objects.filter(leads=user.pk).order_by("name"))
-    return teams, bool(teams) or _is_staff(user)
+@dataclass(frozen=True)
+class Menu:
+    """What the menu offers one person: only pages that have something for them."""
+
+    my_week: bool = False  # an active teammate, who reviews
+    feedback: bool = False  # a linked teammate, active or not: Feedback and Reviews I wrote
+    highlights: bool = False
+    teams: tuple[Team, ...] = ()  # led by name; staff reach every other team from Teams
+    all_teams: bool = False  # the Teams page: more than one team, or staff
+    sync: bool = False
+    admin: bool = False
+    new_feedback: int = 0  # reviews received and not yet marked seen, or with a reply to answer
+    new_replies: int = 0  # reviews written whose last reply is someone else's
+
+
+def menu(user: Person) -> Menu:
+    """The menu in two queries: the teammate with their counters, and the teams led by name.
+
+    The counters are what waits for this person: a review received and not yet marked seen,
+    and a thread on a review they wrote or received whose last word is someone else's.
+    """
+    if not _is_someone(user) or user.pk is None:
+        return Menu()
+    staff = _is_staff(user)
+    last_author = ReviewComment.objects.filter(review=OuterRef("pk")).order_by("-created_at", "-id")
+    answer_due = Q(last_author__isnull=False) & ~Q(last_author=user.pk)
+
+    def waiting(role: str, condition: Q) -> Coalesce:
+        reviews = (
+            Review.objects.filter(**{role: OuterRef("pk")})
+            .annotate(last_author=Subquery(last_author.values("author_id")[:1]))
+            .filter(condition)
+            .order_by()
+            .values(role)
+            .annotate(total=Count("pk"))
+            .values("total")
+        )
+        return Coalesce(Subquery(reviews), 0)
+
+    agent = (
+        Agent.objects.filter(user_id=user.pk)
+        .annotate(
+            new_feedback=waiting("reviewee", Q(seen_at__isnull=True) | answer_due),
+            new_replies=waiting("reviewer", answer_due),
+        )
+        .first()
+    )
+    teams = tuple(Team.objects.filter(leads=user.pk).order_by("name"))
+    return Menu(
+        my_week=agent is not None and agent.is_active,
+        feedback=agent is not None,
+        highlights=staff or bool(teams) or _highlight_team_id(agent) is not None,
+        teams=teams,
+        all_teams=staff or len(teams) > 1,
+        sync=staff or bool(teams),
+        admin=staff,
+        new_feedback=agent.new_feedback if agent is not None else 0,
+        new_replies=agent.new_replies if agent is not None else 0,
+    )

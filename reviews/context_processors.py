@@ -8,8 +8,4 @@ from . import access
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     # Lazy: pages without the menu (sign-in, errors) make no query.
-    menu = SimpleLazyObject(lambda: access.menu(request.user))
-    return {
-        "menu_teams": SimpleLazyObject(lambda: menu[0]),
-        "menu_sync": SimpleLazyObject(lambda: menu[1]),
-    }
+    return {"menu": SimpleLazyObject(lambda: access.menu(request.user))}

@@ -22,6 +22,7 @@ urlpatterns = [
     path("highlights/", feedback.highlights, name="highlights"),
     path("highlights/<int:review_id>/unshare/", feedback.highlight_unshare, name="highlight_unshare"),
     # A lead's team pages (views/team.py)
+    path("teams/", team.teams, name="teams"),
     path("teams/<int:team_id>/week/", team.team_week, name="team_week"),
     path("teams/<int:team_id>/trends/", team.trends, name="trends"),
     path("teams/<int:team_id>/agents/<int:agent_id>/", team.agent_detail, name="agent_detail"),

@@ -74,6 +74,7 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
     "reviews:written": ({}, _only({"outsider": 200, "teammate": 200, "reviewer": 200, "reviewee": 200}, 404)),
     "reviews:review_detail": ({"review_id": "review"}, _only({"reviewer": 200, "reviewee": 200, **LEADS}, 404)),
     "reviews:highlights": ({}, _only({}, 200)),
+    "reviews:teams": ({}, _only({}, 200)),
     "reviews:team_week": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:trends": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:agent_detail": ({"team_id": "team", "agent_id": "reviewee_agent"}, _only(LEADS, 404)),

@@ -281,14 +281,54 @@ def test_staff_see_the_sync_before_any_team_exists(db):
     assert not access.can_see_sync(_user("someone@example.com"))
 
 
-def test_the_menu_names_the_teams_led_by_name_only(two_teams):
-    support = two_teams["Support"]
+def test_the_menu_offers_each_role_only_pages_with_something_for_them(two_teams):
+    support, billing = two_teams["Support"], two_teams["Billing"]
     staff = _user("staff@example.com", is_staff=True)
+    agent = _bystander(support)
+    both = support["agents"][0]  # a lead who also answers conversations
+    support["team"].leads.add(both.user)
+    billing["team"].leads.add(support["lead"])
+    gone = _bystander(billing)
+    gone.is_active = False
+    gone.save()
 
-    assert access.menu(support["lead"]) == ([support["team"]], True)
-    assert access.menu(staff) == ([], True)
-    assert access.menu(support["agents"][0].user) == ([], False)
-    assert access.menu(AnonymousUser()) == ([], False)
+    assert access.menu(AnonymousUser()) == access.Menu()
+    assert access.menu(agent.user) == access.Menu(my_week=True, feedback=True, highlights=True)
+    lead_of_two = access.menu(support["lead"])
+    assert lead_of_two == access.Menu(
+        highlights=True, teams=(billing["team"], support["team"]), all_teams=True, sync=True
+    )
+    mixed = access.menu(both.user)
+    assert (mixed.my_week, mixed.feedback, mixed.teams, mixed.all_teams, mixed.sync) == (
+        True,
+        True,
+        (support["team"],),
+        False,
+        True,
+    )
+    assert access.menu(billing["lead"]).teams == (billing["team"],)
+    assert access.menu(staff) == access.Menu(highlights=True, all_teams=True, sync=True, admin=True)
+    assert access.menu(gone.user) == access.Menu(feedback=True)
+
+
+def test_the_menu_counts_reviews_not_yet_seen_and_replies_waiting_for_an_answer(two_teams, django_assert_num_queries):
+    support = two_teams["Support"]
+    review = support["review"]
+    reviewer, reviewee = review.reviewer.user, review.reviewee.user
+
+    assert access.menu(reviewee).new_feedback == 1
+    assert access.menu(reviewer).new_replies == 0
+    services.review_acknowledge(review=review)
+    assert access.menu(reviewee).new_feedback == 0
+
+    services.review_comment_add(review=review, author=reviewee, body="Thanks, but the refund was policy.")
+    assert (access.menu(reviewer).new_replies, access.menu(reviewee).new_feedback) == (1, 0)
+    services.review_comment_add(review=review, author=reviewer, body="Fair point, I missed that.")
+    assert (access.menu(reviewer).new_replies, access.menu(reviewee).new_feedback) == (0, 1)
+    # Other people's threads never count: a bystander of the same team.
+    assert access.menu(_bystander(support).user).new_feedback == 0
+    with django_assert_num_queries(2):  # the teammate with the counters, the teams led
+        access.menu(reviewee)
 
 
 # --- Deactivated people ---------------------------------------------------------------------

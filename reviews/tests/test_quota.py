@@ -124,7 +124,7 @@ def test_beat_avoids_each_teams_pairs_of_last_week(build, monday):
 
     assert [week.team for week in this_weeks] == [builder.team for builder in builders]
     for last_week, this_week in zip(last_weeks, this_weeks, strict=True):
-        assert len(pairs(last_week)) == 12
+        assert len(pairs(last_week)) >= 10
         assert pairs(this_week).isdisjoint(pairs(last_week))
 
 

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -82,6 +83,15 @@ def _matrix_rows(team: Team, matrix: selectors.TeamWeeks) -> list[tuple[str, str
             )
         rows.append((agent_url(agent.pk), agent.name, mark_safe("".join(html))))  # see _cell_html
     return rows
+
+
+@login_required
+def teams(request: AuthenticatedRequest) -> HttpResponse:
+    """Every team the person leads (staff: every team), where a lead of several lands."""
+    led = access.led_teams(request.user).annotate(
+        active_agents=Count("agents", filter=Q(agents__is_active=True))
+    ).order_by("name")
+    return render(request, "reviews/teams.html", {"teams": led})
 
 
 @login_required

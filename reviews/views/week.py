@@ -15,14 +15,20 @@ from ..models import SkipReason
 
 @login_required
 def home(request: AuthenticatedRequest) -> HttpResponse:
-    """Agents land on their week; leads on their team's week; staff without a team on the sync."""
-    if access.reviewing_agent(request.user) is None:
-        led = access.led_teams(request.user).first()
-        if led is not None:
-            return redirect("reviews:team_week", team_id=led.pk)
-        if access.can_see_sync(request.user):
-            return redirect("conversations:sync_status")
-    return redirect("reviews:my_week")
+    """Everyone lands where their work is: agents on their week, a lead on their team (or their
+    teams), staff without a team on the sync; someone with none of these reads why."""
+    if access.reviewing_agent(request.user) is not None:
+        return redirect("reviews:my_week")
+    led = list(access.led_teams(request.user)[:2])
+    if len(led) == 1:
+        return redirect("reviews:team_week", team_id=led[0].pk)
+    if led:
+        return redirect("reviews:teams")
+    if access.can_see_sync(request.user):
+        return redirect("conversations:sync_status")
+    if access.agent_of(request.user) is not None:
+        return redirect("reviews:feedback")  # deactivated in the helpdesk: their reviews stay
+    return render(request, "reviews/not_linked.html")
 
 
 @login_required
