@@ -88,9 +88,11 @@ def _matrix_rows(team: Team, matrix: selectors.TeamWeeks) -> list[tuple[str, str
 @login_required
 def teams(request: AuthenticatedRequest) -> HttpResponse:
     """Every team the person leads (staff: every team), where a lead of several lands."""
-    led = access.led_teams(request.user).annotate(
-        active_agents=Count("agents", filter=Q(agents__is_active=True))
-    ).order_by("name")
+    led = (
+        access.led_teams(request.user)
+        .annotate(active_agents=Count("agents", filter=Q(agents__is_active=True)))
+        .order_by("name")
+    )
     return render(request, "reviews/teams.html", {"teams": led})
 
 
