@@ -237,6 +237,13 @@ class SyncRun(models.Model):
     def excluded(self) -> int:
         return sum(self.excluded_counts.values())
 
+    @property
+    def excluded_by_label(self) -> list[tuple[str, int]]:
+        """(what a lead reads, how many), e.g. ("Too short to review", 5); a reason this version
+        no longer knows shows as stored rather than disappearing."""
+        labels = dict(ExclusionReason.choices)
+        return [(labels.get(reason, reason), count) for reason, count in self.excluded_counts.items()]
+
 
 class SyncProblem(models.Model):
     """A record the sync could not read; kept so a lead can see what was skipped."""

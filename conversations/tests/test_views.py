@@ -70,6 +70,9 @@ def test_the_run_page_lists_the_records_that_were_skipped(client, billing_lead, 
     page = client.get(reverse("conversations:sync_run_detail", args=[sync_history.pk])).content.decode()
 
     assert "777" in page and "Unreadable conversation: KeyError(&#x27;id&#x27;)" in page
+    # What was set aside reads in words, never as the stored codes.
+    assert "<dd>Too short to review: 1, Spam (spam tag): 1</dd>" in page
+    assert "spam_tag" not in page
 
 
 def test_staff_see_every_team(client, staff_user, sync_history):

@@ -107,11 +107,10 @@ def test_no_menu_link_is_a_dead_end(client, people, person):
 
 
 def test_the_menu_shows_only_what_each_role_can_use(client, people):
-    def menu_of(person: str) -> list[str]:
+    def menu_of(person):
         client.force_login(people[person])
         page = client.get(reverse("reviews:highlights")).content.decode()
-        names = re.findall(r"<a [^>]*>([^<]+)", MENU.search(page).group(1))
-        return [name.strip() for name in names]
+        return [name.strip() for name in re.findall(r"<a [^>]*>([^<]+)", MENU.search(page).group(1))]
 
     assert menu_of("agent") == ["My week", "Feedback", "Reviews I wrote", "Highlights"]
     assert menu_of("lead") == ["Highlights", "Support", "Sync"]

@@ -1,0 +1,141 @@
+"""Every page, as each role meets it on the demo, at desktop and phone width in Chromium:
+nothing scrolls sideways (WCAG 1.4.10 reflow), one h1, and no axe-core violation.
+
+Screenshots of each page at both widths land in artifacts/screenshots/pages/.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from conversations.models import Conversation, SyncRun
+from reviews import services
+from reviews.models import Assignment, Review
+
+from .conftest import SCREENSHOTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# A note and a reply as people really paste them: a long link and an unbroken string.
+LONG_URL = "https://help.ledgerly.example/articles/" + "bank-feeds-reconnect-after-password-change-" * 4
+UNBROKEN = "INV-" + "7" * 120
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+@dataclass(frozen=True)
+class Visit:
+    name: str
+    who: str | None  # an email; None: signed out
+    path: str
+
+
+@pytest.fixture
+def demo(settings):
+    settings.DEBUG = True  # demo_setup refuses to run without it
+    call_command("demo_setup", stdout=io.StringIO())
+    settings.DEBUG = False
+    users = get_user_model().objects
+    maya = users.get(email="maya@ledgerly.example")
+    received = Review.objects.filter(reviewee__user=maya).select_related("assignment__week").first()
+    services.review_comment_add(review=received, author=maya, body=f"See {LONG_URL} and ticket {UNBROKEN}.")
+    written = Review.objects.filter(reviewer__user=maya).first()
+    if written is not None:
+        Review.objects.filter(pk=written.pk).update(quality_note=f"Linked {LONG_URL} — {UNBROKEN}")
+    todo = Assignment.objects.filter(reviewer__user=maya, status=Assignment.Status.ASSIGNED).first()
+    team = received.assignment.week.team
+    run = SyncRun.objects.order_by("-pk").first()
+    agent = maya.agent
+    conversation_id = received.conversation_id
+    return {
+        "visits": [
+            Visit("sign-in", None, reverse("login")),
+            Visit("password-reset", None, reverse("password_reset")),
+            Visit("password-reset-sent", None, reverse("password_reset_done")),
+            Visit("not-found", "maya@ledgerly.example", "/no-such-page/"),
+            Visit("my-week", "maya@ledgerly.example", reverse("reviews:my_week")),
+            Visit("review-form", "maya@ledgerly.example", reverse("reviews:review", args=[todo.pk])),
+            Visit("feedback", "maya@ledgerly.example", reverse("reviews:feedback")),
+            Visit("reviews-written", "maya@ledgerly.example", reverse("reviews:written")),
+            Visit("review-detail", "maya@ledgerly.example", reverse("reviews:review_detail", args=[received.pk])),
+            Visit("highlights", "maya@ledgerly.example", reverse("reviews:highlights")),
+            Visit("notifications", "maya@ledgerly.example", reverse("reviews:notifications")),
+            Visit("conversation", "maya@ledgerly.example", reverse("reviews:conversation", args=[conversation_id])),
+            Visit("teams", "lead@ledgerly.example", reverse("reviews:teams")),
+            Visit("team-week", "lead@ledgerly.example", reverse("reviews:team_week", args=[team.pk])),
+            Visit("trends", "lead@ledgerly.example", reverse("reviews:trends", args=[team.pk])),
+            Visit("agent", "lead@ledgerly.example", reverse("reviews:agent_detail", args=[team.pk, agent.pk])),
+            Visit("team-settings", "lead@ledgerly.example", reverse("reviews:team_settings", args=[team.pk])),
+            Visit("rubric", "lead@ledgerly.example", reverse("reviews:rubric_edit", args=[team.pk])),
+            Visit("sync", "lead@ledgerly.example", reverse("conversations:sync_status")),
+            Visit("sync-run", "lead@ledgerly.example", reverse("conversations:sync_run_detail", args=[run.pk])),
+            Visit("excluded", "lead@ledgerly.example", reverse("conversations:excluded")),
+            Visit("lead-review-detail", "lead@ledgerly.example", reverse("reviews:review_detail", args=[received.pk])),
+        ],
+        "excluded": Conversation.objects.exclude(exclusion_reason="").count(),
+    }
+
+
+def _signed_in(browser, live_server, email: str | None, size: tuple[int, int]):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": size[0], "height": size[1]})
+    if email is not None:
+        client = Client()
+        client.force_login(get_user_model().objects.get(email=email))
+        cookie = client.cookies["sessionid"]
+        context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
+    return context
+
+
+def _problems(page, axe: Axe) -> list[str]:
+    problems = []
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    if overflow > 0:
+        wide = page.evaluate(
+            "() => [...document.querySelectorAll('body *')]"
+            ".filter(e => !e.closest('.table-scroll') && e.getBoundingClientRect().right > window.innerWidth)"
+            ".slice(0, 3).map(e => e.tagName + (e.className ? '.' + e.className : ''))"
+        )
+        problems.append(f"scrolls sideways by {overflow}px (widest: {', '.join(wide)})")
+    headings = page.locator("h1").count()
+    if headings != 1:
+        problems.append(f"{headings} h1 headings")
+    for violation in axe.run(page).response["violations"]:
+        targets = [" ".join(node["target"]) for node in violation["nodes"][:3]]
+        problems.append(f"axe {violation['id']}: {violation['help']} ({'; '.join(targets)})")
+    return problems
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_every_page_reflows_has_one_h1_and_passes_axe(browser, live_server, demo, settings, width):
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    assert demo["excluded"] > 0  # the excluded page has rows to lay out
+    folder = SCREENSHOTS / "pages"
+    folder.mkdir(parents=True, exist_ok=True)
+    axe = Axe()
+    failures = {}
+    contexts: dict[str | None, object] = {}
+    try:
+        for visit in demo["visits"]:
+            if visit.who not in contexts:
+                contexts[visit.who] = _signed_in(browser, live_server, visit.who, WIDTHS[width])
+            page = contexts[visit.who].new_page()
+            response = page.goto(visit.path)
+            expected = 404 if visit.name == "not-found" else 200
+            problems = [] if response.status == expected else [f"HTTP {response.status}"]
+            problems += _problems(page, axe)
+            page.screenshot(path=str(folder / f"{visit.name}-{width}.png"), full_page=True)
+            page.close()
+            if problems:
+                failures[visit.name] = problems
+    finally:
+        for context in contexts.values():
+            context.close()
+
+    assert not failures, "\n".join(f"{name}: {'; '.join(problems)}" for name, problems in failures.items())
