@@ -1,6 +1,12 @@
-from django import forms
+import zoneinfo
 
-from .models import NotificationSettings, Review, Rubric, SkipReason, TeamSettings
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+
+from .models import NOTE_MAX_LENGTH, NotificationSettings, Review, Rubric, SkipReason, TeamSettings
+
+NOTE_HELP = f"Up to {NOTE_MAX_LENGTH:,} characters."
+TIME_ZONES = sorted(zoneinfo.available_timezones() - {"Factory", "localtime"})
 
 
 class PullForm(forms.Form):
@@ -9,7 +15,7 @@ class PullForm(forms.Form):
 
 class SkipForm(forms.Form):
     reason = forms.ChoiceField(choices=[("", "Choose a reason"), *SkipReason.choices])
-    note = forms.CharField(required=False, max_length=500, widget=forms.TextInput, label="Note")
+    note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH, widget=forms.TextInput, label="Note")
 
     def clean(self):
         cleaned = super().clean()
@@ -34,7 +40,22 @@ class TeamSettingsForm(forms.ModelForm):
             "leads_are_reviewed",
             "midweek_joiners",
         ]
-        widgets = {"week_starts_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}
+        widgets = {
+            "week_starts_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "time_zone": forms.Select(choices=[(zone, zone.replace("_", " ")) for zone in TIME_ZONES]),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The browser gets the same bounds the model checks, so it never offers what the
+        # server then refuses.
+        for name, field in self.fields.items():
+            if isinstance(field, forms.IntegerField):
+                for validator in TeamSettings._meta.get_field(name).validators:
+                    if isinstance(validator, MinValueValidator):
+                        field.widget.attrs["min"] = validator.limit_value
+                    elif isinstance(validator, MaxValueValidator):
+                        field.widget.attrs["max"] = validator.limit_value
 
 
 class ReviewForm(forms.ModelForm):
@@ -55,6 +76,7 @@ class ReviewForm(forms.ModelForm):
             "process_note": "Notes on processes",
             "share_as_example": "Share as an example for the team",
         }
+        help_texts = {"quality_note": NOTE_HELP, "tone_note": NOTE_HELP, "process_note": NOTE_HELP}
         widgets = {
             "quality": forms.RadioSelect,
             "tone": forms.RadioSelect,
@@ -85,7 +107,8 @@ class ReviewForm(forms.ModelForm):
 class CommentForm(forms.Form):
     body = forms.CharField(
         label="Reply",
-        max_length=2000,
+        max_length=NOTE_MAX_LENGTH,
+        help_text=NOTE_HELP,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Write something before sending a reply."},
     )

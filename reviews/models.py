@@ -23,6 +23,11 @@ class MidweekJoiners(models.TextChoices):
     FULL = "full", "A full batch"
 
 
+# The one limit for anything written about a review (notes, replies, hand-back notes), stated
+# in the forms and checked wherever text comes in. Long enough for coaching, short enough to read.
+NOTE_MAX_LENGTH = 2000
+
+
 class TeamSettings(models.Model):
     """How a team's weekly review batches are made; one row per team."""
 
@@ -65,15 +70,21 @@ class TeamSettings(models.Model):
     class Meta:
         verbose_name_plural = "team settings"
         constraints = [
+            # The messages are what a form shows if clean() ever lets one through.
             models.CheckConstraint(
                 condition=Q(lowest_csat_percent__lte=100 - F("highest_csat_percent")),
                 name="teamsettings_csat_shares_at_most_100",
+                violation_error_message="The lowest and highest CSAT shares can add up to at most 100%.",
             ),
             models.CheckConstraint(
-                condition=Q(max_lookback_days__gte=F("lookback_days")), name="teamsettings_max_lookback_not_shorter"
+                condition=Q(max_lookback_days__gte=F("lookback_days")),
+                name="teamsettings_max_lookback_not_shorter",
+                violation_error_message="The longest look-back must be at least the normal look-back.",
             ),
             models.CheckConstraint(
-                condition=Q(reviews_per_week__gte=1, week_starts_on__lte=6), name="teamsettings_week_values_valid"
+                condition=Q(reviews_per_week__gte=1, week_starts_on__lte=6),
+                name="teamsettings_week_values_valid",
+                violation_error_message="Reviews per week must be at least 1, on a day from Monday to Sunday.",
             ),
         ]
 
@@ -81,10 +92,18 @@ class TeamSettings(models.Model):
         return f"Review settings of {self.team}"
 
     def clean(self) -> None:
-        if self.lowest_csat_percent + self.highest_csat_percent > 100:
-            raise ValidationError("The lowest and highest CSAT shares add up to more than 100%.")
-        if self.max_lookback_days < self.lookback_days:
-            raise ValidationError({"max_lookback_days": "Must be at least the normal look-back."})
+        # Beside the field, in words: a field with an error here is left out of the constraint
+        # checks, so the form never shows a constraint's name.
+        errors = {}
+        shares = (self.lowest_csat_percent or 0) + (self.highest_csat_percent or 0)
+        if shares > 100:
+            errors["highest_csat_percent"] = (
+                f"The lowest and highest CSAT shares add up to {shares}%; together they can be at most 100%."
+            )
+        if self.max_lookback_days is not None and self.max_lookback_days < (self.lookback_days or 0):
+            errors["max_lookback_days"] = f"Must be at least the normal look-back ({self.lookback_days} days)."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -209,7 +228,7 @@ class Assignment(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
-    skip_note = models.TextField(blank=True)
+    skip_note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was skipped or released.")
 
     objects = AssignmentQuerySet.as_manager()
@@ -337,11 +356,11 @@ class Review(models.Model):
     reviewee = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="reviews_received")
     rubric = models.ForeignKey(Rubric, on_delete=models.PROTECT, related_name="reviews")
     quality = models.PositiveSmallIntegerField(choices=Level.choices)
-    quality_note = models.TextField(blank=True)
+    quality_note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     tone = models.PositiveSmallIntegerField(choices=Level.choices)
-    tone_note = models.TextField(blank=True)
+    tone_note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     followed_process = models.BooleanField()
-    process_note = models.TextField(blank=True)
+    process_note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     share_as_example = models.BooleanField(default=False)
     unshared_at = models.DateTimeField(null=True, blank=True)
     unshared_by = models.ForeignKey(
@@ -382,7 +401,7 @@ class ReviewComment(models.Model):
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_comments")
-    body = models.TextField()
+    body = models.TextField(max_length=NOTE_MAX_LENGTH)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

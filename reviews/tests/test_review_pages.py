@@ -9,7 +9,7 @@ from django.utils.html import escape
 
 from conversations.models import Message
 from reviews import services
-from reviews.models import DEFAULT_RUBRIC, Assignment, Review, ReviewComment, Rubric
+from reviews.models import DEFAULT_RUBRIC, NOTE_MAX_LENGTH, Assignment, Review, ReviewComment, Rubric
 from reviews.services import week_assign
 
 from .factories import MONDAY
@@ -514,3 +514,33 @@ def test_a_reply_from_the_person_reviewed_marks_the_review_seen_and_one_from_the
     client.post(reverse("reviews:review_comment", args=[review.pk]), {"body": "Will do, thanks."})
     review.refresh_from_db()
     assert review.seen_at is not None
+
+
+def test_a_reply_over_the_limit_comes_back_with_what_was_typed_and_why(client, scene):
+    client.force_login(scene["ana"].user)
+    submit(client, scene["assignment"])
+    review = Review.objects.get()
+    client.force_login(scene["ben"].user)
+    typed = "Thanks! " + "x" * NOTE_MAX_LENGTH
+
+    response = client.post(reverse("reviews:review_comment", args=[review.pk]), {"body": typed})
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert f"Ensure this value has at most 2000 characters (it has {len(typed)})." in page
+    assert f">\n{typed}</textarea>" in page
+    assert "Up to 2,000 characters." in page
+    assert not ReviewComment.objects.exists()
+
+
+def test_every_note_states_and_keeps_the_same_limit(client, scene):
+    client.force_login(scene["ana"].user)
+    form = client.get(reverse("reviews:review", args=[scene["assignment"].pk])).content.decode()
+    long_note = "Detailed." * 230
+
+    response = submit(client, scene["assignment"], tone_note=long_note)
+
+    assert form.count('maxlength="2000"') == 3 and form.count("Up to 2,000 characters.") == 3
+    assert "Ensure this value has at most 2000 characters (it has 2070)." in response.content.decode()
+    assert long_note in response.content.decode()
+    assert not Review.objects.exists()

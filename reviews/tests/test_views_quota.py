@@ -1,5 +1,6 @@
 """My week, pull more, hand back, and the lead's team week and settings: pages and permissions."""
 
+import re
 import threading
 
 import pytest
@@ -153,11 +154,22 @@ def test_the_lead_changes_the_teams_settings_with_clear_errors(client, lead, wee
         "midweek_joiners": "full",
     }
 
-    bad = client.post(url, {**valid, "time_zone": "Mars/Olympus", "lowest_csat_percent": 90})
+    form = client.get(url).content.decode()
+    shares = {"lowest_csat_percent": 80, "highest_csat_percent": 80}
+    bad = client.post(url, {**valid, "time_zone": "Mars/Olympus", **shares})
+    too_few = client.post(url, {**valid, "reviews_per_week": 0}).content.decode()
     good = client.post(url, valid)
 
-    assert "is not a time zone name" in bad.content.decode()
-    assert "add up to more than 100%" in bad.content.decode()
+    # The browser is offered the bounds the server checks, and a list of real time zones.
+    assert re.search(r'<input type="number" name="reviews_per_week"[^>]* min="1" max="50"', form)
+    assert '<option value="Europe/Berlin">Europe/Berlin</option>' in form
+    errors = bad.content.decode()
+    assert "is not a time zone name" in errors
+    assert "The lowest and highest CSAT shares add up to 160%; together they can be at most 100%." in errors
+    assert "Constraint" not in errors and "teamsettings_" not in errors
+    # What was typed stays in the form.
+    assert re.search(r'name="highest_csat_percent" value="80"', errors)
+    assert "Ensure this value is greater than or equal to 1." in too_few
     assert good.status_code == 302
     saved = TeamSettings.objects.get(team_id=week.team_id)
     assert (saved.reviews_per_week, saved.week_starts_on, saved.time_zone) == (3, 6, "Europe/Berlin")

@@ -14,7 +14,7 @@ from carousel.requests import AuthenticatedRequest
 
 from .. import access, selectors, services
 from ..forms import CommentForm
-from ..models import ReviewComment, ReviewWeek
+from ..models import Review, ReviewComment, ReviewWeek
 
 
 @login_required
@@ -46,18 +46,23 @@ def reviews_written(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 def review_detail(request: AuthenticatedRequest, review_id: int) -> HttpResponse:
-    review = access.get_visible_review(request.user, review_id)
+    return _review_page(request, access.get_visible_review(request.user, review_id), CommentForm())
+
+
+def _review_page(request: AuthenticatedRequest, review: Review, comment_form: CommentForm) -> HttpResponse:
     return render(
         request,
         "reviews/review_detail.html",
         {
             "review": review,
             "comments": ReviewComment.objects.filter(review=review).select_related("author"),
-            "comment_form": CommentForm(),
+            "comment_form": comment_form,
             "can_reply": access.can_reply(request.user, review),
             "is_reviewee": access.is_reviewee(request.user, review),
             "can_unshare": access.can_unshare(request.user, review),
         },
+        # A reply the form refused comes back with what was typed and why, not as a redirect.
+        status=400 if comment_form.errors else 200,
     )
 
 
@@ -81,11 +86,10 @@ def review_comment(request: AuthenticatedRequest, review_id: int) -> HttpRespons
     if not access.can_reply(request.user, review):
         raise PermissionDenied("Only the reviewer, the person reviewed and their lead can reply.")
     form = CommentForm(request.POST)
-    if form.is_valid():
-        services.review_comment_add(review=review, author=request.user, body=form.cleaned_data["body"])
-        messages.success(request, "Reply sent.")
-    else:
-        messages.error(request, " ".join(str(error) for error in form.errors["body"]))
+    if not form.is_valid():
+        return _review_page(request, review, form)
+    services.review_comment_add(review=review, author=request.user, body=form.cleaned_data["body"])
+    messages.success(request, "Reply sent.")
     return redirect("reviews:review_detail", review_id=review.pk)
 
 

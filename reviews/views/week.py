@@ -10,7 +10,7 @@ from carousel.requests import AuthenticatedRequest
 
 from .. import access, selectors, services
 from ..forms import PullForm, SkipForm
-from ..models import SkipReason
+from ..models import NOTE_MAX_LENGTH, SkipReason
 
 
 @login_required
@@ -52,6 +52,7 @@ def my_week(request: AuthenticatedRequest) -> HttpResponse:
             "last_week": next(iter(selectors.week_completion(previous, agent=agent)), None) if previous else None,
             "pull_form": PullForm(),
             "skip_reasons": SkipReason.choices,
+            "note_max_length": NOTE_MAX_LENGTH,
         },
     )
 
