@@ -59,12 +59,12 @@ def reviewee_targets(*, needs: dict[int, int], pools: dict[int, list[Candidate]]
     targets = dict.fromkeys(pools, 0)
     remaining = min(total_need, sum(caps.values()))
     # Reviewees only ever fill up, so each round filters the last round's open ones (in
-    # pool order, as before): a round costs what it hands out, not the whole team.
+    # pool order, as before): a round costs what it hands out, not the whole team. The loop
+    # ends: `remaining` never exceeds what the open reviewees can still take, so while any
+    # remains some reviewee is open and the round hands out at least one.
     still_open = list(targets)
     while remaining > 0:
         still_open = [reviewee for reviewee in still_open if targets[reviewee] < caps[reviewee]]
-        if not still_open:
-            break
         open_reviewees = list(still_open)
         rng.shuffle(open_reviewees)
         for reviewee in open_reviewees[:remaining]:
@@ -153,7 +153,7 @@ def allocate(
             chooser.took_one(reviewer)
             from_reviewee[reviewee][reviewer] += 1
         elif need_left.get(reviewee, 0) > 0:
-            _swap_in(candidate, reviewee, assigned, need_left, from_reviewee)
+            _swap_in(candidate, reviewee, assigned, need_left)
             chooser.took_one(reviewee, already_counted=True)
     _even_out(assigned, need_left, previous_pairs)
     _avoid_repeats(assigned, previous_pairs)
@@ -209,7 +209,9 @@ class _ReviewerChooser:
         for entry in set_aside:
             heapq.heappush(self.heap, entry)
         for reviewer in special:
-            if reviewer == reviewee or self.need_left.get(reviewer, 0) <= 0:
+            # Everyone in `special` but the reviewee is a reviewer: last week's are filtered
+            # in __init__, and only reviewers ever hold conversations.
+            if reviewer == reviewee or self.need_left[reviewer] <= 0:
                 continue
             key = (
                 (reviewer, reviewee) in self.previous_pairs,
@@ -284,12 +286,13 @@ def _swap_in(
     reviewee: int,
     assigned: dict[int, list[Candidate]],
     need_left: dict[int, int],
-    from_reviewee: dict[int, Counter],
 ) -> None:
     """Only the reviewee still needs work: trade their own conversation for someone else's.
 
     Another reviewer takes this conversation and hands the reviewee one of theirs that
     is not the reviewee's own, so nobody's count changes but the reviewee's need is met.
+    Who holds whose conversations is not updated: from here on only the reviewee has work
+    left, so it never decides a choice again.
     """
     for other, held in assigned.items():
         if other == reviewee:
@@ -299,7 +302,4 @@ def _swap_in(
                 held[index] = candidate
                 assigned[reviewee].append(swapped)
                 need_left[reviewee] -= 1
-                from_reviewee[swapped.reviewee_id][other] -= 1
-                from_reviewee[reviewee][other] += 1
-                from_reviewee[swapped.reviewee_id][reviewee] += 1
                 return
