@@ -120,9 +120,11 @@ def test_the_rubric_can_be_completed_with_the_keyboard_alone(page, week):
     page.keyboard.press("Space")  # Yes
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")  # past the process note
-    page.keyboard.press("Tab")  # past "share as example"
+    page.keyboard.press("Tab")  # past "share as example", onto "Submit and next"
     page.keyboard.press("Enter")
-    page.wait_for_url("**/week/")
+    page.wait_for_url(lambda url: f"/assignments/{assignment.pk}/" not in url and url.endswith("/review/"))
+    assert "Here is the next one." in page.get_by_role("status").inner_text()
+    assert page.get_by_text("Conversation 2 of 5").is_visible()
 
     review = Review.objects.get()
     assert (review.quality, review.tone, review.followed_process) == (2, 1, True)

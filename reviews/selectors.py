@@ -128,6 +128,38 @@ def assignments_for_reviewer(*, agent: Agent, week: ReviewWeek) -> QuerySet[Assi
     )
 
 
+@dataclass(frozen=True)
+class BatchProgress:
+    """Where one conversation sits in its reviewer's week: "2 of 5", 1 done, what comes next."""
+
+    position: int
+    total: int
+    done: int
+    next_id: int | None  # the next conversation still to review, after this one or else before
+
+
+def batch_progress(assignment: Assignment) -> BatchProgress:
+    """In one query; the order is the order conversations were handed out, which a review
+    does not change."""
+    rows = list(
+        Assignment.objects.filter(
+            week_id=assignment.week_id, reviewer_id=assignment.reviewer_id, status__in=Assignment.ACTIVE_STATUSES
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", "status")
+    )
+    ids = [pk for pk, _ in rows]
+    here = ids.index(assignment.pk) if assignment.pk in ids else len(ids)
+    to_do = [pk for pk, status in rows if status == Assignment.Status.ASSIGNED and pk != assignment.pk]
+    after = [pk for pk in to_do if ids.index(pk) > here]
+    return BatchProgress(
+        position=here + 1,
+        total=len(ids),
+        done=sum(status == Assignment.Status.COMPLETED for _, status in rows),
+        next_id=(after or to_do or [None])[0],
+    )
+
+
 def feedback_for(agent: Agent, *, week_label: str = "") -> ReviewQuerySet:
     """Reviews of the agent's own conversations, newest first."""
     reviews = Review.objects.filter(reviewee=agent).with_people().annotate(comment_count=Count("comments"))

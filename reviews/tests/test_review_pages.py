@@ -544,3 +544,42 @@ def test_every_note_states_and_keeps_the_same_limit(client, scene):
     assert "Ensure this value has at most 2000 characters (it has 2070)." in response.content.decode()
     assert long_note in response.content.decode()
     assert not Review.objects.exists()
+
+
+def test_submit_and_next_walks_the_batch_in_order_and_says_how_far_along_it_is(client, scene):
+    ana = scene["ana"]
+    batch = list(Assignment.objects.filter(reviewer=ana).order_by("created_at", "pk"))
+    total = len(batch)
+    client.force_login(ana.user)
+
+    first = client.get(reverse("reviews:review", args=[batch[0].pk])).content.decode()
+    assert f"Conversation 1 of {total}" in first
+    assert f'<progress value="0" max="{total}"></progress> 0 of {total} done' in first
+
+    seen = [batch[0].pk]
+    response = submit(client, batch[0], then="next")
+    while response.url != reverse("reviews:my_week"):
+        assignment = Assignment.objects.get(pk=int(response.url.split("/")[2]))
+        seen.append(assignment.pk)
+        page = client.get(response.url).content.decode()
+        assert f"Conversation {len(seen)} of {total}" in page
+        assert f"saved: {len(seen) - 1} of {total} done this week. Here is the next one." in page
+        assert ("Submit and next" in page) is (len(seen) < total)
+        response = submit(client, assignment, then="next")
+
+    assert seen == [assignment.pk for assignment in batch]
+    week = client.get(response.url).content.decode()
+    assert f"saved: {total} of {total} done this week. That was the last one to do." in week
+    assert Review.objects.filter(reviewer=ana).count() == total
+
+
+def test_submit_alone_goes_back_to_the_week_and_hand_back_is_one_compact_control(client, scene):
+    client.force_login(scene["ana"].user)
+    total = Assignment.objects.filter(reviewer=scene["ana"]).count()
+
+    response = submit(client, scene["assignment"])
+    page = client.get(response.url).content.decode()
+
+    assert response.url == reverse("reviews:my_week")
+    assert f"saved: 1 of {total} done this week." in page
+    assert page.count('<details class="hand-back"><summary>Hand back</summary>') == total - 1

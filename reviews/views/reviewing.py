@@ -13,7 +13,7 @@ from conversations.models import Conversation, Message
 
 from .. import access, selectors, services
 from ..forms import ReviewForm
-from ..models import Review
+from ..models import Assignment, Review
 
 
 def _transcript(conversation: Conversation) -> QuerySet[Message]:
@@ -40,8 +40,7 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
             except services.ReviewError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, f"Review of “{assignment.conversation}” saved.")
-                return redirect("reviews:my_week")
+                return _after_saving(request, assignment)
     return render(
         request,
         "reviews/review_form.html",
@@ -53,9 +52,23 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
             "form": form,
             "review": review,
             "editable": editable,
+            "progress": selectors.batch_progress(assignment),
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _after_saving(request: AuthenticatedRequest, assignment: Assignment) -> HttpResponse:
+    """Straight on to the next conversation ("Submit and next"), or back to the week."""
+    progress = selectors.batch_progress(assignment)
+    saved = f"Review of “{assignment.conversation}” saved: {progress.done} of {progress.total} done this week."
+    if request.POST.get("then") == "next" and progress.next_id is not None:
+        messages.success(request, f"{saved} Here is the next one.")
+        return redirect("reviews:review", assignment_id=progress.next_id)
+    if progress.next_id is None:
+        saved += " That was the last one to do."
+    messages.success(request, saved)
+    return redirect("reviews:my_week")
 
 
 @login_required
