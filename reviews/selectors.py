@@ -156,7 +156,7 @@ def batch_progress(assignment: Assignment) -> BatchProgress:
         position=here + 1,
         total=len(ids),
         done=sum(status == Assignment.Status.COMPLETED for _, status in rows),
-        next_id=(after or to_do or [None])[0],
+        next_id=next(iter(after or to_do), None),
     )
 
 
