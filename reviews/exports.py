@@ -8,29 +8,51 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
 from itertools import islice
 
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 
 from conversations.models import Source
 
-from .models import AgentWeek, Assignment, Level
+from .models import AgentWeek, Assignment, Level, ReviewComment
 
 BOM = "\ufeff"  # so spreadsheet programs read the file as UTF-8
 REVIEW_COLUMNS = [
+    "team",
     "week",
+    "review_id",
+    "review_link",
     "reviewed_at",
     "conversation",
     "conversation_link",
+    "csat",
+    "tags",
     "reviewer",
     "reviewee",
+    "rubric_version",
     "quality",
     "tone",
     "followed_internal_processes",
     "quality_note",
     "tone_note",
     "process_note",
+    "shared_with_team",
+    "seen_by_reviewee",
+    "replies",
 ]
-COMPLETION_COLUMNS = ["week", "agent", "email", "quota", "required", "completed", "shortfall", "away"]
+COMPLETION_COLUMNS = [
+    "team",
+    "week",
+    "agent",
+    "email",
+    "quota",
+    "required",
+    "assigned",
+    "completed",
+    "handed_back",
+    "shortfall",
+    "away",
+]
 
 
 ROWS_PER_CHUNK = 500  # rows sent at a time: one write per ~150 KB, not one per row
@@ -72,87 +94,143 @@ def _csv_lines(header: list[str], rows: Iterable[Sequence]) -> Iterator[str]:
         buffer.truncate()
 
 
-def review_rows(reviews, *, conversation_page: Callable[[int], str]) -> Iterator[str]:
+def review_rows(
+    reviews,
+    *,
+    conversation_page: Callable[[int], str],
+    review_page: Callable[[int], str],
+    tag: str = "",
+) -> Iterator[str]:
     """One line per review; the conversation's link is its helpdesk URL, else
     ``conversation_page(conversation_id)``. Read as tuples, not model instances: a year of
-    a big team is over 100,000 reviews, and this runs at close to the speed of the query."""
+    a big team is over 100,000 reviews, and this runs at close to the speed of the query.
+    `tag` keeps the reviews of conversations with that tag (any case)."""
     levels = dict(Level.choices)
     sources = dict(Source.choices)
+    wanted = tag.strip().casefold()
+    replies = (
+        ReviewComment.objects.filter(review=OuterRef("pk"))
+        .order_by()
+        .values("review")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
     rows = (
         (
+            _text(team),
             week,
+            review_id,
+            review_page(review_id),
             created_at.isoformat(timespec="seconds"),
             _text(subject or f"{sources.get(source, source)} #{external_id}"),  # str(conversation)
             _text(url or conversation_page(conversation_id)),
+            csat if csat is not None else "",
+            _text(", ".join(tags or [])),
             _text(reviewer),
             _text(reviewee),
+            rubric_version,
             levels.get(quality, quality),
             levels.get(tone, tone),
             "yes" if followed_process else "no",
             _text(quality_note),
             _text(tone_note),
             _text(process_note),
+            "yes" if shared and unshared_at is None else "no",
+            "yes" if seen_at else "no",
+            reply_count,
         )
         for (
+            team,
             week,
+            review_id,
             created_at,
             conversation_id,
             subject,
             source,
             external_id,
             url,
+            csat,
+            tags,
             reviewer,
             reviewee,
+            rubric_version,
             quality,
             tone,
             followed_process,
             quality_note,
             tone_note,
             process_note,
-        ) in reviews.order_by("assignment__week__starts_at", "created_at", "id")
+            shared,
+            unshared_at,
+            seen_at,
+            reply_count,
+        ) in reviews.annotate(reply_count=Coalesce(Subquery(replies), 0))
+        .order_by("assignment__week__starts_at", "created_at", "id")
         .values_list(
+            "assignment__week__team__name",
             "assignment__week__label",
+            "pk",
             "created_at",
             "conversation_id",
             "conversation__subject",
             "conversation__source",
             "conversation__external_id",
             "conversation__url",
+            "conversation__csat_rating",
+            "conversation__tags",
             "reviewer__name",
             "reviewee__name",
+            "rubric__version",
             "quality",
             "tone",
             "followed_process",
             "quality_note",
             "tone_note",
             "process_note",
+            "share_as_example",
+            "unshared_at",
+            "seen_at",
+            "reply_count",
         )
         .iterator(chunk_size=2000)
+        # The tags are a JSON list, which SQLite cannot search in the query.
+        if not wanted or any(str(t).casefold() == wanted for t in tags or [])
     )
     return _csv_lines(REVIEW_COLUMNS, rows)
 
 
-def completion_rows(weeks) -> Iterator[str]:
-    completed = {
-        (row["week_id"], row["reviewer_id"]): row["total"]
-        for row in Assignment.objects.filter(week__in=weeks, status=Assignment.Status.COMPLETED)
+def completion_rows(weeks, *, agent_id: int | None = None) -> Iterator[str]:
+    """One line per agent and week; `agent_id` keeps one agent's."""
+    counts = {
+        (row["week_id"], row["reviewer_id"]): row
+        for row in Assignment.objects.filter(week__in=weeks)
         .values("week_id", "reviewer_id")
-        .annotate(total=Count("id"))
+        .annotate(
+            assigned=Count("id", filter=~Q(status=Assignment.Status.RELEASED)),
+            completed=Count("id", filter=Q(status=Assignment.Status.COMPLETED)),
+            handed_back=Count("id", filter=Q(status=Assignment.Status.SKIPPED)),
+        )
         .order_by()
     }
+    quotas = AgentWeek.objects.filter(week__in=weeks)
+    if agent_id is not None:
+        quotas = quotas.filter(agent_id=agent_id)
+    none = {"assigned": 0, "completed": 0, "handed_back": 0}
     rows = (
         [
+            _text(quota.week.team.name),
             quota.week.label,
             _text(quota.agent.name),
             _text(quota.agent.email),
             quota.quota,
             quota.required,
-            completed.get((quota.week_id, quota.agent_id), 0),
+            (count := counts.get((quota.week_id, quota.agent_id), none))["assigned"],
+            count["completed"],
+            count["handed_back"],
             quota.quota - quota.required,
             "yes" if quota.is_away else "no",
         ]
-        for quota in AgentWeek.objects.filter(week__in=weeks)
-        .select_related("week", "agent")
+        for quota in quotas.select_related("week__team", "agent")
         .order_by("week__starts_at", "agent__name")
         .iterator(chunk_size=2000)
     )

@@ -1,7 +1,10 @@
 import zoneinfo
+from collections.abc import Iterable
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+
+from conversations.models import Agent
 
 from .models import NOTE_MAX_LENGTH, NotificationSettings, Review, Rubric, SkipReason, TeamSettings
 
@@ -134,3 +137,26 @@ class NotificationSettingsForm(forms.ModelForm):
         model = NotificationSettings
         fields = ["weekly_email", "nudges"]
         labels = {"weekly_email": "Weekly email", "nudges": "Mid-week reminders"}
+
+
+class ExportForm(forms.Form):
+    """Which reviews a lead's export holds, beyond the weeks shown: by date, agent and tag."""
+
+    start = forms.DateField(required=False, label="Reviewed from", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, label="Reviewed until", widget=forms.DateInput(attrs={"type": "date"}))
+    agent = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Agent reviewed")
+    tag = forms.CharField(required=False, max_length=100, label="Conversation tag")
+
+    def __init__(self, *args, agents: Iterable[Agent], **kwargs):
+        """`agents`: the team's, which a page may already hold (no query of its own)."""
+        super().__init__(*args, **kwargs)
+        agent_field = self.fields["agent"]
+        assert isinstance(agent_field, forms.TypedChoiceField)
+        agent_field.choices = [("", "Every agent"), *((agent.pk, agent.name) for agent in agents)]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The end date is before the start date.")
+        return cleaned

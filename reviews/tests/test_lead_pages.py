@@ -147,7 +147,94 @@ def test_the_export_follows_the_weeks_shown(client, history):
     assert {row["week"] for row in rows} == {"2026-W46", "2026-W47"}
     assert len(completion) == 12
     assert {row["completed"] for row in completion if row["week"] == "2026-W46"} == {"5"}
-    assert completion[0].keys() == {"week", "agent", "email", "quota", "required", "completed", "shortfall", "away"}
+    assert list(completion[0]) == [
+        "team",
+        "week",
+        "agent",
+        "email",
+        "quota",
+        "required",
+        "assigned",
+        "completed",
+        "handed_back",
+        "shortfall",
+        "away",
+    ]
+
+
+def test_the_reviews_export_says_which_team_review_csat_scorecard_and_what_happened_since(client, history):
+    team = history["team"]
+    shared = Review.objects.order_by("pk").first()
+    Review.objects.filter(pk=shared.pk).update(share_as_example=True, seen_at=timezone.now())
+    shared.conversation.csat_rating, shared.conversation.tags = 2, ["refund", "VIP"]
+    shared.conversation.save()
+    services.review_comment_add(review=shared, author=shared.reviewee.user, body="Thanks!")
+    client.force_login(history["lead"])
+
+    rows = {
+        int(row["review_id"]): row for row in read_csv(client.get(reverse("reviews:export_reviews", args=[team.pk])))
+    }
+
+    row = rows[shared.pk]
+    assert row["team"] == "Billing"
+    assert row["review_link"] == f"http://testserver/reviews/{shared.pk}/"
+    assert (row["csat"], row["tags"], row["rubric_version"]) == ("2", "refund, VIP", "1")
+    assert (row["shared_with_team"], row["seen_by_reviewee"], row["replies"]) == ("yes", "yes", "1")
+    other = next(row for pk, row in rows.items() if pk != shared.pk)
+    assert (other["csat"], other["shared_with_team"], other["seen_by_reviewee"], other["replies"]) == (
+        "",
+        "no",
+        "no",
+        "0",
+    )
+
+
+def test_the_exports_filter_by_date_agent_and_tag(client, history):
+    team, ana = history["team"], history["agents"][0]
+    tagged = Review.objects.filter(reviewee=ana).order_by("pk").first()
+    tagged.conversation.tags = ["Refund"]
+    tagged.conversation.save()
+    client.force_login(history["lead"])
+    url = reverse("reviews:export_reviews", args=[team.pk])
+
+    everything = read_csv(client.get(url))
+    of_ana = read_csv(client.get(url, {"agent": ana.pk}))
+    refunds = read_csv(client.get(url, {"tag": "refund"}))
+    week_47 = read_csv(client.get(url, {"start": "2026-11-16", "end": "2026-11-22"}))
+    completion = read_csv(client.get(reverse("reviews:export_completion", args=[team.pk]), {"agent": ana.pk}))
+
+    assert {row["reviewee"] for row in of_ana} == {"Ana"} and 0 < len(of_ana) < len(everything)
+    assert [int(row["review_id"]) for row in refunds] == [tagged.pk]
+    assert {row["week"] for row in week_47} == {"2026-W47"}
+    assert {row["agent"] for row in completion} == {"Ana"} and len(completion) == 3
+
+
+def test_a_bad_export_filter_is_refused_in_words(client, history, build):
+    stranger = build("Returns").agent("Rita")
+    client.force_login(history["lead"])
+    url = reverse("reviews:export_reviews", args=[history["team"].pk])
+
+    backwards = client.get(url, {"start": "2026-11-20", "end": "2026-11-01"})
+    elsewhere = client.get(url, {"agent": stranger.pk})
+
+    assert backwards.status_code == 400
+    assert (
+        backwards.content.decode() == "The export was not made. Reviewed until: The end date is before the start date."
+    )
+    assert elsewhere.status_code == 400 and "Agent reviewed: Select a valid choice." in elsewhere.content.decode()
+
+
+def test_completion_counts_what_was_assigned_and_handed_back(client, history):
+    week = history["weeks"][2]
+    ana = history["agents"][0]
+    assignment_skip(assignment=Assignment.objects.filter(week=week, reviewer=ana).first(), reason="wrong_language")
+    client.force_login(history["lead"])
+
+    rows = read_csv(client.get(reverse("reviews:export_completion", args=[history["team"].pk]), {"agent": ana.pk}))
+
+    this_week = next(row for row in rows if row["week"] == week.label)
+    handed_out = Assignment.objects.filter(week=week, reviewer=ana).exclude(status="released").count()
+    assert (this_week["assigned"], this_week["handed_back"]) == (str(handed_out), "1")
 
 
 @pytest.mark.parametrize(

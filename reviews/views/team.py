@@ -7,7 +7,7 @@ from functools import lru_cache
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -18,7 +18,7 @@ from conversations.models import Team
 from conversations.selectors import sync_health
 
 from .. import access, charts, exports, selectors, services
-from ..forms import RubricForm, TeamSettingsForm
+from ..forms import ExportForm, RubricForm, TeamSettingsForm
 from ..models import Review, ReviewWeek, SkipReason
 
 WEEK_CHOICES = [4, 8, 12, 26, 52]
@@ -121,6 +121,7 @@ def team_week(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
             "skips": [(label, skips.get(value, 0)) for value, label in SkipReason.choices],
             "sync": sync_health(),
             "locked_out": selectors.locked_out_members(team),
+            "export_form": ExportForm(agents=matrix.agents),
         },
     )
 
@@ -183,24 +184,52 @@ def _csv_response(lines: Iterable[str], filename: str) -> StreamingHttpResponse:
     return response
 
 
+def _export_refusal(form: ExportForm) -> HttpResponse:
+    """A link a lead followed with a filter that cannot work: say in words what to change,
+    rather than hand over a file of nothing."""
+    problems = [f"{form.fields[name].label}: {' '.join(map(str, errors))}" for name, errors in form.errors.items()]
+    return HttpResponseBadRequest(
+        f"The export was not made. {' '.join(problems)}", content_type="text/plain; charset=utf-8"
+    )
+
+
 @login_required
-def export_reviews(request: AuthenticatedRequest, team_id: int) -> StreamingHttpResponse:
+def export_reviews(request: AuthenticatedRequest, team_id: int) -> HttpResponse | StreamingHttpResponse:
     team = access.get_led_team(request.user, team_id)
     weeks = _recent_weeks(team, _week_count(request))
-
+    form = ExportForm(request.GET, agents=team.agents.order_by("name"))
+    if not form.is_valid():
+        return _export_refusal(form)
+    filters = form.cleaned_data
     reviews = Review.objects.filter(assignment__week__in=weeks)
-    conversation_page = _url_for_id("reviews:conversation", absolute_for=request)
+    if filters["start"]:
+        reviews = reviews.filter(created_at__date__gte=filters["start"])
+    if filters["end"]:
+        reviews = reviews.filter(created_at__date__lte=filters["end"])
+    if filters["agent"] is not None:
+        reviews = reviews.filter(reviewee_id=filters["agent"])
     return _csv_response(
-        exports.review_rows(reviews, conversation_page=conversation_page),
+        exports.review_rows(
+            reviews,
+            conversation_page=_url_for_id("reviews:conversation", absolute_for=request),
+            review_page=_url_for_id("reviews:review_detail", absolute_for=request),
+            tag=filters["tag"],
+        ),
         exports.export_filename(team, weeks, "reviews"),
     )
 
 
 @login_required
-def export_completion(request: AuthenticatedRequest, team_id: int) -> StreamingHttpResponse:
+def export_completion(request: AuthenticatedRequest, team_id: int) -> HttpResponse | StreamingHttpResponse:
     team = access.get_led_team(request.user, team_id)
     weeks = _recent_weeks(team, _week_count(request))
-    return _csv_response(exports.completion_rows(weeks), exports.export_filename(team, weeks, "quota-completion"))
+    form = ExportForm(request.GET, agents=team.agents.order_by("name"))
+    if not form.is_valid():
+        return _export_refusal(form)
+    return _csv_response(
+        exports.completion_rows(weeks, agent_id=form.cleaned_data["agent"]),
+        exports.export_filename(team, weeks, "quota-completion"),
+    )
 
 
 @login_required
