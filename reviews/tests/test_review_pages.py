@@ -143,8 +143,10 @@ def test_the_reviewee_reads_the_review_marks_it_seen_and_replies(client, scene):
 
     page = client.get(reverse("reviews:feedback")).content.decode()
     assert "Reviewed by <strong>Ana</strong>" in page
-    assert "Quality: <strong>Good</strong>" in page and "Tone: <strong>Exceptional</strong>" in page
-    assert "Followed internal processes: <strong>Yes</strong>" in page
+    # Each level wears its own colour, the same on every page that shows a review.
+    assert 'Quality: <strong class="grade grade-2">Good</strong>' in page
+    assert 'Tone: <strong class="grade grade-3">Exceptional</strong>' in page
+    assert 'Followed internal processes: <strong class="grade grade-yes">Yes</strong>' in page
     assert "Warm and calm with an upset customer." in page
     assert "1 new</strong>" in page
 
