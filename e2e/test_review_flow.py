@@ -123,7 +123,7 @@ def test_the_rubric_can_be_completed_with_the_keyboard_alone(page, week):
     page.keyboard.press("Tab")  # past "share as example", onto "Submit and next"
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: f"/assignments/{assignment.pk}/" not in url and url.endswith("/review/"))
-    assert "Here is the next one." in page.get_by_role("status").inner_text()
+    assert "Here is the next one." in page.locator(".flash-success").inner_text()
     assert page.get_by_text("Conversation 2 of 5").is_visible()
 
     review = Review.objects.get()
@@ -218,3 +218,37 @@ def test_screenshots_of_the_other_pages(page, week, screenshot):
     page.goto("/accounts/login/")
     screenshot(page, "sign-in")
     assert datetime.now(tz=UTC) >= MONDAY
+
+
+def test_shortcuts_choose_every_answer_and_a_draft_survives_a_closed_tab(page, week, screenshot):
+    _, agents = week
+    ana = agents[0]
+    assignment = Assignment.objects.filter(reviewer=ana).order_by("created_at", "pk").first()
+    sign_in(page, ana.user.email)
+    page.goto(f"/assignments/{assignment.pk}/review/")
+
+    page.keyboard.press("?")
+    assert page.get_by_role("complementary", name="Keyboard shortcuts").is_visible()
+    screenshot(page, "review-shortcuts")
+    page.keyboard.press("Escape")
+    page.keyboard.press("2")  # quality: good
+    page.keyboard.press("6")  # tone: exceptional
+    page.keyboard.press("y")
+    page.keyboard.press("q")
+    page.keyboard.type("Clear steps, right fix.")
+    assert page.get_by_role("status").filter(has_text="Draft saved in this browser.").is_visible()
+
+    page.close()  # the tab closes before submitting
+    page = page.context.new_page()
+    page.goto(f"/assignments/{assignment.pk}/review/")
+    assert page.get_by_text("Draft restored from this browser.").is_visible()
+    assert page.get_by_label("Notes on quality").input_value() == "Clear steps, right fix."
+    page.get_by_label("Notes on quality").press("Control+Enter")
+    page.wait_for_url(lambda url: f"/assignments/{assignment.pk}/" not in url)
+
+    review = Review.objects.get()
+    assert (review.quality, review.tone, review.followed_process) == (2, 3, True)
+    assert review.quality_note == "Clear steps, right fix."
+    # Saved on the server, the draft is gone: the page opens as the saved review.
+    page.goto(f"/assignments/{assignment.pk}/review/")
+    assert not page.get_by_text("Draft restored from this browser.").is_visible()
