@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from .models import AgentWeek, Assignment, AuditEvent, ReviewWeek, TeamSettings
+from . import services
+from .models import AgentWeek, Assignment, AuditEvent, Review, ReviewComment, ReviewWeek, Rubric, TeamSettings
 
 
 @admin.register(TeamSettings)
@@ -44,3 +45,52 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadMostly(admin.ModelAdmin):
+    """Staff read these; what people wrote is changed only through the app, never here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadMostly):
+    list_display = ["created_at", "conversation", "reviewer", "reviewee", "quality", "tone", "followed_process"]
+    list_filter = ["quality", "tone", "followed_process", "share_as_example", "assignment__week__team"]
+    list_select_related = ["conversation", "reviewer", "reviewee"]
+    search_fields = ["reviewer__name", "reviewee__name", "conversation__subject", "conversation__external_id"]
+
+    # A review written in error can be deleted; what it said is kept in the audit log.
+    def delete_model(self, request, obj):
+        services.review_delete(review=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for review in queryset.select_related("conversation", "reviewer", "reviewee"):
+            services.review_delete(review=review, actor=request.user)
+
+
+@admin.register(ReviewComment)
+class ReviewCommentAdmin(ReadMostly):
+    list_display = ["created_at", "author", "review"]
+    list_select_related = ["author", "review__conversation"]
+    search_fields = ["body", "author__email"]
+
+    def delete_model(self, request, obj):
+        services.review_comment_delete(comment=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for comment in queryset.select_related("author", "review"):
+            services.review_comment_delete(comment=comment, actor=request.user)
+
+
+@admin.register(Rubric)
+class RubricAdmin(ReadMostly):
+    list_display = ["team", "version", "created_at", "created_by"]
+    list_filter = ["team"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # reviews keep the version they were made with

@@ -460,6 +460,8 @@ class AuditEvent(models.Model):
         REVIEW_EDITED = "review_edited", "Review edited"
         HIGHLIGHT_SHARED = "highlight_shared", "Shared as an example"
         HIGHLIGHT_UNSHARED = "highlight_unshared", "Stopped sharing as an example"
+        REVIEW_DELETED = "review_deleted", "Review deleted (admin)"
+        REPLY_DELETED = "reply_deleted", "Reply deleted (admin)"
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     action = models.CharField(max_length=30, choices=Action.choices)

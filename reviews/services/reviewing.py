@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from conversations.models import Team
 
-from ..models import DEFAULT_RUBRIC, Assignment, AuditEvent, Review, ReviewComment, Rubric
+from ..models import DEFAULT_RUBRIC, NOTE_MAX_LENGTH, Assignment, AuditEvent, Review, ReviewComment, Rubric
 from .quota import assignment_complete
 
 RUBRIC_FIELDS = list(DEFAULT_RUBRIC)
@@ -105,8 +105,8 @@ def review_comment_add(*, review: Review, author: User, body: str) -> ReviewComm
     body = body.strip()
     if not body:
         raise ReviewError("Write something before sending a reply.")
-    if len(body) > 2000:
-        raise ReviewError("Keep replies under 2,000 characters.")
+    if len(body) > NOTE_MAX_LENGTH:
+        raise ReviewError(f"Keep replies to {NOTE_MAX_LENGTH:,} characters.")
     comment = ReviewComment.objects.create(review=review, author=author, body=body)
     if review.reviewee.user_id == author.pk:
         review_acknowledge(review=review)  # a reply from the person reviewed shows they read it
@@ -120,6 +120,40 @@ def highlight_unshare(*, review: Review, user: User, now: datetime | None = None
         )
         if unshared:
             _audit(user, AuditEvent.Action.HIGHLIGHT_UNSHARED, review, {})
+
+
+def review_delete(*, review: Review, actor: User) -> None:
+    """Staff removing a review written in error (in the admin); what it said stays on record."""
+    with transaction.atomic():
+        _audit(
+            actor,
+            AuditEvent.Action.REVIEW_DELETED,
+            review,
+            {
+                "conversation": str(review.conversation),
+                "reviewer": review.reviewer.name,
+                "reviewee": review.reviewee.name,
+                **{field: getattr(review, field) for field in Review.ANSWER_FIELDS},
+            },
+        )
+        # Not done any more: the conversation is the reviewer's to review again.
+        Assignment.objects.filter(pk=review.assignment_id).update(status=Assignment.Status.ASSIGNED, completed_at=None)
+        review.delete()  # the event keeps its record; its link to the review becomes empty
+
+
+def review_comment_delete(*, comment: ReviewComment, actor: User) -> None:
+    with transaction.atomic():
+        _audit(
+            actor,
+            AuditEvent.Action.REPLY_DELETED,
+            comment.review,
+            {
+                "author": comment.author.get_username(),
+                "written_at": comment.created_at.isoformat(),
+                "body": comment.body,
+            },
+        )
+        comment.delete()
 
 
 def _audit(actor: User | None, action: str, review: Review, changes: dict[str, Any]) -> None:
