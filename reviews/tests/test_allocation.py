@@ -177,6 +177,8 @@ def test_a_teammates_conversations_go_to_different_reviewers_when_they_can():
         ({3: 2, 4: 2}, [(3, 1, 4), (6, 2, 1)], {(3, 2), (4, 1), (4, 2)}, 1),
         ({2: 1, 3: 2, 5: 2}, [(6, 100, 3), (7, 100, 3), (8, 101, 2), (9, 101, 3)], {(3, 100), (3, 101)}, 1),
         ({5: 1, 6: 2}, [(8, 2, 5), (15, 3, 2)], {(5, 2), (6, 2), (6, 3)}, 1),
+        # None at all: only a swap after the first choices gets there.
+        ({3: 2, 4: 1}, [(11, 2, 4), (17, 4, 1), (19, 101, 5)], {(4, 101)}, 0),
     ],
 )
 def test_last_weeks_pairs_repeat_only_as_often_as_supply_forces(needs, supply, last_week, repeats):
@@ -184,3 +186,42 @@ def test_last_weeks_pairs_repeat_only_as_often_as_supply_forces(needs, supply, l
         assigned = run(needs, cands(*supply), seed, previous_pairs=last_week)
         pairs = [(reviewer, c.reviewee_id) for reviewer, batch in assigned.items() for c in batch]
         assert sum(pair in last_week for pair in pairs) == repeats, (seed, assigned)
+
+
+def test_the_batch_follows_the_teams_mix_and_the_extremes_come_first():
+    supply = cands((7, 100, 4), (8, 100, 5), (10, 100, 2), (11, 100, 2), (12, 100, 4))
+    for seed in SEEDS:
+        mixed = allocate(needs={1: 4}, candidates=supply, mix=Mix(40, 20), rng=random.Random(seed))
+        assert Counter(c.category for c in mixed[1]) == {LOW: 2, HIGH: 1, "other": 1}
+        # No extremes asked for: the middle ratings first.
+        middle = allocate(needs={1: 1}, candidates=supply[2:], mix=Mix(0, 0), rng=random.Random(seed))
+        assert middle == {1: [Candidate(12, 100, 4)]}
+        # The lowest rating before a merely low one.
+        lowest = allocate(
+            needs={1: 1}, candidates=cands((10, 100, 2), (11, 100, 1)), mix=Mix(100, 0), rng=random.Random(seed)
+        )
+        assert lowest == {1: [Candidate(11, 100, 1)]}
+
+
+def test_uneven_teams_keep_the_hard_rules():
+    """Needs from 0 to 4, teammates who do not review, the same row twice: 400 teams, fixed."""
+    maker = random.Random(2026)
+    for seed in range(400):
+        reviewers = range(1, maker.randint(2, 6) + 1)
+        needs = {reviewer: maker.randint(0, 4) for reviewer in reviewers}
+        people = [*reviewers, 100, 101]
+        supply = [
+            Candidate(person * 100 + n, person, maker.choice([None, 1, 2, 3, 4, 5]))
+            for person in people
+            for n in range(maker.randint(0, 6))
+        ]
+        supply += supply[:2]  # a conversation listed twice
+        last_week = {(r, p) for r in reviewers for p in people if r != p and maker.random() < 0.3}
+
+        assigned = run(needs, supply, seed, previous_pairs=last_week)
+
+        handed_out = [c.conversation_id for batch in assigned.values() for c in batch]
+        assert len(handed_out) == len(set(handed_out)), seed
+        for reviewer, batch in assigned.items():
+            assert len(batch) <= needs[reviewer], seed
+            assert all(c.reviewee_id != reviewer and c in supply for c in batch), seed
