@@ -106,6 +106,14 @@ def test_teams_and_teammates_come_from_intercom_and_link_to_users_by_email(helpd
     assert list(Agent.objects.unlinked()) == [john]
 
 
+def test_a_teammates_replies_carry_the_teammates_name_not_the_name_on_the_part(helpdesk, intercom_client):
+    sync(intercom_client)
+
+    # Each part says "Admin 101"; the reviewer should see who that is.
+    replies = Message.objects.filter(conversation__external_id="5001", author_kind=AuthorKind.AGENT)
+    assert set(replies.values_list("author_name", flat=True)) == {"Maya Patel"}
+
+
 def test_running_twice_on_the_same_data_duplicates_nothing_and_refetches_nothing(helpdesk, intercom_client):
     sync(intercom_client)
     details_fetched = helpdesk.count("GET", "/conversations/")
