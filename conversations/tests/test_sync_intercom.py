@@ -153,6 +153,14 @@ def test_the_next_run_asks_only_for_conversations_updated_since_the_last_one(hel
     assert helpdesk.search_bodies[-1]["query"]["value"] == int(cursor.updated_since.timestamp())
 
 
+def test_after_a_run_from_a_given_day_the_next_run_asks_only_for_what_changed_since(helpdesk, intercom_client):
+    backfill = sync(intercom_client, since=datetime(2026, 11, 1, tzinfo=UTC))
+
+    sync(intercom_client)
+
+    assert helpdesk.search_bodies[-1]["query"]["value"] == int((backfill.started_at - timedelta(minutes=5)).timestamp())
+
+
 def test_it_waits_out_a_429_and_then_succeeds(helpdesk, intercom_client):
     helpdesk.fail("GET", "/conversations/5003", "429", retry_after="0.3")
 
