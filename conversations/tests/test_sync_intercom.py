@@ -289,7 +289,7 @@ def test_a_second_sync_of_the_same_source_does_nothing_while_one_holds_the_lock(
 
     run = sync(intercom_client)
 
-    assert run.status == SyncRun.Status.SKIPPED
+    assert (run.source, run.status) == ("intercom", SyncRun.Status.SKIPPED)
     assert helpdesk.log == []
     assert Conversation.objects.count() == 0
 
@@ -385,6 +385,7 @@ def test_a_run_that_lost_its_lock_keeps_neither_its_page_nor_the_cursor(helpdesk
 
 
 def test_a_run_cut_off_by_a_killed_worker_is_marked_failed_by_the_next(helpdesk, intercom_client):
+    finished = sync(intercom_client)
     cut_off = SyncRun.objects.create(source="intercom")  # its worker died: no finish, no lock
 
     sync(intercom_client)
@@ -392,7 +393,10 @@ def test_a_run_cut_off_by_a_killed_worker_is_marked_failed_by_the_next(helpdesk,
     cut_off.refresh_from_db()
     assert cut_off.status == SyncRun.Status.FAILED
     assert cut_off.finished_at is not None
-    assert "worker stopped" in cut_off.error_text
+    assert cut_off.error_text == ("The worker stopped during this run; the next run resumed from its last stored page.")
+    # A run that finished stays as it finished.
+    finished.refresh_from_db()
+    assert (finished.status, finished.error_text) == (SyncRun.Status.SUCCEEDED, "")
 
 
 def test_a_skipped_run_does_not_finish_before_it_starts(helpdesk, intercom_client):
