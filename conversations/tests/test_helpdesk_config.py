@@ -65,6 +65,18 @@ def test_the_shared_timeout_and_retry_settings_apply_to_the_helpdesk(fake_interc
     assert fake_intercom_configured.count("GET", "/me") == 2
 
 
+def test_the_shared_timeout_and_retry_settings_apply_to_zendesk_too(fake_zendesk_configured, settings):
+    settings.HELPDESK_TIMEOUT_SECONDS, settings.HELPDESK_MAX_RETRIES = 0.2, 1
+    fake_zendesk_configured.hang_seconds = 0.5
+    fake_zendesk_configured.fail("/api/v2/users/me.json", "timeout", times=2)
+
+    assert failed_with("zendesk") == (
+        f"Zendesk did not answer properly (ReadTimeout after 0.2s) after 1 retries "
+        f"of GET {fake_zendesk_configured.url}/api/v2/users/me.json."
+    )
+    assert fake_zendesk_configured.count("/api/v2/users/me.json") == 2
+
+
 def test_an_intercom_token_without_its_setting_fails_the_run_and_says_what_to_set(fake_intercom, settings):
     settings.INTERCOM_ACCESS_TOKEN = ""
 

@@ -82,6 +82,15 @@ def test_since_reads_only_conversations_updated_on_or_after_that_day(intercom):
     assert intercom.search_bodies[0]["query"]["value"] == int(datetime(2026, 11, 15, tzinfo=UTC).timestamp())
 
 
+def test_full_stores_every_conversation_again_even_with_since(intercom):
+    intercom.put(fake.reviewable_conversation("old", updated_at=NOV_10, admin_id="101"))
+
+    sync("--full", "--since", "2026-11-15")
+
+    assert Conversation.objects.filter(external_id="old").exists()
+    assert Conversation.objects.count() == 4
+
+
 def test_since_that_is_not_a_date_stops_before_anything_runs(intercom):
     with pytest.raises(CommandError, match="--since must be a date like 2026-11-01, not 'last week'."):
         call_command("sync_conversations", "--since", "last week")

@@ -106,6 +106,14 @@ def test_teams_and_teammates_come_from_intercom_and_link_to_users_by_email(helpd
     assert list(Agent.objects.unlinked()) == [john]
 
 
+def test_a_teammates_replies_carry_the_teammates_name_not_the_name_on_the_part(helpdesk, intercom_client):
+    sync(intercom_client)
+
+    # Each part says "Admin 101"; the reviewer should see who that is.
+    replies = Message.objects.filter(conversation__external_id="5001", author_kind=AuthorKind.AGENT)
+    assert set(replies.values_list("author_name", flat=True)) == {"Maya Patel"}
+
+
 def test_running_twice_on_the_same_data_duplicates_nothing_and_refetches_nothing(helpdesk, intercom_client):
     sync(intercom_client)
     details_fetched = helpdesk.count("GET", "/conversations/")
@@ -143,6 +151,14 @@ def test_the_next_run_asks_only_for_conversations_updated_since_the_last_one(hel
     sync(intercom_client)
 
     assert helpdesk.search_bodies[-1]["query"]["value"] == int(cursor.updated_since.timestamp())
+
+
+def test_after_a_run_from_a_given_day_the_next_run_asks_only_for_what_changed_since(helpdesk, intercom_client):
+    backfill = sync(intercom_client, since=datetime(2026, 11, 1, tzinfo=UTC))
+
+    sync(intercom_client)
+
+    assert helpdesk.search_bodies[-1]["query"]["value"] == int((backfill.started_at - timedelta(minutes=5)).timestamp())
 
 
 def test_it_waits_out_a_429_and_then_succeeds(helpdesk, intercom_client):
@@ -273,7 +289,7 @@ def test_a_second_sync_of_the_same_source_does_nothing_while_one_holds_the_lock(
 
     run = sync(intercom_client)
 
-    assert run.status == SyncRun.Status.SKIPPED
+    assert (run.source, run.status) == ("intercom", SyncRun.Status.SKIPPED)
     assert helpdesk.log == []
     assert Conversation.objects.count() == 0
 
@@ -361,13 +377,15 @@ def test_a_run_that_lost_its_lock_keeps_neither_its_page_nor_the_cursor(helpdesk
     run = conversations_sync(source="intercom", helpdesk=client)
 
     assert run.status == SyncRun.Status.FAILED
-    assert "lost its lock" in run.error_text
+    # What the lead reads on the sync page.
+    assert run.error_text == "This sync lost its lock to another run and stopped; its last page was not kept."
     assert Conversation.objects.count() == 0
     cursor = SyncCursor.objects.get(source="intercom")
     assert (cursor.lock_owner, cursor.resume_token) == ("another-worker", "theirs")
 
 
 def test_a_run_cut_off_by_a_killed_worker_is_marked_failed_by_the_next(helpdesk, intercom_client):
+    finished = sync(intercom_client)
     cut_off = SyncRun.objects.create(source="intercom")  # its worker died: no finish, no lock
 
     sync(intercom_client)
@@ -375,7 +393,10 @@ def test_a_run_cut_off_by_a_killed_worker_is_marked_failed_by_the_next(helpdesk,
     cut_off.refresh_from_db()
     assert cut_off.status == SyncRun.Status.FAILED
     assert cut_off.finished_at is not None
-    assert "worker stopped" in cut_off.error_text
+    assert cut_off.error_text == ("The worker stopped during this run; the next run resumed from its last stored page.")
+    # A run that finished stays as it finished.
+    finished.refresh_from_db()
+    assert (finished.status, finished.error_text) == (SyncRun.Status.SUCCEEDED, "")
 
 
 def test_a_skipped_run_does_not_finish_before_it_starts(helpdesk, intercom_client):

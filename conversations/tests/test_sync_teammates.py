@@ -67,6 +67,15 @@ def test_a_teammate_is_linked_to_the_account_with_their_email_in_any_case(helpde
     assert stored["101"].user == account
 
 
+def test_a_teammate_without_an_email_is_not_linked_to_an_account_without_one(helpdesk, intercom_client):
+    # An account made with createsuperuser often has no email; it is nobody's teammate account.
+    get_user_model().objects.create_user("ops", password="pw-for-tests")
+
+    stored = teammates(helpdesk, intercom_client, fake.admin("101", "Maya Patel", ""))
+
+    assert stored["101"].user is None
+
+
 def test_an_account_already_linked_to_a_teammate_is_not_linked_to_a_second(helpdesk, intercom_client, agent_user):
     # agent_user is Maya, a teammate from the file import; Intercom has a Maya with the same email.
     stored = teammates(helpdesk, intercom_client, fake.admin("101", "Maya Patel", agent_user.email))

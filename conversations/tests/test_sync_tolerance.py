@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from conversations.helpdesks import fields
 from conversations.helpdesks.files import FileHelpdesk
 from conversations.models import Agent, Conversation, Message, SyncCursor, SyncProblem, SyncRun, Team
 from conversations.services import conversations_sync
@@ -311,10 +312,27 @@ def test_a_message_id_of_exactly_a_hundred_characters_is_kept_as_it_is(helpdesk,
     assert Message.objects.filter(external_id="7" * 100).exists()
 
 
+def test_a_message_id_of_101_characters_is_stored_under_a_derived_id(helpdesk, intercom_client):
+    payload = conversation("5000")
+    payload["conversation_parts"]["conversation_parts"][0]["id"] = "7" * 101
+    helpdesk.put(payload)
+
+    run = sync(intercom_client)
+
+    # PostgreSQL would refuse the whole conversation for one id too long for its column.
+    assert (run.created, run.errors) == (1, 0)
+    stored = Conversation.objects.get().messages.values_list("external_id", flat=True)
+    assert "7" * 101 not in stored
+    assert fields.derived_id("7" * 101) in stored
+
+
 def test_nul_characters_are_taken_out_of_what_is_stored(helpdesk, intercom_client):
     payload = conversation("5000", rating=4, remark="Fast\x00 help")
     payload["title"] = "Ref\x00und"
     payload["conversation_parts"]["conversation_parts"][0]["body"] = "<p>Step\x00 one</p>"
+    # A body without markup, and a link, reach the database without the HTML parser's cleaning.
+    payload["conversation_parts"]["conversation_parts"][1]["body"] = "Thanks\x00 a lot"
+    payload["conversation_parts"]["conversation_parts"][2]["body"] = '<a href="https://ex.com/a\x00b">the fix</a>'
     helpdesk.put(payload)
 
     sync(intercom_client)
@@ -322,6 +340,8 @@ def test_nul_characters_are_taken_out_of_what_is_stored(helpdesk, intercom_clien
     stored = Conversation.objects.get()
     assert (stored.subject, stored.csat_remark) == ("Refund", "Fast help")
     assert stored.messages.get(external_id="1").body_text == "Step one"
+    assert stored.messages.get(external_id="2").body_text == "Thanks a lot"
+    assert 'href="https://ex.com/ab"' in stored.messages.get(external_id="3").body_html
 
 
 def test_an_attachment_size_no_file_can_have_is_stored_as_unknown(helpdesk, intercom_client):
@@ -359,6 +379,35 @@ def test_a_link_is_kept_up_to_the_length_its_column_holds_and_left_out_beyond(he
     assert problems(run, skipped=False) == {
         "5000": "An attachment (too-long) was left out: its link is not a usable http(s) link."
     }
+
+
+def test_an_attachment_left_out_is_named_by_the_start_of_its_name(helpdesk, intercom_client):
+    payload = conversation("5000")
+    payload["conversation_parts"]["conversation_parts"][0]["attachments"] = [
+        {"name": "invoice-" + "n" * 300, "url": "ftp://files.example.com/invoice.pdf"}
+    ]
+    helpdesk.put(payload)
+
+    run = sync(intercom_client)
+
+    # The sync page names it in a line, not a screenful.
+    name = ("invoice-" + "n" * 300)[:80]
+    assert problems(run, skipped=False) == {
+        "5000": f"An attachment ({name}) was left out: its link is not a usable http(s) link."
+    }
+
+
+def test_an_attachment_without_a_name_or_a_file_name_in_its_link_is_called_attachment(helpdesk, intercom_client):
+    payload = conversation("5000")
+    payload["conversation_parts"]["conversation_parts"][0]["attachments"] = [
+        {"name": None, "url": "https://files.example.com/download/", "content_type": "image/png"}
+    ]
+    helpdesk.put(payload)
+
+    sync(intercom_client)
+
+    stored = Message.objects.get(external_id="1").attachments.values_list("name", "url")
+    assert list(stored) == [("attachment", "https://files.example.com/download/")]
 
 
 def test_a_conversation_id_is_kept_up_to_100_characters_and_skipped_beyond(helpdesk, intercom_client):
