@@ -4,6 +4,7 @@ feedback, trends. Nothing here writes; scoping to what a person may see is revie
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from axes.models import AccessAttempt
@@ -158,6 +159,20 @@ def batch_progress(assignment: Assignment) -> BatchProgress:
         done=sum(status == Assignment.Status.COMPLETED for _, status in rows),
         next_id=next(iter(after or to_do), None),
     )
+
+
+def reviews_for_export(
+    *, weeks: list[ReviewWeek], start: date | None, end: date | None, reviewee_id: int | None
+) -> ReviewQuerySet:
+    """The reviews made in these weeks, reviewed between the dates (inclusive), of one agent."""
+    reviews = Review.objects.filter(assignment__week__in=weeks)
+    if start:
+        reviews = reviews.filter(created_at__date__gte=start)
+    if end:
+        reviews = reviews.filter(created_at__date__lte=end)
+    if reviewee_id is not None:
+        reviews = reviews.filter(reviewee_id=reviewee_id)
+    return reviews
 
 
 def feedback_for(agent: Agent, *, week_label: str = "") -> ReviewQuerySet:

@@ -201,13 +201,9 @@ def export_reviews(request: AuthenticatedRequest, team_id: int) -> HttpResponse 
     if not form.is_valid():
         return _export_refusal(form)
     filters = form.cleaned_data
-    reviews = Review.objects.filter(assignment__week__in=weeks)
-    if filters["start"]:
-        reviews = reviews.filter(created_at__date__gte=filters["start"])
-    if filters["end"]:
-        reviews = reviews.filter(created_at__date__lte=filters["end"])
-    if filters["agent"] is not None:
-        reviews = reviews.filter(reviewee_id=filters["agent"])
+    reviews = selectors.reviews_for_export(
+        weeks=weeks, start=filters["start"], end=filters["end"], reviewee_id=filters["agent"]
+    )
     return _csv_response(
         exports.review_rows(
             reviews,
