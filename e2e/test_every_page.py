@@ -112,31 +112,31 @@ def _problems(page, axe: Axe) -> list[str]:
     return problems
 
 
-def test_every_page_reflows_has_one_h1_and_passes_axe(browser, live_server, demo, settings):
-    """Both widths in one test: the demo is built once (it is most of the time)."""
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_reflows_has_one_h1_and_passes_axe(browser, live_server, demo, settings, width):
+    """One test per width, so that parallel workers (scripts/test) each take one."""
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     assert demo["excluded"] > 0  # the excluded page has rows to lay out
     folder = SCREENSHOTS / "pages"
     folder.mkdir(parents=True, exist_ok=True)
     axe = Axe()
     failures = {}
-    for width, size in WIDTHS.items():
-        contexts: dict[str | None, object] = {}
-        try:
-            for visit in demo["visits"]:
-                if visit.who not in contexts:
-                    contexts[visit.who] = _signed_in(browser, live_server, visit.who, size)
-                page = contexts[visit.who].new_page()
-                response = page.goto(visit.path)
-                expected = 404 if visit.name == "not-found" else 200
-                problems = [] if response.status == expected else [f"HTTP {response.status}"]
-                problems += _problems(page, axe)
-                page.screenshot(path=str(folder / f"{visit.name}-{width}.png"), full_page=True)
-                page.close()
-                if problems:
-                    failures[f"{visit.name} ({width})"] = problems
-        finally:
-            for context in contexts.values():
-                context.close()
+    contexts: dict[str | None, object] = {}
+    try:
+        for visit in demo["visits"]:
+            if visit.who not in contexts:
+                contexts[visit.who] = _signed_in(browser, live_server, visit.who, WIDTHS[width])
+            page = contexts[visit.who].new_page()
+            response = page.goto(visit.path)
+            expected = 404 if visit.name == "not-found" else 200
+            problems = [] if response.status == expected else [f"HTTP {response.status}"]
+            problems += _problems(page, axe)
+            page.screenshot(path=str(folder / f"{visit.name}-{width}.png"), full_page=True)
+            page.close()
+            if problems:
+                failures[visit.name] = problems
+    finally:
+        for context in contexts.values():
+            context.close()
 
     assert not failures, "\n".join(f"{name}: {'; '.join(problems)}" for name, problems in failures.items())
