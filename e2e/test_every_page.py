@@ -103,6 +103,9 @@ def _problems(page, axe: Axe) -> list[str]:
             ".slice(0, 3).map(e => e.tagName + (e.className ? '.' + e.className : ''))"
         )
         problems.append(f"scrolls sideways by {overflow}px (widest: {', '.join(wide)})")
+    title = page.title()
+    if not title or "<" in title:
+        problems.append(f"title is {title!r}: a page needs a plain-text title")
     headings = page.locator("h1").count()
     if headings != 1:
         problems.append(f"{headings} h1 headings")
