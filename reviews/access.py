@@ -26,7 +26,7 @@ from django.http import Http404
 
 from conversations.models import Agent, Conversation, Team
 
-from .models import Assignment, Review, ReviewComment, ReviewQuerySet
+from .models import Absence, Assignment, Review, ReviewComment, ReviewQuerySet
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -110,6 +110,14 @@ def get_team_member_user(user: Person, team_id: int, member_user_id: int) -> Use
     if agent is None or agent.user is None:
         raise Http404("No such teammate.")
     return agent.user
+
+
+def get_team_absence(user: Person, team_id: int, absence_id: int) -> Absence:
+    """An absence of a teammate in a team `user` leads, for the lead to remove."""
+    absence = Absence.objects.filter(pk=absence_id, agent__team=get_led_team(user, team_id)).first()
+    if absence is None:
+        raise Http404("No such absence.")
+    return absence
 
 
 def can_see_sync(user: Person) -> bool:

@@ -2,6 +2,7 @@ import zoneinfo
 from collections.abc import Iterable
 
 from django import forms
+from django.contrib.auth import password_validation
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from conversations.models import Agent
@@ -159,4 +160,57 @@ class ExportForm(forms.Form):
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and end < start:
             self.add_error("end", "The end date is before the start date.")
+        return cleaned
+
+
+class AbsenceForm(forms.Form):
+    """A lead marks a teammate away for some days."""
+
+    agent = forms.TypedChoiceField(coerce=int, label="Teammate")
+    starts_on = forms.DateField(label="First day away", widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label="Last day away", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, agents: Iterable[Agent], **kwargs):
+        super().__init__(*args, **kwargs)
+        agent_field = self.fields["agent"]
+        assert isinstance(agent_field, forms.TypedChoiceField)
+        agent_field.choices = [("", "Choose a teammate"), *((agent.pk, agent.name) for agent in agents)]
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_on, ends_on = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts_on and ends_on and ends_on < starts_on:
+            self.add_error("ends_on", "The last day away cannot be before the first day away.")
+        return cleaned
+
+
+class InvitationAcceptForm(forms.Form):
+    """An invited teammate chooses the password of their new account."""
+
+    password1 = forms.CharField(
+        label="Choose a password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label="The same password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+        self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords are not the same.")
+        elif first:
+            from django.contrib.auth import get_user_model
+
+            try:
+                password_validation.validate_password(
+                    first, user=get_user_model()(email=self.email, username=self.email)
+                )
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
         return cleaned

@@ -474,3 +474,63 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+INVITATION_DAYS = 7
+
+
+class Invitation(models.Model):
+    """A lead's invitation to a helpdesk teammate with no account: a sign-up link, sent by
+    email, that works once and expires. Only a hash of the link's secret is kept."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=F("created_at")), name="invitation_expires_after_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email}"
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        return self.accepted_at is None and (now or timezone.now()) < self.expires_at
+
+
+class Absence(models.Model):
+    """Days a teammate is away (holiday, leave, training): their weekly quota shrinks by the
+    share of the week's working days (Monday to Friday) they are away."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="absences")
+    starts_on = models.DateField("first day away")
+    ends_on = models.DateField("last day away")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="absence_ends_on_or_after_start",
+                violation_error_message="The last day away cannot be before the first day away.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} away {self.starts_on} to {self.ends_on}"
+
+
+def working_days_present(week_start: date, absences: list[tuple[date, date]]) -> tuple[int, int]:
+    """(working days present, working days) in the 7 days from week_start; Monday to Friday."""
+    days = [week_start + timedelta(days=offset) for offset in range(7)]
+    working = [day for day in days if day.weekday() < 5]
+    present = [day for day in working if not any(start <= day <= end for start, end in absences)]
+    return len(present), len(working)

@@ -4,19 +4,19 @@ feedback, trends. Nothing here writes; scoping to what a person may see is revie
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from conversations.models import Agent, Team
 
 from . import services
-from .models import AgentWeek, Assignment, Level, Review, ReviewQuerySet, ReviewWeek, Rubric
+from .models import Absence, AgentWeek, Assignment, Invitation, Level, Review, ReviewQuerySet, ReviewWeek, Rubric
 
 
 def rubric_current(*, team: Team) -> Rubric:
@@ -372,3 +372,49 @@ def locked_out_members(team: Team) -> QuerySet[Agent]:
         .select_related("user")
         .order_by("name")
     )
+
+
+@dataclass(frozen=True)
+class Teammate:
+    """One row of a team's people page."""
+
+    agent: Agent
+    is_lead: bool
+    invitation: Invitation | None  # the unused one still open, if any
+    absences: list[Absence]  # today's and later ones
+
+
+@dataclass(frozen=True)
+class TeamPeople:
+    teammates: list[Teammate]
+    other_leads: list[Any]  # leads with no helpdesk teammate in the team (users)
+
+
+def team_people(team: Team, *, today: date, now: datetime) -> TeamPeople:
+    """The team's active teammates with their account, lead role, open invitation and
+    coming absences, and its other leads, in four queries however many there are."""
+    leads = list(team.leads.order_by("email"))
+    lead_ids = {lead.pk for lead in leads}
+    agents = (
+        Agent.objects.filter(team=team, is_active=True)
+        .select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "invitations",
+                queryset=Invitation.objects.filter(accepted_at__isnull=True, expires_at__gt=now),
+                to_attr="open_invitations",
+            ),
+            Prefetch("absences", queryset=Absence.objects.filter(ends_on__gte=today), to_attr="coming_absences"),
+        )
+    )
+    teammates = [
+        Teammate(
+            agent=agent,
+            is_lead=agent.user_id in lead_ids,
+            invitation=agent.open_invitations[0] if agent.open_invitations else None,
+            absences=agent.coming_absences,
+        )
+        for agent in agents
+    ]
+    linked = {teammate.agent.user_id for teammate in teammates}
+    return TeamPeople(teammates, [lead for lead in leads if lead.pk not in linked])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, feedback, reviewing, team, week
+from .views import account, feedback, people, reviewing, team, week
 
 app_name = "reviews"
 urlpatterns = [
@@ -31,6 +31,12 @@ urlpatterns = [
     path("teams/<int:team_id>/unlock-sign-in/", team.sign_in_unlock, name="sign_in_unlock"),
     path("teams/<int:team_id>/settings/", team.team_settings, name="team_settings"),
     path("teams/<int:team_id>/rubric/", team.rubric_edit, name="rubric_edit"),
+    # A lead's people page (views/people.py)
+    path("teams/<int:team_id>/people/", people.team_people, name="team_people"),
+    path("teams/<int:team_id>/people/invite/", people.invite, name="invite"),
+    path("teams/<int:team_id>/people/lead/", people.lead_change, name="lead_change"),
+    path("teams/<int:team_id>/people/away/", people.absence_create, name="absence_create"),
+    path("teams/<int:team_id>/people/away/<int:absence_id>/delete/", people.absence_delete, name="absence_delete"),
     # One's own account (views/account.py)
     path("account/notifications/", account.notification_settings, name="notifications"),
 ]

@@ -6,6 +6,7 @@ A new URL fails `test_every_url_has_rules` until its rules are written here.
 """
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -15,9 +16,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, get_resolver, reverse
 
-from conversations.models import Message, SyncProblem, SyncRun
+from conversations.models import Agent, Message, SyncProblem, SyncRun, Team
 from reviews import services
-from reviews.models import Assignment, NotificationSettings, Review, ReviewComment, Rubric, TeamSettings
+from reviews.models import (
+    Absence,
+    Assignment,
+    Invitation,
+    NotificationSettings,
+    Review,
+    ReviewComment,
+    Rubric,
+    TeamSettings,
+)
 from reviews.services import week_assign
 from reviews.tests.factories import MONDAY
 
@@ -33,6 +43,8 @@ PUBLIC = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    # Its secret is the permission: tests in reviews/tests/test_people.py.
+    "invitation_accept",
 }
 PEOPLE = ("outsider", "teammate", "reviewer", "reviewee", "lead", "other_lead", "staff")
 # Those who must never see this team's notes or transcripts, on any page.
@@ -82,6 +94,7 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
     "reviews:export_completion": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:team_settings": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:rubric_edit": ({"team_id": "team"}, _only(LEADS, 404)),
+    "reviews:team_people": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:notifications": ({}, _only({}, 200)),
     "password_change": ({}, _only({}, 200)),
     "password_change_done": ({}, _only({}, 200)),
@@ -136,6 +149,13 @@ def world(team_of_five, build, monday):
     AccessAttempt.objects.create(
         username=assignment.reviewee.user.email, ip_address="10.0.0.9", user_agent="walk", failures_since_start=5
     )
+    # A helpdesk teammate with no account yet, and a coming holiday: what the people page acts on.
+    newcomer = Agent.objects.create(
+        source="file", external_id="nia", name="Nia", email="nia@ledgerly.example", team=builder.team
+    )
+    absence = Absence.objects.create(
+        agent=assignment.reviewee, starts_on=date(2027, 2, 1), ends_on=date(2027, 2, 5), created_by=lead
+    )
     run = SyncRun.objects.create(source="file", status="succeeded")
     SyncProblem.objects.create(run=run, external_id="9", message="bad", payload_excerpt=SECRET_BODY)
     return {
@@ -149,6 +169,8 @@ def world(team_of_five, build, monday):
             "reviewee_agent": assignment.reviewee_id,
             "reviewee_user": assignment.reviewee.user_id,
             "run": run.pk,
+            "newcomer": newcomer.pk,
+            "absence": absence.pk,
         },
         "people": {
             "outsider": outsider.user,
@@ -267,6 +289,34 @@ ACTIONS: dict[str, tuple[dict[str, str], dict[str, object], Callable[[Any], obje
         {"team_id": "team"},
         {field: f"Walked {field}" for field in services.RUBRIC_FIELDS},
         lambda world: Rubric.objects.filter(team=world["objects"]["team"]).count(),
+        _only({"lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:invite": (
+        {"team_id": "team"},
+        {"agent_id": "newcomer"},
+        lambda world: Invitation.objects.count(),
+        _only({"lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:lead_change": (
+        {"team_id": "team"},
+        {"agent_id": "reviewee_agent", "lead": "yes"},
+        lambda world: sorted(Team.objects.get(pk=world["objects"]["team"]).leads.values_list("pk", flat=True)),
+        _only({"lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:absence_create": (
+        {"team_id": "team"},
+        {"agent": "reviewee_agent", "starts_on": "2027-03-01", "ends_on": "2027-03-03"},
+        lambda world: Absence.objects.count(),
+        _only({"lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:absence_delete": (
+        {"team_id": "team", "absence_id": "absence"},
+        {},
+        lambda world: Absence.objects.filter(pk=world["objects"]["absence"]).exists(),
         _only({"lead": 302, "staff": 302}, 404),
         set(),
     ),

@@ -1,10 +1,13 @@
 """Review workflows: the weekly quota (quota.py), writing and reading reviews (reviewing.py),
 what a lead does for a teammate's account (accounts.py), and the emails (notifications.py)."""
 
-from .accounts import sign_in_unlock
+from .accounts import AccountError, invitation_accept, invitation_find, invitation_send, lead_set, sign_in_unlock
 from .notifications import nudges_send, weekly_emails_send
 from .quota import (
     QuotaError,
+    absence_add,
+    absence_remove,
+    agent_quota,
     assignment_complete,
     assignment_skip,
     assignments_pull,
@@ -30,6 +33,14 @@ from .reviewing import (
 )
 
 __all__ = [
+    "AccountError",
+    "absence_add",
+    "absence_remove",
+    "agent_quota",
+    "invitation_accept",
+    "invitation_find",
+    "invitation_send",
+    "lead_set",
     "RUBRIC_FIELDS",
     "QuotaError",
     "ReviewError",

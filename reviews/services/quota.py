@@ -8,17 +8,28 @@ import random
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from conversations.models import Agent, Conversation, Team
 
 from ..allocation import Candidate, Mix, allocate
-from ..models import AgentWeek, Assignment, MidweekJoiners, ReviewWeek, SkipReason, TeamSettings, week_label
+from ..models import (
+    Absence,
+    AgentWeek,
+    Assignment,
+    MidweekJoiners,
+    ReviewWeek,
+    SkipReason,
+    TeamSettings,
+    week_label,
+    working_days_present,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,20 +72,37 @@ class _Crew:
         return [agent for agent in self.agents if agent.user_id not in self.lead_ids]
 
 
-def _crews_load(teams: list[Team], settings: dict[int, TeamSettings]) -> list[_Crew]:
-    """Leads and agents of any number of teams in two queries, not two a team."""
+def _crews_load(teams: list[Team], settings: dict[int, TeamSettings], *, absent_since: date) -> list[_Crew]:
+    """Leads, agents and their absences ending on or after `absent_since`, of any number of
+    teams in three queries, not three a team."""
     ids = [team.pk for team in teams]
     leads: dict[int, set[int]] = defaultdict(set)
     for team_id, user_id in Team.leads.through.objects.filter(team_id__in=ids).values_list("team_id", "user_id"):
         leads[team_id].add(user_id)
     agents: dict[int | None, list[Agent]] = defaultdict(list)
-    for agent in Agent.objects.filter(team_id__in=ids, is_active=True, user__isnull=False):
+    absences = Prefetch("absences", queryset=Absence.objects.filter(ends_on__gte=absent_since))
+    for agent in Agent.objects.filter(team_id__in=ids, is_active=True, user__isnull=False).prefetch_related(absences):
         agents[agent.team_id].append(agent)
     return [
         # A team whose lead never saved its settings works with the defaults.
         _Crew(team, settings.get(team.pk) or TeamSettings(team=team), leads[team.pk], agents[team.pk])
         for team in teams
     ]
+
+
+def agent_quota(agent: Agent, settings: TeamSettings, week_start: date) -> tuple[int, bool]:
+    """(quota, away) for the week whose first local day is `week_start`: the team's quota,
+    less the share of its working days the agent is away, rounded up; away all week (or in
+    the helpdesk's away mode) is no quota at all. Reads `agent.absences` (prefetch them)."""
+    if agent.is_away:
+        return 0, True
+    days_away = [(absence.starts_on, absence.ends_on) for absence in agent.absences.all()]
+    present, working = working_days_present(week_start, days_away)
+    if present == working:
+        return settings.reviews_per_week, False
+    if present == 0:
+        return 0, True
+    return math.ceil(settings.reviews_per_week * present / working), False
 
 
 def _candidates(
@@ -205,8 +233,13 @@ def week_assign(
     """Make every reviewer's batch for the team's week; running it again changes nothing."""
     now = now or timezone.now()
     starts_at = starts_at or current_week_start(team=team, now=now)
-    crew = _crews_load([team], {team.pk: team_settings_get(team=team)})[0]
+    crew = _crews_load([team], {team.pk: team_settings_get(team=team)}, absent_since=_absent_since(starts_at))[0]
     return _week_assign(crew, starts_at=starts_at, now=now, seed=seed)
+
+
+def _absent_since(starts_at: datetime) -> date:
+    """Absences that can touch a week starting then, whatever the team's time zone."""
+    return (starts_at - timedelta(days=1)).date()
 
 
 def _week_assign(
@@ -254,7 +287,9 @@ def _week_assign_once(
             # review_week_get_or_create); the unique start sends a second maker to the retry.
             week = _week_new(team=crew.team, settings=settings, starts_at=starts_at, seed=seed)
         reviewers = crew.reviewers
-        needs = {agent.pk: settings.reviews_per_week for agent in reviewers if not agent.is_away}
+        first_day = starts_at.astimezone(settings.zone).date()
+        quotas = {agent.pk: agent_quota(agent, settings, first_day) for agent in reviewers}
+        needs = {pk: quota for pk, (quota, away) in quotas.items() if not away}
 
         def closed_in_last(days: int) -> list[Candidate]:
             return _candidates(
@@ -288,9 +323,9 @@ def _week_assign_once(
                 AgentWeek(
                     week_id=week.pk,
                     agent_id=agent.pk,
-                    quota=0 if agent.is_away else settings.reviews_per_week,
-                    required=0 if agent.is_away else len(batches[agent.pk]),
-                    is_away=agent.is_away,
+                    quota=quotas[agent.pk][0],
+                    required=len(batches.get(agent.pk, ())),
+                    is_away=quotas[agent.pk][1],
                 )
                 for agent in reviewers
             ]
@@ -304,7 +339,8 @@ def quota_refresh(*, week: ReviewWeek, now: datetime | None = None) -> None:
     if week.assigned_at is None or not week.is_open(now):
         return
     team = week.team
-    _quota_refresh(_crews_load([team], {team.pk: team_settings_get(team=team)})[0], week=week, now=now)
+    crew = _crews_load([team], {team.pk: team_settings_get(team=team)}, absent_since=_absent_since(week.starts_at))[0]
+    _quota_refresh(crew, week=week, now=now)
 
 
 def _quota_refresh(crew: _Crew, *, week: ReviewWeek, now: datetime) -> None:
@@ -321,7 +357,12 @@ def _quota_refresh(crew: _Crew, *, week: ReviewWeek, now: datetime) -> None:
         if settings.midweek_joiners == MidweekJoiners.PRO_RATA:
             left = (week.ends_at - now) / (week.ends_at - week.starts_at)
             quota = math.ceil(settings.reviews_per_week * left)
-        needs = {agent.pk: quota for agent in newcomers if not agent.is_away}
+        first_day = week.starts_at.astimezone(settings.zone).date()
+        quotas = {}
+        for agent in newcomers:
+            share, away = agent_quota(agent, settings, first_day)
+            quotas[agent.pk] = (min(quota, share), away)
+        needs = {pk: quota for pk, (quota, away) in quotas.items() if not away}
         candidates = _candidates(
             team=crew.team,
             settings=settings,
@@ -335,9 +376,9 @@ def _quota_refresh(crew: _Crew, *, week: ReviewWeek, now: datetime) -> None:
             AgentWeek(
                 week_id=week.pk,
                 agent_id=agent.pk,
-                quota=0 if agent.is_away else quota,
-                required=0 if agent.is_away else len(batches[agent.pk]),
-                is_away=agent.is_away,
+                quota=quotas[agent.pk][0],
+                required=len(batches.get(agent.pk, ())),
+                is_away=quotas[agent.pk][1],
                 joined_midweek=True,
             )
             for agent in newcomers
@@ -378,7 +419,12 @@ def due_weeks_assign(*, now: datetime | None = None) -> list[ReviewWeek]:
         )
     )
     # hasattr: a team nobody has configured has no settings row yet.
-    crews = _crews_load(teams, {team.pk: team.review_settings for team in teams if hasattr(team, "review_settings")})
+    crews = _crews_load(
+        teams,
+        {team.pk: team.review_settings for team in teams if hasattr(team, "review_settings")},
+        # A week made now began at most a week ago.
+        absent_since=_absent_since(now - timedelta(days=7)),
+    )
     running = {
         week.team_id: week for week in ReviewWeek.objects.filter(team__in=teams, starts_at__lte=now, ends_at__gt=now)
     }
@@ -537,3 +583,40 @@ def assignment_complete(*, assignment: Assignment, now: datetime | None = None) 
             status=Assignment.Status.COMPLETED, completed_at=now
         )
     )
+
+
+def absence_add(*, agent: Agent, starts_on: date, ends_on: date, by: User, now: datetime | None = None) -> Absence:
+    """Mark a teammate away. Weeks made later shrink their quota; a running week shrinks it
+    now, and hands back to the pool the batch conversations they will not get to."""
+    now = now or timezone.now()
+    absence = Absence(agent=agent, starts_on=starts_on, ends_on=ends_on, created_by=by, created_at=now)
+    absence.full_clean()
+    with transaction.atomic():
+        absence.save()
+        if agent.team is not None:
+            _running_week_shrink(agent, agent.team, now)
+    return absence
+
+
+def _running_week_shrink(agent: Agent, team: Team, now: datetime) -> None:
+    week = ReviewWeek.objects.select_for_update().filter(team=team, starts_at__lte=now, ends_at__gt=now).first()
+    agent_week = AgentWeek.objects.filter(week=week, agent=agent).first() if week else None
+    if week is None or agent_week is None:
+        return
+    settings = team_settings_get(team=team)
+    quota, away = agent_quota(agent, settings, week.starts_at.astimezone(settings.zone).date())
+    if quota >= agent_week.quota:
+        return
+    mine = Assignment.objects.filter(week=week, reviewer=agent)
+    completed = mine.filter(status=Assignment.Status.COMPLETED).count()
+    open_batch = mine.filter(status=Assignment.Status.ASSIGNED, kind=Assignment.Kind.BATCH).order_by("-pk")
+    surplus = list(open_batch.values_list("pk", flat=True)[: max(0, open_batch.count() + completed - quota)])
+    Assignment.objects.filter(pk__in=surplus).update(status=Assignment.Status.RELEASED, closed_at=now)
+    agent_week.quota, agent_week.is_away = quota, away
+    agent_week.required = min(agent_week.required, quota)
+    agent_week.save(update_fields=["quota", "required", "is_away"])
+
+
+def absence_remove(*, absence: Absence) -> None:
+    """Forget an absence entered by mistake; weeks already made keep the quota they were given."""
+    absence.delete()

@@ -129,7 +129,13 @@ def test_the_menu_counts_new_feedback_for_the_reviewee(client, people):
 
 @pytest.mark.parametrize(
     ("name", "team"),
-    [("team_week", "support"), ("trends", "support"), ("team_settings", "support"), ("rubric_edit", "support")],
+    [
+        ("team_week", "support"),
+        ("trends", "support"),
+        ("team_people", "support"),
+        ("team_settings", "support"),
+        ("rubric_edit", "support"),
+    ],
 )
 def test_every_team_page_has_the_same_sub_navigation_and_an_h1(client, people, name, team):
     client.force_login(people["lead"])
@@ -141,6 +147,7 @@ def test_every_team_page_has_the_same_sub_navigation_and_an_h1(client, people, n
     assert re.findall(r">([^<]+)</a>", subnav) == [
         "Weeks",
         "Trends",
+        "People",
         "Reviews CSV",
         "Completion CSV",
         "Review settings",
