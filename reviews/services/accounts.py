@@ -42,7 +42,7 @@ def _token_hash(token: str) -> str:
 
 def invitation_send(*, agent: Agent, invited_by: User, now: datetime | None = None) -> Invitation:
     """Email a teammate with no account a sign-up link that works once, for INVITATION_DAYS.
-    A new invitation replaces any earlier one still unused."""
+    A new invitation replaces any earlier one still unused: only the newest link works."""
     now = now or timezone.now()
     if agent.user_id is not None:
         raise AccountError(f"{agent.name} already has a Carousel account.")
@@ -54,7 +54,7 @@ def invitation_send(*, agent: Agent, invited_by: User, now: datetime | None = No
         )
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        Invitation.objects.filter(agent=agent, accepted_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+        Invitation.objects.filter(agent=agent, accepted_at__isnull=True).delete()
         invitation = Invitation.objects.create(
             agent=agent,
             email=agent.email,
