@@ -101,15 +101,16 @@ def review_acknowledge(*, review: Review, now: datetime | None = None) -> None:
     Review.objects.filter(pk=review.pk, seen_at__isnull=True).update(seen_at=now or timezone.now())
 
 
-def review_comment_add(*, review: Review, author: User, body: str) -> ReviewComment:
+def review_comment_add(*, review: Review, author: User, body: str, now: datetime | None = None) -> ReviewComment:
+    now = now or timezone.now()
     body = body.strip()
     if not body:
         raise ReviewError("Write something before sending a reply.")
     if len(body) > NOTE_MAX_LENGTH:
         raise ReviewError(f"Keep replies to {NOTE_MAX_LENGTH:,} characters.")
-    comment = ReviewComment.objects.create(review=review, author=author, body=body)
+    comment = ReviewComment.objects.create(review=review, author=author, body=body, created_at=now)
     if review.reviewee.user_id == author.pk:
-        review_acknowledge(review=review)  # a reply from the person reviewed shows they read it
+        review_acknowledge(review=review, now=now)  # a reply from the person reviewed shows they read it
     return comment
 
 

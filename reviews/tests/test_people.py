@@ -34,7 +34,9 @@ def _invite(client, team, agent, capture) -> str:
     with capture(execute=True):
         response = client.post(reverse("reviews:invite", args=[team["team"].pk]), {"agent_id": agent.pk})
     assert response.status_code == 302
-    return re.search(r"http://\S+/accounts/invitation/\S+/", mail.outbox[-1].body).group(0)
+    link = re.search(r"http://\S+/accounts/invitation/\S+/", str(mail.outbox[-1].body))
+    assert link is not None
+    return link.group(0)
 
 
 def _path(link: str) -> str:

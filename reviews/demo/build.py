@@ -1,0 +1,358 @@
+"""Builds the demo: Ledgerly's three teams with twelve weeks of history, from the material in
+content.py. The conversations go through the file import (the same code as a sync), and
+the weeks, reviews, replies and hand-backs through the same services as the app's pages.
+
+Everything is drawn from random generators seeded with fixed numbers, so each demo tells
+the same story; only its dates follow the clock, ending with this week's batches."""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from conversations.helpdesks.files import FileHelpdesk
+from conversations.models import Agent, Source, SyncRun, Team
+from conversations.services import conversations_sync
+
+from .. import services
+from ..models import Assignment, Review, ReviewWeek, SkipReason, TeamSettings
+from . import content
+from .content import TOPICS, DemoTeam, Person
+
+HISTORY_WEEKS = 12
+
+
+def _seed(*parts: object) -> int:
+    """A fixed seed per purpose: the same demo on every machine and database."""
+    return zlib.crc32("/".join(str(part) for part in parts).encode())
+
+
+def _agent_id(person: Person) -> str:
+    return f"a-{person.first.lower()}"
+
+
+# --- Conversations ----------------------------------------------------------------------------
+
+
+def _details(rng: random.Random) -> dict[str, str]:
+    customer = rng.choice(content.CUSTOMERS)
+    return {
+        "customer": customer,
+        "first": customer.split()[0],
+        "business": rng.choice(content.BUSINESSES),
+        "bank": rng.choice(content.BANKS),
+        "amount": f"£{rng.choice([12, 19, 24, 29, 39, 49, 59, 79, 99, 149, 288, 348])}.00",
+        "invoice": f"INV-{rng.randint(1000, 9999)}",
+        "month": rng.choice(content.MONTHS),
+    }
+
+
+def _message(number: int, author: str, at: datetime, body: str, **extra: str) -> dict[str, Any]:
+    return {"id": str(number), "author": author, "created_at": at.isoformat(), "body": body, **extra}
+
+
+def _conversation(
+    rng: random.Random, team: DemoTeam, external_id: str, closed_at: datetime, assignee: Person
+) -> dict[str, Any]:
+    details = _details(rng)
+    topic_key = rng.choice(team.topics)
+    topic = TOPICS[topic_key]
+    agent = _agent_id(assignee)
+    kind = rng.choices(["normal", "short", "spam", "bot"], weights=[88, 6, 3, 3])[0]
+    started = closed_at - timedelta(minutes=rng.randint(20, 30 * 60))
+    customer = {"name": details["customer"]}
+    tags = [topic_key.replace("_", "-")]
+    if kind == "spam":
+        messages = [_message(1, "customer", started, rng.choice(content.SPAM_LINES), name="Growth Partners")]
+        messages.append(_message(2, "agent", closed_at, "Closing this one.", agent=agent))
+        tags = ["Spam"] if rng.random() < 0.5 else tags
+    elif kind == "bot":
+        messages = [
+            _message(1, "customer", started, rng.choice(topic["customer"]).format(**details), **customer),
+            _message(2, "bot", closed_at, rng.choice(content.BOT_LINES), name="Ledgerly Assistant"),
+        ]
+    elif kind == "short":
+        messages = [
+            _message(1, "customer", started, rng.choice(content.SHORT_CUSTOMER), **customer),
+            _message(2, "agent", closed_at, rng.choice(content.SHORT_AGENT), agent=agent),
+        ]
+    else:
+        lines = [
+            ("customer", rng.choice(topic["customer"])),
+            ("agent", rng.choice(topic["agent"])),
+            ("customer", rng.choice(topic["follow"])),
+            ("agent", rng.choice(topic["close"])),
+        ]
+        if rng.random() < 0.25:
+            lines.insert(2, ("note", "Checked the account history before replying."))
+        if rng.random() < 0.3:
+            lines += [("customer", "Thanks again, really appreciate it."), ("agent", "Any time, {first}!")]
+        step = (closed_at - started) / len(lines)
+        messages = []
+        for number, (author, text) in enumerate(lines, start=1):
+            at = started + step * (number - 1) if number < len(lines) else closed_at
+            who = customer if author == "customer" else {"agent": agent}
+            messages.append(_message(number, author, at, f"<p>{text.format(**details)}</p>", **who))
+        if rng.random() < 0.15:
+            tags.append("urgent")
+    record: dict[str, Any] = {
+        "id": external_id,
+        "subject": rng.choice(topic["subject"]) if kind != "spam" else "Partnership opportunity",
+        "created_at": started.isoformat(),
+        "updated_at": closed_at.isoformat(),
+        "closed_at": closed_at.isoformat(),
+        "state": "closed",
+        "assignee": agent,
+        "team": team.key,
+        "tags": tags,
+        "spam": kind == "spam" and "Spam" not in tags,
+        "url": f"https://help.ledgerly.example/conversations/{external_id}",
+        "messages": messages,
+    }
+    if kind == "normal" and rng.random() < 0.6:
+        rating = rng.choices([1, 2, 3, 4, 5], weights=[9, 8, 12, 26, 45])[0]
+        record["csat"] = {"rating": rating, "remark": rng.choice(content.CSAT_REMARKS[rating])}
+    return record
+
+
+def _closing_times(rng: random.Random, start: datetime, count: int) -> Iterator[datetime]:
+    """`count` times in the 7 days from `start`, mostly in working hours."""
+    for _ in range(count):
+        day = rng.choices(range(7), weights=[18, 18, 18, 18, 16, 6, 6])[0]
+        yield start + timedelta(days=day, hours=rng.randint(8, 18), minutes=rng.randint(0, 59))
+
+
+def conversations_document(week_starts: dict[str, datetime]) -> dict[str, Any]:
+    """The import file of every team: for each of the twelve weeks of history and this week,
+    the conversations closed in the seven days before it began (its pool)."""
+    conversations = []
+    for team in content.TEAMS:
+        rng = random.Random(_seed("conversations", team.key))
+        # The playing lead answers fewer conversations than the others.
+        weights = [1 if person == content.PLAYING_LEAD else 3 for person in team.agents]
+        for weeks_ago in range(HISTORY_WEEKS, -1, -1):
+            count = team.conversations_this_week if weeks_ago == 0 else team.conversations_a_week
+            pool_start = week_starts[team.key] - timedelta(days=7 * (weeks_ago + 1))
+            for number, closed_at in enumerate(sorted(_closing_times(rng, pool_start, count)), start=1):
+                assignee = rng.choices(team.agents, weights=weights)[0]
+                external_id = f"{team.key}-{weeks_ago:02d}-{number:03d}"
+                conversations.append(_conversation(rng, team, external_id, closed_at, assignee))
+    return {
+        "format": "carousel.conversations/v1",
+        "teams": [{"id": team.key, "name": team.name} for team in content.TEAMS],
+        "agents": [
+            {"id": _agent_id(person), "name": person.name, "email": person.email, "team": team.key}
+            for team in content.TEAMS
+            for person in team.agents
+        ],
+        "conversations": conversations,
+    }
+
+
+# --- People -----------------------------------------------------------------------------------
+
+
+def people_create() -> None:
+    """Every sign-in of the README's table, before the import links teammates to them."""
+    everyone = [content.LEAD, content.ADMIN, *(p for team in content.TEAMS for p in team.agents if p.account)]
+    for person in everyone:
+        if User.objects.filter(username=person.email).exists():
+            continue
+        staff = person == content.ADMIN
+        User.objects.create_user(
+            username=person.email,
+            email=person.email,
+            password=content.PASSWORD,
+            first_name=person.first,
+            last_name=person.last,
+            is_staff=staff,
+            is_superuser=staff,
+        )
+
+
+def _leads_set(teams: dict[str, Team]) -> None:
+    lead = User.objects.get(username=content.LEAD.email)
+    for team in teams.values():
+        team.leads.add(lead)
+    teams["onboarding"].leads.add(User.objects.get(username=content.PLAYING_LEAD.email))
+
+
+# --- Reviews ----------------------------------------------------------------------------------
+
+
+class _Notes:
+    """Review notes from content.py's fragments, never the same text twice."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def _unique(self, make: Any) -> str:
+        for _ in range(40):
+            text = make()
+            if text not in self.used:
+                self.used.add(text)
+                return text
+        return ""  # every wording used up: no note rather than a repeated one
+
+    def quality(self, level: int, topic: str, details: dict[str, str]) -> str:
+        openings, findings, endings = content.QUALITY_NOTES[level]
+        topic_words = content.TOPIC_WORDS[topic]
+
+        def make() -> str:
+            opening = self.rng.choice(openings).format(topic=topic_words, **details)
+            return opening + self.rng.choice(findings) + self.rng.choice(endings)
+
+        return self._unique(make)
+
+    def tone(self, level: int, details: dict[str, str]) -> str:
+        if level == 2 and self.rng.random() < 0.4:
+            return ""  # "good" often goes without saying
+        openings, endings = content.TONE_NOTES[level]
+        return self._unique(lambda: self.rng.choice(openings).format(**details) + self.rng.choice(endings))
+
+
+def _verdict(rng: random.Random, weeks_ago: int) -> tuple[int, int]:
+    """Quality and tone levels, mostly good, a little better as the weeks go by."""
+    better = (HISTORY_WEEKS - weeks_ago) / HISTORY_WEEKS
+    quality = rng.choices([1, 2, 3], weights=[14 - 6 * better, 66, 12 + 8 * better])[0]
+    tone = rng.choices([1, 2, 3], weights=[9, 70, 16 + 6 * better])[0]
+    return quality, tone
+
+
+def _conversation_details(assignment: Assignment) -> tuple[str, dict[str, str]]:
+    conversation = assignment.conversation
+    topic = conversation.tags[0].replace("-", "_") if conversation.tags else ""
+    customer = next((m.author_name for m in conversation.messages.all() if m.author_kind == "customer"), "")
+    first = customer.split()[0] if customer else "the customer"
+    body = " ".join(m.body_text for m in conversation.messages.all())
+    business = next((b for b in content.BUSINESSES if b in body), "their business")
+    return (topic if topic in content.TOPIC_WORDS else "refund"), {"first": first, "business": business}
+
+
+def _review(assignment: Assignment, *, rng: random.Random, notes: _Notes, weeks_ago: int, at: datetime) -> Review:
+    quality, tone = _verdict(rng, weeks_ago)
+    topic, details = _conversation_details(assignment)
+    followed = rng.random() > 0.15
+    return services.review_submit(
+        assignment=assignment,
+        answers={
+            "quality": quality,
+            "quality_note": notes.quality(quality, topic, details) if quality != 2 or rng.random() < 0.8 else "",
+            "tone": tone,
+            "tone_note": notes.tone(tone, details),
+            "followed_process": followed,
+            "process_note": "" if followed else rng.choice(content.PROCESS_NOTES),
+            "share_as_example": quality == 3 and tone >= 2 and rng.random() < 0.45,
+        },
+        now=at,
+        actor=assignment.reviewer.user,
+    )
+
+
+def _afterwards(review: Review, *, rng: random.Random, at: datetime, now: datetime) -> None:
+    """What the reviewee does with a review: read it, sometimes reply, and sometimes the
+    reviewer answers back."""
+    reviewee = review.reviewee.user
+    if reviewee is None or at >= now:
+        return
+    if rng.random() < 0.18:
+        services.review_comment_add(review=review, author=reviewee, body=rng.choice(content.REPLIES), now=at)
+        reviewer = review.reviewer.user
+        if reviewer is not None and rng.random() < 0.4 and at + timedelta(hours=3) < now:
+            body = rng.choice(content.REVIEWER_ANSWERS)
+            services.review_comment_add(review=review, author=reviewer, body=body, now=at + timedelta(hours=3))
+    elif rng.random() < 0.75:
+        services.review_acknowledge(review=review, now=at)
+
+
+# How reliably each agent finishes their batch: most do, a couple often fall short.
+_DILIGENCE = {"tom": 0.62, "hana": 0.7, "ivan": 0.66, "felix": 0.72}
+
+
+def _week_play(week: ReviewWeek, *, weeks_ago: int, rng: random.Random, notes: _Notes, now: datetime) -> None:
+    assignments = (
+        week.assignments.order_by("pk")
+        .select_related("reviewer__user", "reviewee__user", "conversation")
+        .prefetch_related("conversation__messages")
+    )
+    for assignment in assignments:
+        first = assignment.reviewer.name.split()[0].lower()
+        mine = assignment.reviewer.email == content.DEMO_AGENT.email
+        if weeks_ago == 0:
+            # This week so far: the demo agent has done one, the others about a third.
+            done_so_far = Assignment.objects.filter(week=week, reviewer=assignment.reviewer).exclude(
+                status=Assignment.Status.ASSIGNED
+            )
+            if (mine and done_so_far.exists()) or (not mine and rng.random() > 0.35):
+                continue
+            at = week.starts_at + (now - week.starts_at) * rng.uniform(0.3, 0.95)
+        else:
+            reliable = _DILIGENCE.get(first, 0.93) - 0.015 * weeks_ago
+            if rng.random() > reliable:
+                continue
+            at = week.starts_at + timedelta(
+                days=rng.randint(0, 4), hours=rng.randint(9, 17), minutes=rng.randint(0, 59)
+            )
+        if at < week.starts_at:
+            continue
+        if rng.random() < 0.03 and not (weeks_ago == 0 and mine):
+            reason = rng.choice([SkipReason.WRONG_LANGUAGE, SkipReason.AUTOMATED, SkipReason.NOT_SUPPORT])
+            services.assignment_skip(assignment=assignment, reason=reason, now=at)
+            continue
+        review = _review(assignment, rng=rng, notes=notes, weeks_ago=weeks_ago, at=at)
+        if weeks_ago > 1 or (weeks_ago == 1 and assignment.reviewee.email != content.DEMO_AGENT.email):
+            # Last week's reviews of the demo agent stay unread: their menu shows new feedback.
+            _afterwards(review, rng=rng, at=at + timedelta(hours=rng.randint(2, 40)), now=now)
+
+
+def _absences_add(teams: dict[str, Team], week_starts: dict[str, datetime], now: datetime) -> None:
+    """Kenji is away from Wednesday to Friday this week; Grace has a holiday booked next week."""
+    lead = User.objects.get(username=content.LEAD.email)
+    kenji = Agent.objects.get(team=teams["product"], email=f"kenji@{content.DOMAIN}")
+    this_monday = week_starts["product"].date()
+    services.absence_add(
+        agent=kenji,
+        starts_on=this_monday + timedelta(days=2),
+        ends_on=this_monday + timedelta(days=4),
+        by=lead,
+        now=now,
+    )
+    grace = Agent.objects.get(team=teams["billing"], email=f"grace@{content.DOMAIN}")
+    next_monday = week_starts["billing"].date() + timedelta(days=7)
+    services.absence_add(agent=grace, starts_on=next_monday, ends_on=next_monday + timedelta(days=4), by=lead, now=now)
+
+
+def demo_build(*, now: datetime | None = None) -> SyncRun:
+    """The whole demo on an empty database (the caller checks it is one)."""
+    now = now or timezone.now()
+    people_create()
+    default_start = TeamSettings().week_start_at(now)
+    week_starts = {team.key: default_start for team in content.TEAMS}
+    run = conversations_sync(source=Source.FILE, helpdesk=FileHelpdesk([conversations_document(week_starts)]))
+    teams = {team.external_id: team for team in Team.objects.filter(source=Source.FILE)}
+    _leads_set(teams)
+    notes = _Notes(random.Random(_seed("notes")))
+    for key, team in teams.items():
+        rng = random.Random(_seed("reviews", key))
+        for weeks_ago in range(HISTORY_WEEKS, 0, -1):
+            starts_at = week_starts[key] - timedelta(days=7 * weeks_ago)
+            with transaction.atomic():
+                week = services.week_assign(
+                    team=team, starts_at=starts_at, now=starts_at + timedelta(hours=1), seed=_seed(key, weeks_ago)
+                )
+                _week_play(week, weeks_ago=weeks_ago, rng=rng, notes=notes, now=now)
+    _absences_add(teams, week_starts, now)
+    for week in services.due_weeks_assign(now=now):
+        with transaction.atomic():
+            _week_play(
+                week, weeks_ago=0, rng=random.Random(_seed("this week", week.team.external_id)), notes=notes, now=now
+            )
+    return run
