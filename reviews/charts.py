@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.html import escape
+
 from .models import Level
 from .selectors import WeekTrend
 
@@ -13,7 +15,9 @@ LEVEL_COLOURS = {
     Level.GOOD: "#5b8def",
     Level.EXCEPTIONAL: "#2a9d5c",
 }
-BAR_WIDTH, GAP, HEIGHT, LABEL_SPACE = 28, 14, 160, 34
+BAR_WIDTH, GAP, HEIGHT, LABEL_SPACE = 28, 14, 160, 40
+# Left of the plot: the 0/50/100% labels; above it: room for the top label's text.
+AXIS_WIDTH, TOP_SPACE = 36, 8
 COMPLIANCE_COLOUR = "#6c5ce7"
 
 
@@ -29,6 +33,7 @@ class Segment:
 class Bar:
     x: float
     label: str
+    count: int  # reviews that week, printed under its label
     segments: list[Segment]
 
 
@@ -40,6 +45,17 @@ class StackedChart:
     plot_height: int
     bars: list[Bar]
     legend: list[tuple[str, str]]
+    gridlines: list[tuple[float, str]]  # (y, label): 0%, 50% and 100%
+    axis_width: int = AXIS_WIDTH
+    top_space: int = TOP_SPACE
+
+    @property
+    def outer_width(self) -> int:
+        return self.axis_width + self.width
+
+    @property
+    def outer_height(self) -> int:
+        return self.top_space + self.height
 
 
 Stack = Callable[[WeekTrend], list[tuple[int, str, str]]]
@@ -58,7 +74,9 @@ def _chart(trends: list[WeekTrend], *, title: str, legend: list[tuple[str, str]]
             if height:
                 segments.append(Segment(y=round(top, 1), height=round(height, 1), colour=colour, title=title_text))
             top += height
-        bars.append(Bar(x=GAP + index * (BAR_WIDTH + GAP), label=trend.label[-3:], segments=segments))
+        bars.append(
+            Bar(x=GAP + index * (BAR_WIDTH + GAP), label=trend.label[-3:], count=trend.reviews, segments=segments)
+        )
     return StackedChart(
         title=title,
         width=GAP + len(trends) * (BAR_WIDTH + GAP),
@@ -66,6 +84,7 @@ def _chart(trends: list[WeekTrend], *, title: str, legend: list[tuple[str, str]]
         plot_height=HEIGHT,
         bars=bars,
         legend=legend,
+        gridlines=[(HEIGHT * (100 - percent) / 100, f"{percent}%") for percent in (100, 50, 0)],
     )
 
 
@@ -91,3 +110,28 @@ def compliance_bars(trends: list[WeekTrend], *, title: str) -> StackedChart:
         return [(percent, COMPLIANCE_COLOUR, f"{trend.label}: processes followed in {percent}% of {trend.reviews}")]
 
     return _chart(trends, title=title, legend=[(COMPLIANCE_COLOUR, "Followed internal processes")], stack=stack)
+
+
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_COLOUR = 84, 22, "#2a6fdb"
+
+
+def completion_sparkline(percents: list[int | None], *, who: str) -> str:
+    """A small line of an agent's weekly completion (0-100%), weeks without a batch left out,
+    as SVG markup. Only numbers and `who` (escaped) go in."""
+    points = [(index, percent) for index, percent in enumerate(percents) if percent is not None]
+    said = ", ".join("no batch" if percent is None else f"{percent}%" for percent in percents)
+    label = escape(f"{who}: reviews done, week by week: {said}")
+    size = f'class="spark" width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}"'
+    if not points:
+        return f'<svg {size} role="img" aria-label="{label}"></svg>'
+    step = (SPARK_WIDTH - 6) / max(len(percents) - 1, 1)
+
+    def xy(index: int, percent: int) -> str:
+        return f"{3 + index * step:.1f},{3 + (SPARK_HEIGHT - 6) * (100 - percent) / 100:.1f}"
+
+    last_x, last_y = xy(*points[-1]).split(",")
+    return (
+        f'<svg {size} viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" role="img" aria-label="{label}"><title>{label}</title>'
+        f'<polyline points="{" ".join(xy(*point) for point in points)}" fill="none" stroke="{SPARK_COLOUR}"'
+        f' stroke-width="1.5"/><circle cx="{last_x}" cy="{last_y}" r="2.5" fill="{SPARK_COLOUR}"/></svg>'
+    )

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from conversations.models import SyncRun
+from conversations.models import Agent, SyncRun
 from reviews import services
 from reviews.models import Assignment, Review
 from reviews.services import assignment_skip, week_assign
@@ -77,6 +78,18 @@ def test_team_weeks_show_each_agents_done_over_required_and_team_percent(client,
     assert "The Intercom token was rejected (HTTP 401)." in page
     assert "40 kept; set aside: too short to review 3." in " ".join(page.split())
     assert "to go" in page and "behind" not in page.lower()
+
+
+def test_each_agent_row_has_a_sparkline_of_their_weeks(client, history):
+    client.force_login(history["lead"])
+
+    page = client.get(reverse("reviews:team_week", args=[history["team"].pk])).content.decode()
+
+    sparks = re.findall(r'<svg class="spark"[^>]*aria-label="([^"]+)"', page)
+    assert len(sparks) == 4
+    ana = Agent.objects.get(team=history["team"], name="Ana")
+    done_in_47 = Assignment.objects.filter(week=history["weeks"][1], reviewer=ana, status="completed").count()
+    assert f"Ana: reviews done, week by week: 100%, {done_in_47 * 20}%, 0%" in sparks
 
 
 def test_the_selected_week_shows_hand_backs_and_shortfall(client, history):

@@ -65,8 +65,8 @@ def _cell_html(present: bool, is_away: bool, completed: int, required: int, quot
     return f'\n        <td class="{css}">\n          {text}\n        </td>\n      '
 
 
-def _matrix_rows(team: Team, matrix: selectors.TeamWeeks) -> list[tuple[str, str, SafeString]]:
-    """(agent page, agent name, the row's cells as HTML) for each agent."""
+def _matrix_rows(team: Team, matrix: selectors.TeamWeeks) -> list[tuple[str, str, SafeString, SafeString]]:
+    """(agent page, agent name, a sparkline of their weeks, the row's cells as HTML) for each agent."""
     agent_url = _url_for_id("reviews:agent_detail", team.pk)
     week_ids = [week.pk for week in matrix.weeks]
     cells = matrix.cells
@@ -74,6 +74,7 @@ def _matrix_rows(team: Team, matrix: selectors.TeamWeeks) -> list[tuple[str, str
     rows = []
     for agent in matrix.agents:
         html = []
+        percents: list[int | None] = []
         for week_id in week_ids:
             cell = cells.get((agent.pk, week_id))
             html.append(
@@ -81,8 +82,17 @@ def _matrix_rows(team: Team, matrix: selectors.TeamWeeks) -> list[tuple[str, str
                 if cell is None
                 else _cell_html(cell.present, cell.is_away, cell.completed, cell.required, cell.quota)
             )
-        rows.append((agent_url(agent.pk), agent.name, mark_safe("".join(html))))  # see _cell_html
+            percents.append(_completion_percent(cell))
+        spark = charts.completion_sparkline(percents, who=agent.name)  # numbers and an escaped name
+        rows.append((agent_url(agent.pk), agent.name, mark_safe(spark), mark_safe("".join(html))))  # see _cell_html
     return rows
+
+
+def _completion_percent(cell: selectors.WeekCell | None) -> int | None:
+    """A week's reviews done as a share of those required; None when nothing was required."""
+    if cell is None or not cell.present or cell.is_away or not cell.required:
+        return None
+    return round(100 * selectors.counted_toward_quota(cell.completed, cell.required) / cell.required)
 
 
 @login_required
