@@ -74,6 +74,7 @@ def demo(settings):
             Visit("agent", "lead@ledgerly.example", reverse("reviews:agent_detail", args=[team.pk, agent.pk])),
             Visit("team-settings", "lead@ledgerly.example", reverse("reviews:team_settings", args=[team.pk])),
             Visit("rubric", "lead@ledgerly.example", reverse("reviews:rubric_edit", args=[team.pk])),
+            Visit("export", "lead@ledgerly.example", reverse("reviews:export", args=[team.pk])),
             Visit("people", "lead@ledgerly.example", reverse("reviews:team_people", args=[team.pk])),
             Visit("sync", "lead@ledgerly.example", reverse("conversations:sync_status")),
             Visit("sync-run", "lead@ledgerly.example", reverse("conversations:sync_run_detail", args=[run.pk])),

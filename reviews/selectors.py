@@ -4,13 +4,24 @@ feedback, trends. Nothing here writes; scoping to what a person may see is revie
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
 
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import Lower, Trim
+from django.db.models import (
+    Count,
+    Exists,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce, Least, Lower, Trim
 from django.utils import timezone
 
 from conversations.models import Agent, Team
@@ -82,15 +93,19 @@ class AgentCompletion:
         return self.remaining > 0
 
 
-def week_completion(week: ReviewWeek, *, agent: Agent | None = None) -> list[AgentCompletion]:
-    """Required, assigned and completed reviews per agent (or one agent): the KPI. Scores
-    play no part."""
+def week_completion(
+    week: ReviewWeek, *, agent: Agent | None = None, agent_ids: list[int] | None = None
+) -> list[AgentCompletion]:
+    """Required, assigned and completed reviews per agent (or one agent, or some): the KPI.
+    Scores play no part."""
     # Only this week's assignments are joined (on the (week, reviewer) index), not every
     # assignment each agent ever had.
     this_week = FilteredRelation("agent__assignments_to_review", condition=Q(agent__assignments_to_review__week=week))
     agent_weeks = AgentWeek.objects.filter(week=week)
     if agent is not None:
         agent_weeks = agent_weeks.filter(agent=agent)
+    if agent_ids is not None:
+        agent_weeks = agent_weeks.filter(agent__in=agent_ids)
     rows = (
         agent_weeks.select_related("agent__user")
         .annotate(
@@ -175,6 +190,16 @@ def reviews_for_export(
     return reviews
 
 
+def weeks_between(weeks: list[ReviewWeek], start: date | None, end: date | None) -> list[ReviewWeek]:
+    """The weeks with a day between the dates (inclusive), dated as the review export dates reviews."""
+    return [
+        week
+        for week in weeks
+        if (start is None or timezone.localdate(week.ends_at - timedelta(microseconds=1)) >= start)
+        and (end is None or timezone.localdate(week.starts_at) <= end)
+    ]
+
+
 def feedback_for(agent: Agent, *, week_label: str = "") -> ReviewQuerySet:
     """Reviews of the agent's own conversations, newest first."""
     reviews = Review.objects.filter(reviewee=agent).with_people().annotate(comment_count=Count("comments"))
@@ -234,11 +259,17 @@ class WeekCell:
     present: bool = False
 
 
+class AgentName(NamedTuple):
+    """An agent as a list of names needs them: a big team's 500 without model instances."""
+
+    pk: int
+    name: str
+
+
 @dataclass
 class TeamWeeks:
     weeks: list[ReviewWeek]
-    agents: list[Agent]
-    cells: dict[tuple[int, int], WeekCell]  # (agent id, week id) -> cell
+    agents: list[AgentName]  # everyone with a batch in these weeks, by name
     totals: dict[int, tuple[int, int]]  # week id -> (completed within required, required)
 
     def percent(self, week: ReviewWeek) -> int | None:
@@ -249,47 +280,56 @@ class TeamWeeks:
         return [(week, self.percent(week)) for week in self.weeks]
 
 
-def team_weeks(team: Team, *, weeks: int = 8) -> TeamWeeks:
-    """Completion per agent for the team's last N weeks in three queries, whatever the team's size.
+def _completed_in_week() -> Coalesce:
+    """An agent-week's completed reviews, counted on the (week, reviewer) index."""
+    completed = (
+        Assignment.objects.filter(week=OuterRef("week"), reviewer=OuterRef("agent"), status=Assignment.Status.COMPLETED)
+        .order_by()
+        .values("reviewer")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    return Coalesce(Subquery(completed, output_field=IntegerField()), 0)
 
-    A year of a big team is tens of thousands of agent-weeks, so they are read as tuples, each
-    with its completed count joined on the (week, reviewer) index, not as model instances, and
-    cells with the same figures are one shared WeekCell (read-only, like the whole matrix)."""
+
+def team_weeks(team: Team, *, weeks: int = 8) -> TeamWeeks:
+    """The team's last N weeks, who had a batch in them and each week's completion, in three
+    queries whatever the team's size. The week totals are summed in the database: a year of a
+    big team is tens of thousands of agent-weeks, and a page shows a few of them
+    (`team_week_cells`)."""
     recent = list(ReviewWeek.objects.filter(team=team).order_by("-starts_at")[:weeks])
     recent.reverse()
-    done = FilteredRelation(
-        "agent__assignments_to_review",
-        condition=Q(
-            agent__assignments_to_review__week=F("week"),
-            agent__assignments_to_review__status=Assignment.Status.COMPLETED,
-        ),
-    )
-    quotas = (
+    sums = (
         AgentWeek.objects.filter(week__in=recent)
-        .annotate(done=done)
-        .values_list("agent_id", "week_id", "required", "quota", "is_away")
-        .annotate(completed=Count("done"))
+        .annotate(completed=_completed_in_week())
         .order_by()
+        .values("week_id")
+        .annotate(
+            within=Sum(Least("completed", "required", output_field=IntegerField())),
+            required_total=Sum("required"),
+        )
+        .values_list("week_id", "within", "required_total")
     )
-    cells: dict[tuple[int, int], WeekCell] = {}
-    done_within_required = dict.fromkeys((week.pk for week in recent), 0)
-    required_total = dict.fromkeys(done_within_required, 0)
-    shared: dict[tuple, WeekCell] = {}
-    for agent_id, week_id, required, quota, is_away, completed in quotas:
-        values = (required, completed, quota, is_away)
-        cell = shared.get(values)
-        if cell is None:
-            cell = shared[values] = WeekCell(required, completed, quota, is_away, True)
-        cells[agent_id, week_id] = cell
-        done_within_required[week_id] += counted_toward_quota(completed, required)
-        required_total[week_id] += required
-    agents = Agent.objects.filter(pk__in={agent_id for agent_id, _ in cells}) if cells else []
-    return TeamWeeks(
-        weeks=recent,
-        agents=sorted(agents, key=lambda agent: agent.name),
-        cells=cells,
-        totals={week_id: (done_within_required[week_id], required) for week_id, required in required_total.items()},
+    totals = {week_id: (within or 0, required or 0) for week_id, within, required in sums}
+    names = (
+        Agent.objects.filter(pk__in=AgentWeek.objects.filter(week__in=recent).values("agent_id"))
+        .order_by("name", "pk")
+        .values_list("pk", "name")
     )
+    return TeamWeeks(weeks=recent, agents=list(map(AgentName._make, names)), totals=totals)
+
+
+def team_week_cells(weeks: list[ReviewWeek], agent_ids: list[int]) -> dict[tuple[int, int], WeekCell]:
+    """(agent id, week id) -> completion, for the agents a page shows, in one query."""
+    rows = (
+        AgentWeek.objects.filter(week__in=weeks, agent__in=agent_ids)
+        .annotate(completed=_completed_in_week())
+        .values_list("agent_id", "week_id", "required", "completed", "quota", "is_away")
+    )
+    return {
+        (agent_id, week_id): WeekCell(required, completed, quota, is_away, True)
+        for agent_id, week_id, required, completed, quota, is_away in rows
+    }
 
 
 @dataclass(frozen=True)
@@ -357,18 +397,20 @@ def locked_out_members(team: Team) -> QuerySet[Agent]:
     """Teammates whose sign-in axes has paused (too many wrong passwords, from some address)."""
     # Axes keeps a row per (email, address, browser) and pauses a pair when its rows add up
     # to the limit; it counts by the email as typed, normalised (carousel.auth.email_normalised).
-    paused_pairs = (
-        AccessAttempt.objects.filter(
-            username=OuterRef("email_lower"), attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME
-        )
+    # The paused emails first: there are seldom any, and then the teammates need no look.
+    paused = set(
+        AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME)
         .values("username", "ip_address")
         .annotate(failures=Sum("failures_since_start"))
         .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+        .values_list("username", flat=True)
     )
+    if not paused:
+        return Agent.objects.none()
     return (
         Agent.objects.filter(team=team, user__isnull=False)
         .annotate(email_lower=Lower(Trim("user__email")))
-        .filter(Exists(paused_pairs))
+        .filter(email_lower__in=paused)
         .select_related("user")
         .order_by("name")
     )

@@ -90,6 +90,7 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
     "reviews:team_week": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:trends": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:agent_detail": ({"team_id": "team", "agent_id": "reviewee_agent"}, _only(LEADS, 404)),
+    "reviews:export": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:export_reviews": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:export_completion": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:team_settings": ({"team_id": "team"}, _only(LEADS, 404)),

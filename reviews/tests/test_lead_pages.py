@@ -14,6 +14,7 @@ from conversations.models import Agent, SyncRun
 from reviews import services
 from reviews.models import Assignment, Review
 from reviews.services import assignment_skip, week_assign
+from reviews.views.team import AGENTS_A_PAGE, WEEK_CHOICES
 
 from .factories import WEEK_START
 
@@ -230,11 +231,12 @@ def test_a_bad_export_filter_is_refused_in_words(client, history, build):
     backwards = client.get(url, {"start": "2026-11-20", "end": "2026-11-01"})
     elsewhere = client.get(url, {"agent": stranger.pk})
 
+    # The export page again, saying what to change beside the field, with what was typed kept.
     assert backwards.status_code == 400
-    assert (
-        backwards.content.decode() == "The export was not made. Reviewed until: The end date is before the start date."
-    )
-    assert elsewhere.status_code == 400 and "Agent reviewed: Select a valid choice." in elsewhere.content.decode()
+    page = backwards.content.decode()
+    assert "The export was not made" in page and "The end date is before the start date." in page
+    assert 'value="2026-11-20"' in page and 'value="2026-11-01"' in page
+    assert elsewhere.status_code == 400 and "Select a valid choice." in elsewhere.content.decode()
 
 
 def test_completion_counts_what_was_assigned_and_handed_back(client, history):
@@ -248,6 +250,55 @@ def test_completion_counts_what_was_assigned_and_handed_back(client, history):
     this_week = next(row for row in rows if row["week"] == week.label)
     handed_out = Assignment.objects.filter(week=week, reviewer=ana).exclude(status="released").count()
     assert (this_week["assigned"], this_week["handed_back"]) == (str(handed_out), "1")
+
+
+def test_the_completion_file_keeps_the_weeks_with_a_day_in_the_date_range(client, history):
+    client.force_login(history["lead"])
+    url = reverse("reviews:export_completion", args=[history["team"].pk])
+
+    # Week 47 runs Mon 16 to Sun 22 November: a range from its Sunday on keeps it and week 48.
+    rows = read_csv(client.get(url, {"start": "2026-11-22", "end": "2026-11-30"}))
+
+    assert {row["week"] for row in rows} == {"2026-W47", "2026-W48"}
+    assert len(rows) == 2 * len(history["agents"])
+
+
+def test_the_export_page_offers_the_weeks_and_every_filter(client, history):
+    client.force_login(history["lead"])
+
+    page = client.get(reverse("reviews:export", args=[history["team"].pk]), {"weeks": 12}).content.decode()
+
+    assert '<option value="12" selected>The last 12 weeks</option>' in page
+    for label in ("Reviewed from", "Reviewed until", "Agent reviewed", "Conversation tag"):
+        assert f">{label}</label>" in page
+    assert page.count("<option value=") == len(WEEK_CHOICES) + 1 + len(history["agents"])
+
+
+def test_a_big_team_week_shows_its_agents_a_page_at_a_time_and_counts_everyone(client, build, monday):
+    builder = build("Big")
+    agents = [builder.agent(f"Agent {number:02d}") for number in range(AGENTS_A_PAGE + 5)]
+    for agent in agents:
+        builder.conversations(agent, 6)
+    week = week_assign(team=builder.team)
+    for assignment in Assignment.objects.filter(week=week, reviewer=agents[-1]):
+        review(assignment)
+    lead = get_user_model().objects.create_user("big@ledgerly.example", email="big@ledgerly.example", password="pw")
+    builder.team.leads.add(lead)
+    client.force_login(lead)
+    url = reverse("reviews:team_week", args=[builder.team.pk])
+
+    first, second = client.get(url).content.decode(), client.get(url, {"page": 2}).content.decode()
+
+    assert f"Agents 1–{AGENTS_A_PAGE} of {AGENTS_A_PAGE + 5}" in first
+    last = f"Agent {AGENTS_A_PAGE + 4:02d}"
+    assert "Agent 00" in first and last not in first
+    assert last in second and "Agent 00" not in second
+    assert "Next agents" in first and "Previous agents" in second
+    # The team's figure counts the agent on page 2, whichever page is shown.
+    percent = round(100 * 5 / (5 * len(agents)))
+    assert percent > 0
+    for page in (first, second):
+        assert f"Team completion: <strong>{percent}%</strong>" in page
 
 
 @pytest.mark.parametrize(
@@ -288,7 +339,8 @@ def test_lead_pages_have_a_fixed_number_of_queries(client, history, django_asser
     team = history["team"].pk
     # Each bound includes the menu's two queries (the teammate with counters, the teams led).
     for name, args, limit in [
-        ("team_week", [team], 14),
+        ("team_week", [team], 15),
+        ("export", [team], 7),
         ("trends", [team], 8),
         ("agent_detail", [team, history["agents"][0].pk], 11),
     ]:

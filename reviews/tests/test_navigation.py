@@ -133,6 +133,7 @@ def test_the_menu_counts_new_feedback_for_the_reviewee(client, people):
         ("team_week", "support"),
         ("trends", "support"),
         ("team_people", "support"),
+        ("export", "support"),
         ("team_settings", "support"),
         ("rubric_edit", "support"),
     ],
@@ -148,8 +149,7 @@ def test_every_team_page_has_the_same_sub_navigation_and_an_h1(client, people, n
         "Weeks",
         "Trends",
         "People",
-        "Reviews CSV",
-        "Completion CSV",
+        "Export",
         "Review settings",
         "Rubric definitions",
     ]

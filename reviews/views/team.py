@@ -6,8 +6,9 @@ from functools import lru_cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -22,6 +23,7 @@ from ..forms import ExportForm, RubricForm, TeamSettingsForm
 from ..models import Review, ReviewWeek, SkipReason
 
 WEEK_CHOICES = [4, 8, 12, 26, 52]
+AGENTS_A_PAGE = 25
 
 
 def _week_count(request: AuthenticatedRequest) -> int:
@@ -65,14 +67,16 @@ def _cell_html(present: bool, is_away: bool, completed: int, required: int, quot
     return f'\n        <td class="{css}">\n          {text}\n        </td>\n      '
 
 
-def _matrix_rows(team: Team, matrix: selectors.TeamWeeks) -> list[tuple[str, str, SafeString, SafeString]]:
-    """(agent page, agent name, a sparkline of their weeks, the row's cells as HTML) for each agent."""
+def _matrix_rows(
+    team: Team, matrix: selectors.TeamWeeks, agents: Iterable[selectors.AgentName]
+) -> list[tuple[str, str, SafeString, SafeString]]:
+    """(agent page, agent name, a sparkline of their weeks, the row's cells as HTML) for each of `agents`."""
     agent_url = _url_for_id("reviews:agent_detail", team.pk)
     week_ids = [week.pk for week in matrix.weeks]
-    cells = matrix.cells
+    cells = selectors.team_week_cells(matrix.weeks, [agent.pk for agent in agents])
     absent = _cell_html(False, False, 0, 0, 0)
     rows = []
-    for agent in matrix.agents:
+    for agent in agents:
         html = []
         percents: list[int | None] = []
         for week_id in week_ids:
@@ -113,7 +117,9 @@ def team_week(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     matrix = selectors.team_weeks(team, weeks=count)
     label = request.GET.get("week")
     week = next((w for w in matrix.weeks if w.label == label), matrix.weeks[-1] if matrix.weeks else None)
-    rows = selectors.week_completion(week) if week else []
+    # A big team's agents in pages: both tables show the same ones; the team's figures count everyone.
+    agents = Paginator(matrix.agents, AGENTS_A_PAGE).get_page(request.GET.get("page"))
+    rows = selectors.week_completion(week, agent_ids=[agent.pk for agent in agents]) if week else []
     skips = selectors.skip_counts(week) if week else {}
     return render(
         request,
@@ -121,17 +127,17 @@ def team_week(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
         {
             "team": team,
             "matrix": matrix,
-            "matrix_rows": _matrix_rows(team, matrix),
+            "matrix_rows": _matrix_rows(team, matrix, agents),
+            "agents_page": agents,
             "week": week,
             "week_count": count,
             "week_choices": WEEK_CHOICES,
             "rows": rows,
-            "completion_percent": selectors.team_completion_percent(rows),
+            "completion_percent": matrix.percent(week) if week else None,
             "acknowledged_percent": selectors.acknowledgement_rate(week) if week else None,
             "skips": [(label, skips.get(value, 0)) for value, label in SkipReason.choices],
             "sync": sync_health(),
             "locked_out": selectors.locked_out_members(team),
-            "export_form": ExportForm(agents=matrix.agents),
         },
     )
 
@@ -194,23 +200,31 @@ def _csv_response(lines: Iterable[str], filename: str) -> StreamingHttpResponse:
     return response
 
 
-def _export_refusal(form: ExportForm) -> HttpResponse:
-    """A link a lead followed with a filter that cannot work: say in words what to change,
-    rather than hand over a file of nothing."""
-    problems = [f"{form.fields[name].label}: {' '.join(map(str, errors))}" for name, errors in form.errors.items()]
-    return HttpResponseBadRequest(
-        f"The export was not made. {' '.join(problems)}", content_type="text/plain; charset=utf-8"
-    )
+def _export_page(request: AuthenticatedRequest, team: Team, form: ExportForm, *, status: int = 200) -> HttpResponse:
+    context = {"team": team, "form": form, "week_count": _week_count(request), "week_choices": WEEK_CHOICES}
+    return render(request, "reviews/team_export.html", context, status=status)
+
+
+@login_required
+def export(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
+    """The export page: which weeks, dates, agent and tag go into the files."""
+    team = access.get_led_team(request.user, team_id)
+    return _export_page(request, team, ExportForm(agents=team.agents.order_by("name")))
+
+
+def _export_form(request: AuthenticatedRequest, team: Team) -> ExportForm:
+    return ExportForm(request.GET, agents=team.agents.order_by("name"))
 
 
 @login_required
 def export_reviews(request: AuthenticatedRequest, team_id: int) -> HttpResponse | StreamingHttpResponse:
     team = access.get_led_team(request.user, team_id)
-    weeks = _recent_weeks(team, _week_count(request))
-    form = ExportForm(request.GET, agents=team.agents.order_by("name"))
+    form = _export_form(request, team)
     if not form.is_valid():
-        return _export_refusal(form)
+        # A filter that cannot work: the page again, saying what to change, what was typed kept.
+        return _export_page(request, team, form, status=400)
     filters = form.cleaned_data
+    weeks = _recent_weeks(team, _week_count(request))
     reviews = selectors.reviews_for_export(
         weeks=weeks, start=filters["start"], end=filters["end"], reviewee_id=filters["agent"]
     )
@@ -228,12 +242,13 @@ def export_reviews(request: AuthenticatedRequest, team_id: int) -> HttpResponse 
 @login_required
 def export_completion(request: AuthenticatedRequest, team_id: int) -> HttpResponse | StreamingHttpResponse:
     team = access.get_led_team(request.user, team_id)
-    weeks = _recent_weeks(team, _week_count(request))
-    form = ExportForm(request.GET, agents=team.agents.order_by("name"))
+    form = _export_form(request, team)
     if not form.is_valid():
-        return _export_refusal(form)
+        return _export_page(request, team, form, status=400)
+    filters = form.cleaned_data
+    weeks = selectors.weeks_between(_recent_weeks(team, _week_count(request)), filters["start"], filters["end"])
     return _csv_response(
-        exports.completion_rows(weeks, agent_id=form.cleaned_data["agent"]),
+        exports.completion_rows(weeks, agent_id=filters["agent"]),
         exports.export_filename(team, weeks, "quota-completion"),
     )
 
