@@ -19,7 +19,8 @@ few times after a warm-up, the median reported:
                                                    over the weeks shown
     Trends    ?weeks=52                        vs  the one GROUP BY week aggregate over reviews
     Reviews CSV ?weeks=52 (all of streaming_content)
-                                               vs  the joined SELECT of every review row, run
+                                               vs  the joined SELECT of every review row and column
+                                                   (replies counted per review), run
                                                    with cursor.execute and read with fetchmany
 
 The query is run directly on a cursor: no ORM, no model instances. Target: each page within
@@ -275,8 +276,8 @@ def week_review(assignment, rubric, rng: random.Random):
 
 # --- the single queries each page needs, on a cursor ---------------------------------------
 def _tables() -> dict[str, str]:
-    from conversations.models import Agent, Conversation
-    from reviews.models import AgentWeek, Assignment, Review, ReviewWeek
+    from conversations.models import Agent, Conversation, Team
+    from reviews.models import AgentWeek, Assignment, Review, ReviewComment, ReviewWeek, Rubric
 
     models = {
         "agent": Agent,
@@ -284,6 +285,9 @@ def _tables() -> dict[str, str]:
         "agentweek": AgentWeek,
         "assignment": Assignment,
         "review": Review,
+        "reviewcomment": ReviewComment,
+        "rubric": Rubric,
+        "team": Team,
         "week": ReviewWeek,
     }
     return {key: model._meta.db_table for key, model in models.items()}
@@ -327,14 +331,19 @@ def trends_query(team_id: int, week_ids: list[int]) -> tuple[str, list]:
 def export_query(week_ids: list[int]) -> tuple[str, list]:
     t = _tables()
     sql = f"""
-        SELECT w.label, r.created_at, c.id, c.subject, c.source, c.external_id, c.url, rv.name, re.name,
-               r.quality, r.tone, r.followed_process, r.quality_note, r.tone_note, r.process_note
+        SELECT tm.name, w.label, r.id, r.created_at, c.id, c.subject, c.source, c.external_id, c.url,
+               c.csat_rating, c.tags, rv.name, re.name, rb.version, r.quality, r.tone, r.followed_process,
+               r.quality_note, r.tone_note, r.process_note, r.share_as_example, r.unshared_at IS NOT NULL,
+               r.seen_at IS NOT NULL,
+               (SELECT COUNT(*) FROM {t["reviewcomment"]} rc WHERE rc.review_id = r.id)
         FROM {t["review"]} r
         JOIN {t["assignment"]} a ON a.id = r.assignment_id
         JOIN {t["week"]} w ON w.id = a.week_id
+        JOIN {t["team"]} tm ON tm.id = w.team_id
         JOIN {t["conversation"]} c ON c.id = r.conversation_id
         JOIN {t["agent"]} rv ON rv.id = r.reviewer_id
         JOIN {t["agent"]} re ON re.id = r.reviewee_id
+        LEFT JOIN {t["rubric"]} rb ON rb.id = r.rubric_id
         WHERE a.week_id IN ({_placeholders(week_ids)})
         ORDER BY w.starts_at, r.created_at, r.id
     """

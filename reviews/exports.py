@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
 from itertools import islice
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 
@@ -135,8 +135,8 @@ def review_rows(
             _text(quality_note),
             _text(tone_note),
             _text(process_note),
-            "yes" if shared and unshared_at is None else "no",
-            "yes" if seen_at else "no",
+            "yes" if shared and not unshared else "no",
+            "yes" if seen else "no",
             reply_count,
         )
         for (
@@ -161,10 +161,15 @@ def review_rows(
             tone_note,
             process_note,
             shared,
-            unshared_at,
-            seen_at,
+            unshared,
+            seen,
             reply_count,
-        ) in reviews.annotate(reply_count=Coalesce(Subquery(replies), 0))
+        ) in reviews.annotate(
+            reply_count=Coalesce(Subquery(replies), 0),
+            # Yes or no is all the file says: booleans, not two datetimes to parse a row.
+            unshared=ExpressionWrapper(Q(unshared_at__isnull=False), output_field=BooleanField()),
+            seen=ExpressionWrapper(Q(seen_at__isnull=False), output_field=BooleanField()),
+        )
         .order_by("assignment__week__starts_at", "created_at", "id")
         .values_list(
             "assignment__week__team__name",
@@ -188,8 +193,8 @@ def review_rows(
             "tone_note",
             "process_note",
             "share_as_example",
-            "unshared_at",
-            "seen_at",
+            "unshared",
+            "seen",
             "reply_count",
         )
         .iterator(chunk_size=2000)
