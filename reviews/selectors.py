@@ -146,16 +146,18 @@ def assignments_for_reviewer(*, agent: Agent, week: ReviewWeek) -> QuerySet[Assi
 
 @dataclass(frozen=True)
 class BatchProgress:
-    """Where one conversation sits in its reviewer's week: "2 of 5", 1 done, what comes next."""
+    """Where one conversation sits in its reviewer's week: conversation 2 of the 6 in their
+    list, 1 of the 5 required done (as My week counts it), what comes next."""
 
     position: int
-    total: int
+    total: int  # conversations in the list, pulled ones too
     done: int
+    required: int  # the week's required reviews, as on My week
     next_id: int | None  # the next conversation still to review, after this one or else before
 
 
 def batch_progress(assignment: Assignment) -> BatchProgress:
-    """In one query; the order is the order conversations were handed out, which a review
+    """In two queries; the order is the order conversations were handed out, which a review
     does not change."""
     rows = list(
         Assignment.objects.filter(
@@ -168,10 +170,12 @@ def batch_progress(assignment: Assignment) -> BatchProgress:
     here = ids.index(assignment.pk) if assignment.pk in ids else len(ids)
     to_do = [pk for pk, status in rows if status == Assignment.Status.ASSIGNED and pk != assignment.pk]
     after = [pk for pk in to_do if ids.index(pk) > here]
+    required = AgentWeek.objects.filter(week_id=assignment.week_id, agent_id=assignment.reviewer_id)
     return BatchProgress(
         position=here + 1,
         total=len(ids),
         done=sum(status == Assignment.Status.COMPLETED for _, status in rows),
+        required=required.values_list("required", flat=True).first() or 0,
         next_id=next(iter(after or to_do), None),
     )
 

@@ -9,7 +9,7 @@ from django.utils.html import escape
 
 from conversations.models import Message
 from reviews import services
-from reviews.models import DEFAULT_RUBRIC, NOTE_MAX_LENGTH, Assignment, Review, ReviewComment, Rubric
+from reviews.models import DEFAULT_RUBRIC, NOTE_MAX_LENGTH, AgentWeek, Assignment, Review, ReviewComment, Rubric
 from reviews.services import week_assign
 
 from .factories import MONDAY
@@ -550,13 +550,16 @@ def test_every_note_states_and_keeps_the_same_limit(client, scene):
 
 def test_submit_and_next_walks_the_batch_in_order_and_says_how_far_along_it_is(client, scene):
     ana = scene["ana"]
+    required = AgentWeek.objects.get(agent=ana).required
     batch = list(Assignment.objects.filter(reviewer=ana).order_by("created_at", "pk"))
     total = len(batch)
+    assert total > required  # one pulled besides the batch: the list is longer than required
     client.force_login(ana.user)
 
     first = client.get(reverse("reviews:review", args=[batch[0].pk])).content.decode()
-    assert f"Conversation 1 of {total}" in first
-    assert f'<progress value="0" max="{total}"></progress> 0 of {total} done' in first
+    assert f"Conversation 1 of {total} in your list" in first
+    # The same count as My week: reviews done of those required.
+    assert f'<progress value="0" max="{required}"></progress> 0 of {required} reviews done this week' in first
 
     seen = [batch[0].pk]
     response = submit(client, batch[0], then="next")
@@ -565,23 +568,24 @@ def test_submit_and_next_walks_the_batch_in_order_and_says_how_far_along_it_is(c
         seen.append(assignment.pk)
         page = client.get(response.url).content.decode()
         assert f"Conversation {len(seen)} of {total}" in page
-        assert f"saved: {len(seen) - 1} of {total} done this week. Here is the next one." in page
+        assert f"saved: {len(seen) - 1} of {required} reviews done this week. Here is the next one." in page
         assert ("Submit and next" in page) is (len(seen) < total)
         response = submit(client, assignment, then="next")
 
     assert seen == [assignment.pk for assignment in batch]
     week = client.get(response.url).content.decode()
-    assert f"saved: {total} of {total} done this week. That was the last one to do." in week
+    assert f"saved: {total} of {required} reviews done this week. That was the last one to do." in week
     assert Review.objects.filter(reviewer=ana).count() == total
 
 
 def test_submit_alone_goes_back_to_the_week_and_hand_back_is_one_compact_control(client, scene):
     client.force_login(scene["ana"].user)
     total = Assignment.objects.filter(reviewer=scene["ana"]).count()
+    required = AgentWeek.objects.get(agent=scene["ana"]).required
 
     response = submit(client, scene["assignment"])
     page = client.get(response.url).content.decode()
 
     assert response.url == reverse("reviews:my_week")
-    assert f"saved: 1 of {total} done this week." in page
+    assert f"saved: 1 of {required} reviews done this week." in page
     assert page.count('<details class="hand-back"><summary>Hand back</summary>') == total - 1

@@ -61,7 +61,9 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
 def _after_saving(request: AuthenticatedRequest, assignment: Assignment) -> HttpResponse:
     """Straight on to the next conversation ("Submit and next"), or back to the week."""
     progress = selectors.batch_progress(assignment)
-    saved = f"Review of “{assignment.conversation}” saved: {progress.done} of {progress.total} done this week."
+    saved = (
+        f"Review of “{assignment.conversation}” saved: {progress.done} of {progress.required} reviews done this week."
+    )
     if request.POST.get("then") == "next" and progress.next_id is not None:
         messages.success(request, f"{saved} Here is the next one.")
         return redirect("reviews:review", assignment_id=progress.next_id)
