@@ -2,6 +2,7 @@
 Enter to send. No click anywhere (WCAG 2.1.1)."""
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -78,7 +79,7 @@ def test_a_lead_downloads_one_agents_reviews_with_the_keyboard(page, team):
     with page.expect_download() as download:
         page.keyboard.press("Enter")
 
-    lines = open(download.value.path(), encoding="utf-8-sig").read().splitlines()
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("team,week,agent,")
     assert len(lines) == 2 and ",Ana," in lines[1]
 
