@@ -3,6 +3,7 @@ from collections.abc import Iterable
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.models import User
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms.utils import flatatt
 from django.utils.html import escape
@@ -225,12 +226,9 @@ class InvitationAcceptForm(forms.Form):
         if first and second and first != second:
             self.add_error("password2", "The two passwords are not the same.")
         elif first:
-            from django.contrib.auth import get_user_model
-
             try:
-                password_validation.validate_password(
-                    first, user=get_user_model()(email=self.email, username=self.email)
-                )
+                # The account to be: the validators compare the password with its email.
+                password_validation.validate_password(first, user=User(email=self.email, username=self.email))
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned

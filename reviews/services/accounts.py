@@ -46,6 +46,8 @@ def invitation_send(*, agent: Agent, invited_by: User, now: datetime | None = No
     now = now or timezone.now()
     if agent.user_id is not None:
         raise AccountError(f"{agent.name} already has a Carousel account.")
+    if not agent.is_active:
+        raise AccountError(f"{agent.name} is deactivated in the helpdesk, so there is nothing to invite them to.")
     if not agent.email:
         raise AccountError(f"The helpdesk has no email for {agent.name}, so there is nowhere to send an invitation.")
     if User.objects.filter(email__iexact=agent.email).exists():

@@ -128,8 +128,15 @@ def test_teammates_with_an_account_or_without_an_email_are_not_invited(client, t
     client.force_login(team["lead"])
     linked = team["agents"][0]
     no_email = Agent.objects.create(source="file", external_id="x", name="Xu", email="", team=team["team"])
+    gone = Agent.objects.create(
+        source="file", external_id="y", name="Yan", email="yan@ledgerly.example", team=team["team"], is_active=False
+    )
 
-    for agent, words in [(linked, "already has a Carousel account"), (no_email, "has no email for Xu")]:
+    for agent, words in [
+        (linked, "already has a Carousel account"),
+        (no_email, "has no email for Xu"),
+        (gone, "Yan is deactivated in the helpdesk"),
+    ]:
         response = client.post(reverse("reviews:invite", args=[team["team"].pk]), {"agent_id": agent.pk}, follow=True)
         assert words in response.content.decode()
     assert not Invitation.objects.exists()
