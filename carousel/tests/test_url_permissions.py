@@ -102,6 +102,36 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
 }
 
 
+# Per page: the most statements any person's GET sends in the world below (session, user and
+# the menu's two included). Tight on purpose: a page that starts querying per row fails here,
+# and reviews/tests/ check the pages that must not grow with a team's size.
+QUERY_BOUNDS = {
+    "conversations:excluded": 6,
+    "conversations:sync_run_detail": 8,
+    "conversations:sync_status": 10,
+    "password_change": 2,
+    "password_change_done": 2,
+    "reviews:agent_detail": 11,
+    "reviews:conversation": 10,
+    "reviews:export": 6,
+    "reviews:export_completion": 7,
+    "reviews:export_reviews": 6,
+    "reviews:feedback": 10,
+    "reviews:highlights": 9,
+    "reviews:home": 4,
+    "reviews:my_week": 10,
+    "reviews:notifications": 5,
+    "reviews:review": 11,
+    "reviews:review_detail": 10,
+    "reviews:rubric_edit": 6,
+    "reviews:team_people": 9,
+    "reviews:team_settings": 6,
+    "reviews:team_week": 16,
+    "reviews:teams": 5,
+    "reviews:trends": 7,
+    "reviews:written": 7,
+}
+
 # --- The world: a team whose week is under way, with a review and a highlight ---------------
 
 
@@ -334,6 +364,7 @@ POST_ONLY = {name for name in ACTIONS if name not in PAGES}
 
 def test_every_url_has_rules():
     assert set(url_names()) - PUBLIC == set(PAGES) | POST_ONLY
+    assert set(QUERY_BOUNDS) == set(PAGES)
 
 
 @pytest.mark.parametrize("name", sorted(set(PAGES) | POST_ONLY))
@@ -353,14 +384,15 @@ def test_each_person_gets_exactly_what_the_rules_say_leaks_nothing_and_writes_no
         client.force_login(world["people"][person])
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url_for(name, kwargs_spec, world))
+            body = body_of(response)  # a streamed file sends its queries as it is read
 
         assert response.status_code == expected, f"{person} on {name}"
+        assert len(queries) <= QUERY_BOUNDS[name], f"{person} on {name}: {len(queries)} queries"
         if expected == 302:
             assert not response.url.startswith(reverse("login")), f"{person} on {name}"
         writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
         assert not writes, f"GET {name} as {person} wrote: {writes}"
         if person in STRANGERS:
-            body = body_of(response)
             assert SECRET_NOTE.encode() not in body, f"{person} saw the review note on {name}"
             assert SECRET_BODY.encode() not in body, f"{person} saw the transcript on {name}"
 
