@@ -43,6 +43,13 @@ def current_week(agent: Agent) -> ReviewWeek | None:
     return ReviewWeek.objects.filter(team=agent.team, starts_at=starts_at).first()
 
 
+def has_reviews_to_do(agent: Agent) -> bool:
+    """Conversations handed to the agent in a week still running and not yet reviewed."""
+    return Assignment.objects.filter(
+        reviewer=agent, status=Assignment.Status.ASSIGNED, week__ends_at__gt=timezone.now()
+    ).exists()
+
+
 def previous_week(week: ReviewWeek) -> ReviewWeek | None:
     return ReviewWeek.objects.filter(team=week.team_id, starts_at__lt=week.starts_at).order_by("-starts_at").first()
 

@@ -70,6 +70,20 @@ def test_everyone_lands_where_their_work_is(client, people):
     assert _landing(client, people["nobody"]) == "200 reviews/not_linked.html"
 
 
+def test_a_lead_who_answers_but_gets_no_batch_lands_on_their_team_and_my_week_says_why(client, build, monday):
+    team = build("Onboarding")
+    nadia, luca = team.agent("Nadia"), team.agent("Luca")
+    for agent in (nadia, luca):
+        team.conversations(agent, 6)
+    team.team.leads.add(nadia.user)  # leads do not review: the default settings
+    services.week_assign(team=team.team)
+
+    assert _landing(client, nadia.user) == reverse("reviews:team_week", args=[team.team.pk])
+    page = client.get(reverse("reviews:my_week")).content.decode()
+    assert "As a lead of Onboarding you get no weekly batch" in page
+    assert _landing(client, luca.user) == reverse("reviews:my_week")
+
+
 def test_a_lead_of_several_teams_without_a_teammate_lands_on_their_teams(client, people, build):
     build("Returns")  # a team they do not lead
     people["billing"].leads.add(people["lead"])

@@ -17,13 +17,17 @@ from ..models import NOTE_MAX_LENGTH, SkipReason
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """Everyone lands where their work is: agents on their week, a lead on their team (or their
     teams), staff without a team on the sync; someone with none of these reads why."""
-    if access.reviewing_agent(request.user) is not None:
+    agent = access.reviewing_agent(request.user)
+    # A lead who answers conversations but has no batch (the team's settings) works from the team.
+    if agent is not None and (selectors.has_reviews_to_do(agent) or services.is_reviewer(agent)):
         return redirect("reviews:my_week")
     led = list(access.led_teams(request.user)[:2])
     if len(led) == 1:
         return redirect("reviews:team_week", team_id=led[0].pk)
     if led:
         return redirect("reviews:teams")
+    if agent is not None:
+        return redirect("reviews:my_week")
     if access.can_see_sync(request.user):
         return redirect("conversations:sync_status")
     if access.agent_of(request.user) is not None:
@@ -39,6 +43,8 @@ def my_week(request: AuthenticatedRequest) -> HttpResponse:
     week = selectors.current_week(agent)
     completion = next(iter(selectors.week_completion(week, agent=agent)), None) if week else None
     previous = selectors.previous_week(week) if week else None
+    # Someone with a batch this week gets batches; otherwise the team's settings say.
+    gets_batches = completion is not None or services.is_reviewer(agent)
     return render(
         request,
         "reviews/my_week.html",
@@ -48,7 +54,8 @@ def my_week(request: AuthenticatedRequest) -> HttpResponse:
             "assignments": list(selectors.assignments_for_reviewer(agent=agent, week=week)) if week else [],
             "completion": completion,
             # A reviewer who joined after the batch was made gets theirs within the hour, or now.
-            "batch_pending": week is not None and completion is None and services.is_reviewer(agent),
+            "batch_pending": week is not None and completion is None and gets_batches,
+            "gets_batches": gets_batches,
             "last_week": next(iter(selectors.week_completion(previous, agent=agent)), None) if previous else None,
             "pull_form": PullForm(),
             "skip_reasons": SkipReason.choices,
