@@ -331,6 +331,50 @@ def test_the_menu_counts_reviews_not_yet_seen_and_replies_waiting_for_an_answer(
         access.menu(reviewee)
 
 
+def test_the_last_reply_by_time_decides_whose_turn_it_is_whatever_order_they_were_stored(two_teams):
+    from datetime import timedelta
+
+    from reviews.tests.factories import MONDAY
+
+    review = two_teams["Support"]["review"]
+    reviewer, reviewee = review.reviewer.user, review.reviewee.user
+    # Stored second but written first (an import, a clock skew): the reviewee spoke last.
+    services.review_comment_add(review=review, author=reviewee, body="Later word", now=MONDAY + timedelta(hours=2))
+    services.review_comment_add(review=review, author=reviewer, body="Earlier word", now=MONDAY + timedelta(hours=1))
+
+    assert access.menu(reviewer).new_replies == 1
+
+
+def test_a_deactivated_account_has_no_menu_at_all(two_teams):
+    agent_user = two_teams["Support"]["assignment"].reviewee.user
+    agent_user.is_active = False
+    agent_user.save()
+
+    assert access.menu(agent_user) == access.Menu()
+
+
+def test_a_lead_reaches_exactly_the_absence_asked_for_in_their_own_team(two_teams):
+    from datetime import date
+
+    from reviews.models import Absence
+
+    support, billing = two_teams["Support"], two_teams["Billing"]
+    first, second = (
+        Absence.objects.create(agent=support["agents"][n], starts_on=date(2026, 12, 7), ends_on=date(2026, 12, 8))
+        for n in (0, 1)
+    )
+    elsewhere = Absence.objects.create(
+        agent=billing["agents"][0], starts_on=date(2026, 12, 7), ends_on=date(2026, 12, 8)
+    )
+
+    assert access.get_team_absence(support["lead"], support["team"].pk, second.pk) == second
+    assert access.get_team_absence(support["lead"], support["team"].pk, first.pk) == first
+    with pytest.raises(Http404, match=r"^No such absence\.$"):
+        access.get_team_absence(support["lead"], support["team"].pk, elsewhere.pk)
+    with pytest.raises(Http404, match=r"^No such team\.$"):
+        access.get_team_absence(support["lead"], billing["team"].pk, elsewhere.pk)
+
+
 # --- Deactivated people ---------------------------------------------------------------------
 
 
