@@ -20,8 +20,10 @@ def database_url(database: str, *, sqlite_path: Path, postgres_db: str) -> str:
 
 
 def django_setup(url: str, *, static_root: Path | None = None) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "carousel.settings"
-    os.environ["DEBUG"] = "true"  # settings refuse to load without a SECRET_KEY otherwise
+    # Production settings (DEBUG off: no query log, no template debugging, as the app serves)
+    # with a throwaway key and plain HTTP: carousel/testing_settings.py says what differs.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "carousel.testing_settings"
+    os.environ["DEBUG"] = "false"
     os.environ["DATABASE_URL"] = url
     # No cache or broker server, whatever the environment or .env says: a benchmark measures the
     # database, and must not touch a Redis the test suite (db 14) or a deploy uses.

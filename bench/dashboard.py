@@ -442,9 +442,11 @@ def measure_page(client, team, case: tuple, args: argparse.Namespace) -> dict:
     reset_queries()  # the log is a bounded deque: a full one would hide what is captured
     with CaptureQueriesContext(connection) as captured:
         body = fetch_page(client, url)
+    # Read now: the log is cleared when the next request starts.
+    statements = list(captured.captured_queries)
     if args.show_queries:
         print(f"\n--- queries: {label} ---", file=sys.stderr)
-        for entry in captured.captured_queries:
+        for entry in statements:
             print(f"{entry['time']:>7}s  {entry['sql'][:600]}", file=sys.stderr)
     page_times, query_times, rows = timed_pair(
         lambda: fetch_page(client, url), lambda: run_query(sql, params), args.repeat
@@ -459,7 +461,7 @@ def measure_page(client, team, case: tuple, args: argparse.Namespace) -> dict:
         "query_ms": statistics.median(query_times),
         "query_runs_ms": [round(value, 1) for value in query_times],
         "query_rows": rows,
-        "queries": len(captured.captured_queries),
+        "queries": len(statements),
         "bytes": len(body),
     }
     if name == "export_reviews":

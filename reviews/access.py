@@ -270,7 +270,8 @@ class Menu:
 
 
 def menu(user: Person) -> Menu:
-    """The menu in two queries: the teammate with their counters, and the teams led by name.
+    """The menu: the teammate, their counters (only if there is one: a lead without a
+    teammate is spared the costly query), and the teams led by name.
 
     The counters are what waits for this person: a review received and not yet marked seen,
     and a thread on a review they wrote or received whose last word is someone else's.
@@ -293,14 +294,18 @@ def menu(user: Person) -> Menu:
         )
         return Coalesce(Subquery(reviews), 0)
 
-    agent = (
-        Agent.objects.filter(user_id=user.pk)
-        .annotate(
-            new_feedback=waiting("reviewee", Q(seen_at__isnull=True) | answer_due),
-            new_replies=waiting("reviewer", answer_due),
+    agent = Agent.objects.filter(user_id=user.pk).first()
+    new_feedback = new_replies = 0
+    if agent is not None:
+        new_feedback, new_replies = (
+            Agent.objects.filter(pk=agent.pk)
+            .annotate(
+                new_feedback=waiting("reviewee", Q(seen_at__isnull=True) | answer_due),
+                new_replies=waiting("reviewer", answer_due),
+            )
+            .values_list("new_feedback", "new_replies")
+            .get()
         )
-        .first()
-    )
     teams = tuple(Team.objects.filter(leads=user.pk).order_by("name"))
     return Menu(
         my_week=agent is not None and agent.is_active,
@@ -310,6 +315,6 @@ def menu(user: Person) -> Menu:
         all_teams=staff or len(teams) > 1,
         sync=staff or bool(teams),
         admin=staff,
-        new_feedback=agent.new_feedback if agent is not None else 0,
-        new_replies=agent.new_replies if agent is not None else 0,
+        new_feedback=new_feedback,
+        new_replies=new_replies,
     )

@@ -327,8 +327,10 @@ def test_the_menu_counts_reviews_not_yet_seen_and_replies_waiting_for_an_answer(
     assert (access.menu(reviewer).new_replies, access.menu(reviewee).new_feedback) == (0, 1)
     # Other people's threads never count: a bystander of the same team.
     assert access.menu(_bystander(support).user).new_feedback == 0
-    with django_assert_num_queries(2):  # the teammate with the counters, the teams led
+    with django_assert_num_queries(3):  # the teammate, their counters, the teams led
         access.menu(reviewee)
+    with django_assert_num_queries(2):  # a lead with no teammate: no counters to count
+        access.menu(support["lead"])
 
 
 def test_the_last_reply_by_time_decides_whose_turn_it_is_whatever_order_they_were_stored(two_teams):

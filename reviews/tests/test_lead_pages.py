@@ -337,7 +337,7 @@ def test_an_agent_of_another_team_is_not_found_under_this_team(client, history, 
 def test_lead_pages_have_a_fixed_number_of_queries(client, history, django_assert_max_num_queries):
     client.force_login(history["lead"])
     team = history["team"].pk
-    # Each bound includes the menu's two queries (the teammate with counters, the teams led).
+    # Each bound includes the menu's two queries for a lead with no teammate (that, the teams led).
     for name, args, limit in [
         ("team_week", [team], 15),
         ("export", [team], 7),
