@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from conversations.models import Conversation, SyncRun
 from reviews import services
@@ -49,7 +50,10 @@ def demo(settings):
     written = Review.objects.filter(reviewer__user=maya).first()
     if written is not None:
         Review.objects.filter(pk=written.pk).update(quality_note=f"Linked {LONG_URL} — {UNBROKEN}")
-    todo = Assignment.objects.filter(reviewer__user=maya, status=Assignment.Status.ASSIGNED).first()
+    # This week's: older weeks' unreviewed ones have closed and show no form.
+    todo = Assignment.objects.filter(
+        reviewer__user=maya, status=Assignment.Status.ASSIGNED, week__ends_at__gt=timezone.now()
+    ).first()
     team = received.assignment.week.team
     run = SyncRun.objects.order_by("-pk").first()
     agent = maya.agent
@@ -80,6 +84,8 @@ def demo(settings):
             Visit("sync-run", "lead@ledgerly.example", reverse("conversations:sync_run_detail", args=[run.pk])),
             Visit("excluded", "lead@ledgerly.example", reverse("conversations:excluded")),
             Visit("lead-review-detail", "lead@ledgerly.example", reverse("reviews:review_detail", args=[received.pk])),
+            Visit("admin", "admin@ledgerly.example", reverse("admin:index")),
+            Visit("admin-reviews", "admin@ledgerly.example", reverse("admin:reviews_review_changelist")),
         ],
         "excluded": Conversation.objects.exclude(exclusion_reason="").count(),
     }
@@ -137,6 +143,13 @@ def test_every_page_reflows_has_one_h1_and_passes_axe(browser, live_server, demo
             problems = [] if response.status == expected else [f"HTTP {response.status}"]
             problems += _problems(page, axe)
             page.screenshot(path=str(folder / f"{visit.name}-{width}.png"), full_page=True)
+            if visit.name == "review-form":
+                # The keyboard-shortcut list, opened as a reviewer opens it.
+                page.locator("body").focus()
+                page.keyboard.press("?")
+                assert page.locator("#shortcuts").is_visible()
+                problems += [f"with the shortcut list open: {problem}" for problem in _problems(page, axe)]
+                page.screenshot(path=str(folder / f"review-form-shortcuts-{width}.png"), full_page=True)
             page.close()
             if problems:
                 failures[visit.name] = problems
