@@ -1,7 +1,8 @@
 """Every page, as each role meets it on the demo, at desktop and phone width in Chromium:
 nothing scrolls sideways (WCAG 1.4.10 reflow), one h1, and no axe-core violation.
 
-Screenshots of each page at both widths land in artifacts/screenshots/pages/.
+Screenshots of each page at both widths land in artifacts/screenshots/pages/ (JPEG: a full
+desktop page is thousands of pixels tall, and PNG encoding it is most of a visit).
 """
 
 from __future__ import annotations
@@ -123,38 +124,39 @@ def _problems(page, axe: Axe) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_reflows_has_one_h1_and_passes_axe(browser, live_server, demo, settings, width):
-    """One test per width, so that parallel workers (scripts/test) each take one."""
+def test_every_page_reflows_has_one_h1_and_passes_axe(browser, live_server, demo, settings):
+    """Both widths in one test: the demo is built once (on two cores the suite is CPU-bound,
+    so a second build costs more than the parallelism of two tests gains)."""
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     assert demo["excluded"] > 0  # the excluded page has rows to lay out
     folder = SCREENSHOTS / "pages"
     folder.mkdir(parents=True, exist_ok=True)
     axe = Axe()
     failures = {}
-    contexts: dict[str | None, object] = {}
-    try:
-        for visit in demo["visits"]:
-            if visit.who not in contexts:
-                contexts[visit.who] = _signed_in(browser, live_server, visit.who, WIDTHS[width])
-            page = contexts[visit.who].new_page()
-            response = page.goto(visit.path)
-            expected = 404 if visit.name == "not-found" else 200
-            problems = [] if response.status == expected else [f"HTTP {response.status}"]
-            problems += _problems(page, axe)
-            page.screenshot(path=str(folder / f"{visit.name}-{width}.png"), full_page=True)
-            if visit.name == "review-form":
-                # The keyboard-shortcut list, opened as a reviewer opens it.
-                page.locator("body").focus()
-                page.keyboard.press("?")
-                assert page.locator("#shortcuts").is_visible()
-                problems += [f"with the shortcut list open: {problem}" for problem in _problems(page, axe)]
-                page.screenshot(path=str(folder / f"review-form-shortcuts-{width}.png"), full_page=True)
-            page.close()
-            if problems:
-                failures[visit.name] = problems
-    finally:
-        for context in contexts.values():
-            context.close()
+    for width, size in WIDTHS.items():
+        contexts: dict[str | None, object] = {}
+        try:
+            for visit in demo["visits"]:
+                if visit.who not in contexts:
+                    contexts[visit.who] = _signed_in(browser, live_server, visit.who, size)
+                page = contexts[visit.who].new_page()
+                response = page.goto(visit.path)
+                expected = 404 if visit.name == "not-found" else 200
+                problems = [] if response.status == expected else [f"HTTP {response.status}"]
+                problems += _problems(page, axe)
+                page.screenshot(path=str(folder / f"{visit.name}-{width}.jpg"), full_page=True, quality=80)
+                if visit.name == "review-form":
+                    # The keyboard-shortcut list, opened as a reviewer opens it.
+                    page.locator("body").focus()
+                    page.keyboard.press("?")
+                    assert page.locator("#shortcuts").is_visible()
+                    problems += [f"with the shortcut list open: {problem}" for problem in _problems(page, axe)]
+                    page.screenshot(path=str(folder / f"review-form-shortcuts-{width}.jpg"), full_page=True, quality=80)
+                page.close()
+                if problems:
+                    failures[f"{visit.name} ({width})"] = problems
+        finally:
+            for context in contexts.values():
+                context.close()
 
     assert not failures, "\n".join(f"{name}: {'; '.join(problems)}" for name, problems in failures.items())
