@@ -1,8 +1,8 @@
 """Every page, as each role meets it on the demo, at desktop and phone width in Chromium:
 nothing scrolls sideways (WCAG 1.4.10 reflow), one h1, and no axe-core violation.
 
-Screenshots of each page at both widths land in artifacts/screenshots/pages/ (JPEG: a full
-desktop page is thousands of pixels tall, and PNG encoding it is most of a visit).
+Screenshots of each page at both widths land in artifacts/screenshots/pages/ (JPEG: full pages
+thousands of pixels tall make much smaller files than as PNG).
 """
 
 from __future__ import annotations
