@@ -1,8 +1,7 @@
 """Every page, as each role meets it on the demo, at desktop and phone width in Chromium:
 nothing scrolls sideways (WCAG 1.4.10 reflow), one h1, and no axe-core violation.
 
-Screenshots of each page at both widths land in artifacts/screenshots/pages/ (JPEG: full pages
-thousands of pixels tall make much smaller files than as PNG).
+Screenshots of each page at both widths land in artifacts/screenshots/pages/.
 """
 
 from __future__ import annotations
@@ -144,14 +143,14 @@ def test_every_page_reflows_has_one_h1_and_passes_axe(browser, live_server, demo
                 expected = 404 if visit.name == "not-found" else 200
                 problems = [] if response.status == expected else [f"HTTP {response.status}"]
                 problems += _problems(page, axe)
-                page.screenshot(path=str(folder / f"{visit.name}-{width}.jpg"), full_page=True, quality=80)
+                page.screenshot(path=str(folder / f"{visit.name}-{width}.png"), full_page=True)
                 if visit.name == "review-form":
                     # The keyboard-shortcut list, opened as a reviewer opens it.
                     page.locator("body").focus()
                     page.keyboard.press("?")
                     assert page.locator("#shortcuts").is_visible()
                     problems += [f"with the shortcut list open: {problem}" for problem in _problems(page, axe)]
-                    page.screenshot(path=str(folder / f"review-form-shortcuts-{width}.jpg"), full_page=True, quality=80)
+                    page.screenshot(path=str(folder / f"review-form-shortcuts-{width}.png"), full_page=True)
                 page.close()
                 if problems:
                     failures[f"{visit.name} ({width})"] = problems

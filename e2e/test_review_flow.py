@@ -66,6 +66,7 @@ def test_an_agent_reviews_and_the_reviewee_reads_it(page, week, screenshot):
     screenshot(page, "my-week")
 
     page.locator(f'a[href="/assignments/{assignment.pk}/review/"]').click()
+    page.wait_for_url(f"**/assignments/{assignment.pk}/review/")  # is_visible() does not wait
     assert page.locator(".message-note").first.is_visible()
     screenshot(page, "review-form")
     page.get_by_role("button", name="Submit review").click()
