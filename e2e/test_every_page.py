@@ -7,17 +7,20 @@ Screenshots of each page at both widths land in artifacts/screenshots/pages/.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from conversations.models import Conversation, SyncRun
+from conversations.models import Agent, Conversation, SyncRun
 from reviews import services
 from reviews.models import Assignment, Review
 
@@ -58,11 +61,18 @@ def demo(settings):
     run = SyncRun.objects.order_by("-pk").first()
     agent = maya.agent
     conversation_id = received.conversation_id
+    # Marco, who has no account, is invited: the sign-up page is a page too (the email is sent
+    # on commit, which this transactional test has).
+    marco = Agent.objects.get(name="Marco Bianchi")
+    services.invitation_send(agent=marco, invited_by=users.get(email="lead@ledgerly.example"))
+    invitation_path = urlsplit(re.search(r"http://\S+/accounts/invitation/\S+/", str(mail.outbox[-1].body))[0]).path
     return {
         "visits": [
             Visit("sign-in", None, reverse("login")),
             Visit("password-reset", None, reverse("password_reset")),
             Visit("password-reset-sent", None, reverse("password_reset_done")),
+            Visit("invitation", None, invitation_path),
+            Visit("invitation-unusable", None, reverse("invitation_accept", args=["no-such-secret"])),
             Visit("not-found", "maya@ledgerly.example", "/no-such-page/"),
             Visit("my-week", "maya@ledgerly.example", reverse("reviews:my_week")),
             Visit("review-form", "maya@ledgerly.example", reverse("reviews:review", args=[todo.pk])),
@@ -140,7 +150,7 @@ def test_every_page_reflows_has_one_h1_and_passes_axe(browser, live_server, demo
                     contexts[visit.who] = _signed_in(browser, live_server, visit.who, size)
                 page = contexts[visit.who].new_page()
                 response = page.goto(visit.path)
-                expected = 404 if visit.name == "not-found" else 200
+                expected = {"not-found": 404, "invitation-unusable": 410}.get(visit.name, 200)
                 problems = [] if response.status == expected else [f"HTTP {response.status}"]
                 problems += _problems(page, axe)
                 page.screenshot(path=str(folder / f"{visit.name}-{width}.png"), full_page=True)

@@ -32,6 +32,13 @@ class LongSelect(forms.Select):
         return mark_safe(f"<select{attributes}>{options}</select>")  # every value above is escaped
 
 
+def _agents_offer(form: forms.Form, agents: Iterable[Agent | AgentName], *, empty: str) -> None:
+    """The team's agents as the choices of the form's `agent` field, after `empty`."""
+    field = form.fields["agent"]
+    assert isinstance(field, forms.TypedChoiceField)
+    field.choices = [("", empty), *((agent.pk, agent.name) for agent in agents)]
+
+
 class PullForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=20, initial=3, label="How many more")
 
@@ -172,9 +179,7 @@ class ExportForm(forms.Form):
     def __init__(self, *args, agents: Iterable[Agent | AgentName], **kwargs):
         """`agents`: the team's, which a page may already hold (no query of its own)."""
         super().__init__(*args, **kwargs)
-        agent_field = self.fields["agent"]
-        assert isinstance(agent_field, forms.TypedChoiceField)
-        agent_field.choices = [("", "Every agent"), *((agent.pk, agent.name) for agent in agents)]
+        _agents_offer(self, agents, empty="Every agent")
 
     def clean(self):
         cleaned = super().clean()
@@ -193,9 +198,7 @@ class AbsenceForm(forms.Form):
 
     def __init__(self, *args, agents: Iterable[Agent], **kwargs):
         super().__init__(*args, **kwargs)
-        agent_field = self.fields["agent"]
-        assert isinstance(agent_field, forms.TypedChoiceField)
-        agent_field.choices = [("", "Choose a teammate"), *((agent.pk, agent.name) for agent in agents)]
+        _agents_offer(self, agents, empty="Choose a teammate")
 
     def clean(self):
         cleaned = super().clean()

@@ -362,7 +362,7 @@ def _quota_refresh(crew: _Crew, *, week: ReviewWeek, now: datetime) -> None:
         for agent in newcomers:
             share, away = agent_quota(agent, settings, first_day)
             quotas[agent.pk] = (min(quota, share), away)
-        needs = {pk: quota for pk, (quota, away) in quotas.items() if not away}
+        needs = {pk: share for pk, (share, away) in quotas.items() if not away}
         candidates = _candidates(
             team=crew.team,
             settings=settings,
