@@ -254,6 +254,22 @@ def unshareable(user: Person, reviews: Iterable[Review]) -> set[int]:
     return {review.pk for review in reviews if review.is_highlighted and review.assignment.week.team_id in led}
 
 
+def scores_visible(user: Person, reviews: Iterable[Review]) -> set[int]:
+    """Of these reviews, the ids whose quality score `user` may see: their own conversations',
+    and every review in a team they lead. It is coaching information, not for teammates."""
+    if not _is_someone(user):
+        return set()
+    agent = agent_of(user)
+    led = None if _is_staff(user) else set(led_teams(user).values_list("pk", flat=True))
+    return {
+        review.pk
+        for review in reviews
+        if (agent is not None and review.reviewee_id == agent.pk)
+        or led is None
+        or review.assignment.week.team_id in led
+    }
+
+
 @dataclass(frozen=True)
 class Menu:
     """What the menu offers one person: only pages that have something for them."""

@@ -1,7 +1,18 @@
 from django.contrib import admin
 
 from . import services
-from .models import AgentWeek, Assignment, AuditEvent, Review, ReviewComment, ReviewWeek, Rubric, TeamSettings
+from .models import (
+    AgentWeek,
+    Assignment,
+    AuditEvent,
+    Criterion,
+    Rating,
+    Review,
+    ReviewComment,
+    ReviewWeek,
+    Scorecard,
+    TeamSettings,
+)
 
 
 @admin.register(TeamSettings)
@@ -57,11 +68,31 @@ class ReadMostly(admin.ModelAdmin):
         return False
 
 
+class ShownInline(admin.TabularInline):
+    """Rows shown with their parent, never changed here: ratings belong to their review,
+    criteria to their scorecard version."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RatingInline(ShownInline):
+    model = Rating
+    fields = readonly_fields = ("criterion", "level", "score", "note")
+
+
 @admin.register(Review)
 class ReviewAdmin(ReadMostly):
-    list_display = ["created_at", "conversation", "reviewer", "reviewee", "quality", "tone", "followed_process"]
-    list_filter = ["quality", "tone", "followed_process", "share_as_example", "assignment__week__team"]
-    list_select_related = ["conversation", "reviewer", "reviewee"]
+    list_display = ["created_at", "conversation", "reviewer", "reviewee", "score", "scorecard"]
+    list_filter = ["share_as_example", "csat_cause", "assignment__week__team"]
+    list_select_related = ["conversation", "reviewer", "reviewee", "scorecard__team"]
+    inlines = [RatingInline]
     search_fields = ["reviewer__name", "reviewee__name", "conversation__subject", "conversation__external_id"]
 
     # A review written in error can be deleted; what it said is kept in the audit log.
@@ -87,8 +118,23 @@ class ReviewCommentAdmin(ReadMostly):
             services.review_comment_delete(comment=comment, actor=request.user)
 
 
-@admin.register(Rubric)
-class RubricAdmin(ReadMostly):
+class CriterionInline(ShownInline):
+    model = Criterion
+    fields = readonly_fields = (
+        "position",
+        "name",
+        "scale",
+        "weight",
+        "allow_na",
+        "critical",
+        "low_levels",
+        "note_required_when_low",
+    )
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(ReadMostly):
+    inlines = [CriterionInline]
     list_display = ["team", "version", "created_at", "created_by"]
     list_filter = ["team"]
 

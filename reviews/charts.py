@@ -7,13 +7,16 @@ from dataclasses import dataclass
 
 from django.utils.html import escape
 
-from .models import Level
+from .scorecards import CriterionSpec
 from .selectors import WeekTrend
 
+# Lowest level first, by the size of the scale: the three-point scale keeps the colours it
+# has always had (needs improvement, good, exceptional).
 LEVEL_COLOURS = {
-    Level.NEEDS_IMPROVEMENT: "#c8553d",
-    Level.GOOD: "#5b8def",
-    Level.EXCEPTIONAL: "#2a9d5c",
+    2: ["#c8553d", "#2a9d5c"],
+    3: ["#c8553d", "#5b8def", "#2a9d5c"],
+    4: ["#c8553d", "#d08a2e", "#5b8def", "#2a9d5c"],
+    5: ["#c8553d", "#d08a2e", "#8a8f98", "#5b8def", "#2a9d5c"],
 }
 BAR_WIDTH, GAP, HEIGHT, LABEL_SPACE = 28, 14, 160, 40
 # Left of the plot: the 0/50/100% labels; above it: room for the top label's text.
@@ -88,28 +91,42 @@ def _chart(trends: list[WeekTrend], *, title: str, legend: list[tuple[str, str]]
     )
 
 
-def stacked_levels(trends: list[WeekTrend], *, criterion: str, title: str) -> StackedChart:
-    """One 100% bar a week, split into exceptional / good / needs improvement from the top."""
+def stacked_levels(trends: list[WeekTrend], *, criterion: CriterionSpec, title: str) -> StackedChart:
+    """One 100% bar a week, split into the criterion's levels, the highest on top."""
+    colours = LEVEL_COLOURS[criterion.size]
 
     def stack(trend: WeekTrend) -> list[tuple[int, str, str]]:
-        shares = getattr(trend, criterion)
+        rated = sum(count for _, count in trend.criteria[criterion.key].counts)
+        shares = trend.shares(criterion.key)
         return [
-            (shares[level], LEVEL_COLOURS[level], f"{trend.label}: {level.label} {shares[level]}% of {trend.reviews}")
-            for level in (Level.EXCEPTIONAL, Level.GOOD, Level.NEEDS_IMPROVEMENT)
+            (percent, colours[index], f"{trend.label}: {label} {percent}% of {rated}")
+            for index, (label, percent) in reversed(list(enumerate(shares)))
         ]
 
-    return _chart(trends, title=title, legend=[(LEVEL_COLOURS[level], level.label) for level in Level], stack=stack)
+    legend = [(colours[index], level.label) for index, level in enumerate(criterion.levels)]
+    return _chart(trends, title=title, legend=legend, stack=stack)
 
 
-def compliance_bars(trends: list[WeekTrend], *, title: str) -> StackedChart:
-    """One bar a week, standing on the axis: the share of reviews that found the internal
-    processes followed."""
+def compliance_bars(trends: list[WeekTrend], *, criterion: CriterionSpec, title: str) -> StackedChart:
+    """One bar a week, standing on the axis: the share of a yes/no criterion's ratings that
+    said yes (the internal processes followed, on the default scorecard)."""
 
     def stack(trend: WeekTrend) -> list[tuple[int, str, str]]:
-        percent = trend.process_percent or 0
-        return [(percent, COMPLIANCE_COLOUR, f"{trend.label}: processes followed in {percent}% of {trend.reviews}")]
+        rated = sum(count for _, count in trend.criteria[criterion.key].counts)
+        percent = trend.shares(criterion.key)[-1][1]
+        return [(percent, COMPLIANCE_COLOUR, f"{trend.label}: {criterion.name}: yes in {percent}% of {rated}")]
 
-    return _chart(trends, title=title, legend=[(COMPLIANCE_COLOUR, "Followed internal processes")], stack=stack)
+    return _chart(trends, title=title, legend=[(COMPLIANCE_COLOUR, criterion.name)], stack=stack)
+
+
+def criterion_charts(trends: list[WeekTrend], criteria: tuple[CriterionSpec, ...]) -> list[StackedChart]:
+    """A chart per criterion: yes/no as the share of yes, the others split by level."""
+    return [
+        compliance_bars(trends, criterion=criterion, title=f"{criterion.name} per week")
+        if criterion.size == 2
+        else stacked_levels(trends, criterion=criterion, title=f"{criterion.name} per week")
+        for criterion in criteria
+    ]
 
 
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_COLOUR = 84, 22, "#2a6fdb"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from itertools import islice
 
@@ -14,10 +15,11 @@ from django.utils.text import slugify
 
 from conversations.models import Source
 
-from .models import AgentWeek, Assignment, Level, ReviewComment
+from .models import AgentWeek, Assignment, Criterion, CriterionLevel, CsatCause, Rating, ReviewComment
 
 BOM = "\ufeff"  # so spreadsheet programs read the file as UTF-8
-REVIEW_COLUMNS = [
+# Before and after the columns of the scorecard's criteria, which depend on the reviews exported.
+REVIEW_COLUMNS_BEFORE = [
     "team",
     "week",
     "review_id",
@@ -29,13 +31,14 @@ REVIEW_COLUMNS = [
     "tags",
     "reviewer",
     "reviewee",
-    "rubric_version",
-    "quality",
-    "tone",
-    "followed_internal_processes",
-    "quality_note",
-    "tone_note",
-    "process_note",
+    "scorecard_version",
+]
+REVIEW_COLUMNS_AFTER = [
+    "quality_score",
+    "low_csat",
+    "start",
+    "stop",
+    "continue",
     "shared_with_team",
     "seen_by_reviewee",
     "replies",
@@ -94,6 +97,55 @@ def _csv_lines(header: list[str], rows: Iterable[Sequence]) -> Iterator[str]:
         buffer.truncate()
 
 
+@dataclass(frozen=True)
+class CriterionColumns:
+    key: str
+    level: str  # the rating's column: 'quality', 'followed_internal_processes'
+    has_causes: bool
+
+    @property
+    def names(self) -> list[str]:
+        return [self.level, f"{self.key}_note", *([f"{self.key}_root_causes"] if self.has_causes else [])]
+
+
+def criterion_columns(reviews) -> list[CriterionColumns]:
+    """The criteria of the scorecard versions these reviews were made with, by key, named and
+    ordered as in the newest version holding each: one query."""
+    rows = (
+        Criterion.objects.filter(scorecard__in=reviews.order_by().values("scorecard_id"))
+        .annotate(causes=Count("root_causes"))
+        .order_by("-scorecard__version", "position")
+        .values_list("key", "name", "causes")
+    )
+    columns: dict[str, CriterionColumns] = {}
+    for key, name, causes in rows:
+        if key in columns:
+            columns[key] = replace(columns[key], has_causes=columns[key].has_causes or bool(causes))
+        else:
+            level = slugify(name).replace("-", "_") or key
+            taken = {column.level for column in columns.values()}
+            columns[key] = CriterionColumns(key, level if level not in taken else key, bool(causes))
+    return list(columns.values())
+
+
+def _ratings_of(review_ids: list[int]) -> dict[tuple[int, str], tuple[str, str, str]]:
+    """(review id, criterion key) -> (level's label, note, root causes): two queries a chunk."""
+    label = CriterionLevel.objects.filter(criterion=OuterRef("criterion"), value=OuterRef("level")).values("label")[:1]
+    causes: dict[tuple[int, str], list[str]] = {}
+    for review_id, key, cause in (
+        Rating.root_causes.through.objects.filter(rating__review_id__in=review_ids)
+        .order_by("rootcause__position")
+        .values_list("rating__review_id", "rating__criterion__key", "rootcause__label")
+    ):
+        causes.setdefault((review_id, key), []).append(cause)
+    return {
+        (review_id, key): ("N/A" if level is None else level_label, note, "; ".join(causes.get((review_id, key), [])))
+        for review_id, key, level, level_label, note in Rating.objects.filter(review_id__in=review_ids)
+        .annotate(level_label=Subquery(label))
+        .values_list("review_id", "criterion__key", "level", "level_label", "note")
+    }
+
+
 def review_rows(
     reviews,
     *,
@@ -103,11 +155,13 @@ def review_rows(
 ) -> Iterator[str]:
     """One line per review; the conversation's link is its helpdesk URL, else
     ``conversation_page(conversation_id)``. Read as tuples, not model instances: a year of
-    a big team is over 100,000 reviews, and this runs at close to the speed of the query.
-    `tag` keeps the reviews of conversations with that tag (any case)."""
-    levels = dict(Level.choices)
+    a big team is over 100,000 reviews, and this runs at close to the speed of the query; the
+    ratings come a chunk of reviews at a time. `tag` keeps the reviews of conversations with
+    that tag (any case)."""
     sources = dict(Source.choices)
+    causes = dict(CsatCause.choices)
     wanted = tag.strip().casefold()
+    columns = criterion_columns(reviews)
     replies = (
         ReviewComment.objects.filter(review=OuterRef("pk"))
         .order_by()
@@ -115,56 +169,9 @@ def review_rows(
         .annotate(total=Count("pk"))
         .values("total")
     )
-    rows = (
-        (
-            _text(team),
-            week,
-            review_id,
-            review_page(review_id),
-            created_at.isoformat(timespec="seconds"),
-            _text(subject or f"{sources.get(source, source)} #{external_id}"),  # str(conversation)
-            _text(url or conversation_page(conversation_id)),
-            csat if csat is not None else "",
-            _text(", ".join(tags or [])),
-            _text(reviewer),
-            _text(reviewee),
-            rubric_version,
-            levels.get(quality, quality),
-            levels.get(tone, tone),
-            "yes" if followed_process else "no",
-            _text(quality_note),
-            _text(tone_note),
-            _text(process_note),
-            "yes" if shared and not unshared else "no",
-            "yes" if seen else "no",
-            reply_count,
-        )
-        for (
-            team,
-            week,
-            review_id,
-            created_at,
-            conversation_id,
-            subject,
-            source,
-            external_id,
-            url,
-            csat,
-            tags,
-            reviewer,
-            reviewee,
-            rubric_version,
-            quality,
-            tone,
-            followed_process,
-            quality_note,
-            tone_note,
-            process_note,
-            shared,
-            unshared,
-            seen,
-            reply_count,
-        ) in reviews.annotate(
+    base = (
+        row
+        for row in reviews.annotate(
             reply_count=Coalesce(Subquery(replies), 0),
             # Yes or no is all the file says: booleans, not two datetimes to parse a row.
             unshared=ExpressionWrapper(Q(unshared_at__isnull=False), output_field=BooleanField()),
@@ -185,13 +192,12 @@ def review_rows(
             "conversation__tags",
             "reviewer__name",
             "reviewee__name",
-            "rubric__version",
-            "quality",
-            "tone",
-            "followed_process",
-            "quality_note",
-            "tone_note",
-            "process_note",
+            "scorecard__version",
+            "score",
+            "csat_cause",
+            "start_note",
+            "stop_note",
+            "continue_note",
             "share_as_example",
             "unshared",
             "seen",
@@ -199,9 +205,67 @@ def review_rows(
         )
         .iterator(chunk_size=2000)
         # The tags are a JSON list, which SQLite cannot search in the query.
-        if not wanted or any(str(t).casefold() == wanted for t in tags or [])
+        if not wanted or any(str(t).casefold() == wanted for t in row[10] or [])
     )
-    return _csv_lines(REVIEW_COLUMNS, rows)
+
+    def lines() -> Iterator[list]:
+        while chunk := list(islice(base, 2000)):
+            ratings = _ratings_of([row[2] for row in chunk])
+            for (
+                team,
+                week,
+                review_id,
+                created_at,
+                conversation_id,
+                subject,
+                source,
+                external_id,
+                url,
+                csat,
+                tags,
+                reviewer,
+                reviewee,
+                version,
+                score,
+                csat_cause,
+                start,
+                stop,
+                keep,
+                shared,
+                unshared,
+                seen,
+                reply_count,
+            ) in chunk:
+                rated = []
+                for column in columns:
+                    level, note, root_causes = ratings.get((review_id, column.key), ("", "", ""))
+                    rated += [_text(level), _text(note), *([_text(root_causes)] if column.has_causes else [])]
+                yield [
+                    _text(team),
+                    week,
+                    review_id,
+                    review_page(review_id),
+                    created_at.isoformat(timespec="seconds"),
+                    _text(subject or f"{sources.get(source, source)} #{external_id}"),  # str(conversation)
+                    _text(url or conversation_page(conversation_id)),
+                    csat if csat is not None else "",
+                    _text(", ".join(tags or [])),
+                    _text(reviewer),
+                    _text(reviewee),
+                    version,
+                    *rated,
+                    "" if score is None else round(score),
+                    causes.get(csat_cause, ""),
+                    _text(start),
+                    _text(stop),
+                    _text(keep),
+                    "yes" if shared and not unshared else "no",
+                    "yes" if seen else "no",
+                    reply_count,
+                ]
+
+    header = [*REVIEW_COLUMNS_BEFORE, *(name for column in columns for name in column.names), *REVIEW_COLUMNS_AFTER]
+    return _csv_lines(header, lines())
 
 
 def completion_rows(weeks, *, agent_id: int | None = None) -> Iterator[str]:

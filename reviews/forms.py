@@ -1,5 +1,6 @@
 import zoneinfo
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib.auth import password_validation
@@ -11,7 +12,17 @@ from django.utils.safestring import mark_safe
 
 from conversations.models import Agent
 
-from .models import NOTE_MAX_LENGTH, NotificationSettings, Review, Rubric, SkipReason, TeamSettings
+from .models import (
+    NOTE_MAX_LENGTH,
+    SCALE_SIZES,
+    CsatCause,
+    NotificationSettings,
+    Review,
+    Scale,
+    SkipReason,
+    TeamSettings,
+)
+from .scorecards import CriterionSpec, LevelSpec, RatingAnswer, ScorecardSpec, default_levels
 from .selectors import AgentName
 
 NOTE_HELP = f"Up to {NOTE_MAX_LENGTH:,} characters."
@@ -69,6 +80,7 @@ class TeamSettingsForm(forms.ModelForm):
             "leads_review",
             "leads_are_reviewed",
             "midweek_joiners",
+            "start_stop_continue",
         ]
         widgets = {
             "week_starts_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -88,50 +100,173 @@ class TeamSettingsForm(forms.ModelForm):
                         field.widget.attrs["max"] = validator.limit_value
 
 
-class ReviewForm(forms.ModelForm):
-    followed_process = forms.TypedChoiceField(
-        label="Followed internal processes",
-        choices=[("yes", "Yes"), ("no", "No")],
-        coerce=lambda value: value == "yes",
-        widget=forms.RadioSelect,
-        error_messages={"required": "Say whether the internal processes were followed."},
-    )
+NOT_APPLICABLE = "na"
 
-    class Meta:
-        model = Review
-        fields = list(Review.ANSWER_FIELDS)
-        labels = {
-            "quality_note": "Notes on quality",
-            "tone_note": "Notes on tone",
-            "process_note": "Notes on processes",
-            "share_as_example": "Share as an example for the team",
-        }
-        help_texts = {"quality_note": NOTE_HELP, "tone_note": NOTE_HELP, "process_note": NOTE_HELP}
-        widgets = {
-            "quality": forms.RadioSelect,
-            "tone": forms.RadioSelect,
-            "quality_note": forms.Textarea(attrs={"rows": 3}),
-            "tone_note": forms.Textarea(attrs={"rows": 3}),
-            "process_note": forms.Textarea(attrs={"rows": 3}),
-        }
-        error_messages = {
-            "quality": {"required": "Choose a level for quality."},
-            "tone": {"required": "Choose a level for tone."},
-        }
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in ("quality", "tone"):
-            # No blank "---------" radio: a level must be chosen.
-            self.fields[name].choices = [choice for choice in self.fields[name].choices if choice[0] != ""]
-        if self.instance.pk:
-            self.initial["followed_process"] = "yes" if self.instance.followed_process else "no"
+@dataclass(frozen=True)
+class CriterionFields:
+    """One criterion's part of the review form, as its template draws it."""
+
+    criterion: CriterionSpec
+    level: forms.BoundField
+    note: forms.BoundField
+    causes: forms.BoundField | None
+    shortcuts: dict[str, str]  # level value -> key to press
+    note_shortcut: str
+
+
+def _shortcuts(criteria: tuple[CriterionSpec, ...]) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Keys for the keyboard: the digits in turn for the levels (Quality 1-3, Tone 4-6 on the
+    default scorecard) while they last, y and n for the first yes/no criterion, and a
+    criterion's initial letter for its note (q, t, p)."""
+    levels: dict[str, dict[str, str]] = {}
+    notes: dict[str, str] = {}
+    digits = iter("123456789")
+    yes_no_taken = False
+    taken = {"y", "n", "?"}
+    for criterion in criteria:
+        if criterion.scale == Scale.YES_NO and not yes_no_taken:
+            levels[criterion.key] = {"1": "n", "2": "y"}
+            yes_no_taken = True
+        else:
+            keys = list(zip((str(level.value) for level in criterion.levels), digits, strict=False))
+            levels[criterion.key] = dict(keys) if len(keys) == criterion.size else {}
+        initial = criterion.key[:1]
+        if initial.isalpha() and initial not in taken:
+            notes[criterion.key] = initial
+            taken.add(initial)
+    return levels, notes
+
+
+class ReviewForm(forms.Form):
+    """The review of one conversation on a scorecard version: a level (or N/A), a note and,
+    when rated low, root causes per criterion; then the team's extras."""
+
+    share_as_example = forms.BooleanField(required=False, label="Share as an example for the team")
+
+    def __init__(
+        self,
+        data=None,
+        *,
+        scorecard: ScorecardSpec,
+        review: Review | None = None,
+        low_csat: bool = False,
+        start_stop_continue: bool = False,
+    ):
+        super().__init__(data, initial=_initial(review) if review else None)
+        self.scorecard = scorecard
+        self.level_shortcuts, self.note_shortcuts = _shortcuts(scorecard.criteria)
+        for criterion in scorecard.criteria:
+            choices = [(str(level.value), level.label) for level in criterion.levels]
+            if criterion.allow_na:
+                choices.append((NOT_APPLICABLE, "N/A"))
+            self.fields[criterion.key] = forms.ChoiceField(
+                label=criterion.name,
+                choices=choices,
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Choose a level for {criterion.name}."},
+            )
+            note_attrs: dict[str, str | int] = {"rows": 3}
+            if criterion.key in self.note_shortcuts:
+                note_attrs["data-shortcut"] = self.note_shortcuts[criterion.key]
+            self.fields[f"{criterion.key}_note"] = forms.CharField(
+                label=f"Notes on {criterion.name.lower()}",
+                required=False,
+                max_length=NOTE_MAX_LENGTH,
+                help_text=NOTE_HELP,
+                widget=forms.Textarea(attrs=note_attrs),
+            )
+            if criterion.root_causes:
+                self.fields[f"{criterion.key}_causes"] = forms.TypedMultipleChoiceField(
+                    label=f"If {criterion.low_labels}: what was missed",
+                    choices=list(enumerate(criterion.root_causes, start=1)),
+                    coerce=int,
+                    required=False,
+                    widget=forms.CheckboxSelectMultiple,
+                )
+        if low_csat:
+            self.fields["csat_cause"] = forms.ChoiceField(
+                label="Was the low CSAT rating within the agent's control?",
+                choices=CsatCause.choices,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Say whether the low CSAT rating was within the agent's control."},
+            )
+        if start_stop_continue:
+            for name, label in (("start_note", "Start"), ("stop_note", "Stop"), ("continue_note", "Continue")):
+                self.fields[name] = forms.CharField(
+                    label=label,
+                    required=False,
+                    max_length=NOTE_MAX_LENGTH,
+                    widget=forms.Textarea(attrs={"rows": 2}),
+                )
+        # Drawn after the criteria, whatever the order of the fields above.
+        self.order_fields([name for name in self.fields if name != "share_as_example"] + ["share_as_example"])
+
+    def criteria_fields(self) -> list[CriterionFields]:
+        return [
+            CriterionFields(
+                criterion=criterion,
+                level=self[criterion.key],
+                note=self[f"{criterion.key}_note"],
+                causes=self[f"{criterion.key}_causes"] if criterion.root_causes else None,
+                shortcuts=self.level_shortcuts.get(criterion.key, {}),
+                note_shortcut=self.note_shortcuts.get(criterion.key, ""),
+            )
+            for criterion in self.scorecard.criteria
+        ]
+
+    def extra_notes(self) -> list[forms.BoundField]:
+        return [self[name] for name in ("start_note", "stop_note", "continue_note") if name in self.fields]
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("share_as_example") and not (cleaned.get("quality_note") or cleaned.get("tone_note")):
-            self.add_error("quality_note", "Say what makes it a good example before sharing it with the team.")
+        for criterion in self.scorecard.criteria:
+            level = _level(cleaned.get(criterion.key))
+            note = cleaned.get(f"{criterion.key}_note", "")
+            if criterion.note_required_when_low and criterion.is_low(level) and not note.strip():
+                self.add_error(
+                    f"{criterion.key}_note",
+                    f"Say what to improve: a note is required when {criterion.name} is {criterion.label_of(level)}.",
+                )
+        notes = [cleaned.get(f"{criterion.key}_note", "") for criterion in self.scorecard.criteria]
+        if cleaned.get("share_as_example") and not any(note.strip() for note in notes):
+            first = self.scorecard.criteria[0].key
+            self.add_error(f"{first}_note", "Say what makes it a good example before sharing it with the team.")
         return cleaned
+
+    def answers(self) -> dict:
+        """What `services.review_submit` takes, once the form is valid."""
+        cleaned = self.cleaned_data
+        return {
+            "ratings": {
+                criterion.key: RatingAnswer(
+                    level=_level(cleaned[criterion.key]),
+                    note=cleaned[f"{criterion.key}_note"],
+                    causes=tuple(cleaned.get(f"{criterion.key}_causes", ())),
+                )
+                for criterion in self.scorecard.criteria
+            },
+            "share_as_example": cleaned["share_as_example"],
+            "start_note": cleaned.get("start_note", ""),
+            "stop_note": cleaned.get("stop_note", ""),
+            "continue_note": cleaned.get("continue_note", ""),
+            "csat_cause": cleaned.get("csat_cause", ""),
+        }
+
+
+def _level(value: str | None) -> int | None:
+    return None if value in (None, "", NOT_APPLICABLE) else int(value)
+
+
+def _initial(review: Review) -> dict:
+    """A saved review as the form's starting values; its ratings prefetched (with_ratings)."""
+    initial: dict = {field: getattr(review, field) for field in Review.ANSWER_FIELDS}
+    for rating in review.ratings.all():
+        key = rating.criterion.key
+        initial[key] = NOT_APPLICABLE if rating.level is None else str(rating.level)
+        initial[f"{key}_note"] = rating.note
+        initial[f"{key}_causes"] = [cause.position for cause in rating.root_causes.all()]
+    return initial
 
 
 class CommentForm(forms.Form):
@@ -142,21 +277,6 @@ class CommentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Write something before sending a reply."},
     )
-
-
-class RubricForm(forms.ModelForm):
-    class Meta:
-        model = Rubric
-        fields = [
-            "quality_needs_improvement",
-            "quality_good",
-            "quality_exceptional",
-            "tone_needs_improvement",
-            "tone_good",
-            "tone_exceptional",
-            "process_checklist",
-        ]
-        widgets = {field: forms.Textarea(attrs={"rows": 2}) for field in fields}
 
 
 class NotificationSettingsForm(forms.ModelForm):
@@ -235,3 +355,125 @@ class InvitationAcceptForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+MAX_ROOT_CAUSES = 20
+
+
+class CriterionForm(forms.Form):
+    """A lead's criterion: its question, scale with a name and definition per level, and rules."""
+
+    name = forms.CharField(max_length=80, error_messages={"required": "Give the criterion a name."})
+    description = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What reviewers look at; for a process, its checklist.",
+    )
+    scale = forms.ChoiceField(choices=Scale.choices)
+    weight = forms.IntegerField(
+        min_value=1, max_value=10, initial=1, help_text="How much it counts in the quality score, 1 to 10."
+    )
+    allow_na = forms.BooleanField(required=False, label="N/A allowed", help_text="Reviewers may say it does not apply.")
+    critical = forms.BooleanField(required=False, help_text="Rated at its lowest level, the whole review scores 0%.")
+    low_levels = forms.IntegerField(
+        min_value=1,
+        max_value=4,
+        initial=1,
+        label="Low levels",
+        help_text="How many of the lowest levels count as low: they show the root causes, and ask for a note if "
+        "required.",
+    )
+    note_required_when_low = forms.BooleanField(required=False, label="Note required when rated low")
+    root_causes = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=f"One per line, up to {MAX_ROOT_CAUSES}: the tick-list a reviewer sees when rating low (for a "
+        "process, its steps).",
+    )
+
+    def __init__(self, *args, criterion: CriterionSpec | None = None, **kwargs):
+        if criterion is not None:
+            kwargs.setdefault("initial", _criterion_initial(criterion))
+        super().__init__(*args, **kwargs)
+        for value in range(1, 6):
+            self.fields[f"level_{value}_label"] = forms.CharField(
+                required=False, max_length=60, label=f"Level {value} name"
+            )
+            self.fields[f"level_{value}_definition"] = forms.CharField(
+                required=False, label=f"Level {value} definition", widget=forms.Textarea(attrs={"rows": 2})
+            )
+
+    def level_rows(self) -> list[tuple[int, forms.BoundField, forms.BoundField]]:
+        return [(value, self[f"level_{value}_label"], self[f"level_{value}_definition"]) for value in range(1, 6)]
+
+    def clean(self):
+        cleaned = super().clean()
+        scale = cleaned.get("scale")
+        if scale:
+            size = SCALE_SIZES[Scale(scale)]
+            low = cleaned.get("low_levels")
+            if low is not None and low >= size:
+                self.add_error(
+                    "low_levels",
+                    f"A {Scale(scale).label.lower()} scale has {size} levels: at most {size - 1} can be low.",
+                )
+            labels = [level.label for level in self._levels()]
+            if len(set(labels)) < len(labels):
+                self.add_error("level_1_label", "Give each level its own name: two of them are the same.")
+        causes = [line.strip() for line in cleaned.get("root_causes", "").splitlines() if line.strip()]
+        if len(causes) > MAX_ROOT_CAUSES:
+            self.add_error("root_causes", f"Keep it to {MAX_ROOT_CAUSES} root causes; there are {len(causes)}.")
+        elif any(len(cause) > 200 for cause in causes):
+            self.add_error("root_causes", "Keep each root cause to 200 characters.")
+        return cleaned
+
+    def _levels(self) -> tuple[LevelSpec, ...]:
+        """The chosen scale's levels; one left unnamed takes the scale's usual name. A new scale
+        with the levels untouched takes the new scale's names, not the old scale's."""
+        cleaned = self.cleaned_data
+        defaults = default_levels(cleaned["scale"])
+        if "scale" in self.changed_data and not any(name.startswith("level_") for name in self.changed_data):
+            return defaults
+        return tuple(
+            LevelSpec(
+                level.value,
+                (cleaned.get(f"level_{level.value}_label") or "").strip() or level.label,
+                (cleaned.get(f"level_{level.value}_definition") or "").strip(),
+            )
+            for level in defaults
+        )
+
+    def spec(self, key: str) -> CriterionSpec:
+        """The criterion as saved; a level left unnamed takes its scale's usual name."""
+        cleaned = self.cleaned_data
+        return CriterionSpec(
+            key=key,
+            name=cleaned["name"].strip(),
+            description=cleaned["description"].strip(),
+            scale=cleaned["scale"],
+            levels=self._levels(),
+            root_causes=tuple(line.strip() for line in cleaned["root_causes"].splitlines() if line.strip()),
+            allow_na=cleaned["allow_na"],
+            weight=cleaned["weight"],
+            critical=cleaned["critical"],
+            low_levels=cleaned["low_levels"],
+            note_required_when_low=cleaned["note_required_when_low"],
+        )
+
+
+def _criterion_initial(criterion: CriterionSpec) -> dict:
+    initial = {
+        "name": criterion.name,
+        "description": criterion.description,
+        "scale": criterion.scale,
+        "weight": criterion.weight,
+        "allow_na": criterion.allow_na,
+        "critical": criterion.critical,
+        "low_levels": criterion.low_levels,
+        "note_required_when_low": criterion.note_required_when_low,
+        "root_causes": "\n".join(criterion.root_causes),
+    }
+    for level in criterion.levels:
+        initial[f"level_{level.value}_label"] = level.label
+        initial[f"level_{level.value}_definition"] = level.definition
+    return initial

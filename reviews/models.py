@@ -66,6 +66,11 @@ class TeamSettings(models.Model):
     leads_review = models.BooleanField(default=False, help_text="Leads get a weekly batch too.")
     leads_are_reviewed = models.BooleanField(default=True, help_text="Leads' own conversations can be reviewed.")
     midweek_joiners = models.CharField(max_length=20, choices=MidweekJoiners.choices, default=MidweekJoiners.PRO_RATA)
+    start_stop_continue = models.BooleanField(
+        "start, stop, continue",
+        default=False,
+        help_text="Reviews may note what the agent should start, stop and continue doing.",
+    )
 
     class Meta:
         verbose_name_plural = "team settings"
@@ -264,89 +269,166 @@ class Assignment(models.Model):
         return self.status in self.ACTIVE_STATUSES and self.week.is_open(now)
 
 
-class Level(models.IntegerChoices):
-    NEEDS_IMPROVEMENT = 1, "Needs improvement"
-    GOOD = 2, "Good"
-    EXCEPTIONAL = 3, "Exceptional"
+class Scale(models.TextChoices):
+    YES_NO = "yes_no", "Yes / no"
+    THREE_POINT = "three_point", "Three-point"
+    FOUR_POINT = "four_point", "Four-point"
+    FIVE_POINT = "five_point", "Five-point"
 
 
-DEFAULT_RUBRIC = {
-    "quality_needs_improvement": "Inaccurate or incomplete: the wrong functionality, a symptom treated instead of the "
-    "root problem, or the customer left without an answer or workaround.",
-    "quality_good": "Accurate and complete: the right functionality conveyed clearly, and the customer's problem "
-    "solved.",
-    "quality_exceptional": "Accurate, complete and thorough: the root problem found, the best answer or workaround "
-    "given, and the next question anticipated.",
-    "tone_needs_improvement": "Distant or robotic: canned phrases, no acknowledgement of the customer's situation, "
-    "or unprofessional.",
-    "tone_good": "Friendly and professional; the customer's perspective acknowledged.",
-    "tone_exceptional": "A real connection: empathy for the customer's perspective, warm and professional throughout, "
-    "de-escalates where needed.",
-    "process_checklist": "Verified the customer's identity before account changes; tagged the conversation; "
-    "added an internal note for anything escalated; followed the refund and escalation policies.",
+SCALE_SIZES = {Scale.YES_NO: 2, Scale.THREE_POINT: 3, Scale.FOUR_POINT: 4, Scale.FIVE_POINT: 5}
+# A new criterion's level names, lowest first, until the lead writes their own.
+SCALE_LABELS = {
+    Scale.YES_NO: ["No", "Yes"],
+    Scale.THREE_POINT: ["Needs improvement", "Good", "Exceptional"],
+    Scale.FOUR_POINT: ["Poor", "Needs improvement", "Good", "Exceptional"],
+    Scale.FIVE_POINT: ["Poor", "Needs improvement", "Good", "Very good", "Exceptional"],
 }
 
 
-class Rubric(models.Model):
-    """One version of a team's rubric definitions. Rows are never edited: a change is a new
-    version, so a review always shows the scale it was made with."""
+def level_score(level: int, scale_size: int) -> float:
+    """A rating placed on 0-100% along its scale: the lowest level 0%, the highest 100%, the
+    others evenly between (Good on the three-point scale is 50%), as Zendesk QA does."""
+    return 100 * (level - 1) / (scale_size - 1)
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="rubrics")
+
+class Scorecard(models.Model):
+    """One version of a team's scorecard: its criteria, their scales and definitions. A version
+    is never edited once made: a change is a new version, so a review always shows the
+    scorecard it was made with."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="scorecards")
     version = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    quality_needs_improvement = models.TextField(default=DEFAULT_RUBRIC["quality_needs_improvement"])
-    quality_good = models.TextField(default=DEFAULT_RUBRIC["quality_good"])
-    quality_exceptional = models.TextField(default=DEFAULT_RUBRIC["quality_exceptional"])
-    tone_needs_improvement = models.TextField(default=DEFAULT_RUBRIC["tone_needs_improvement"])
-    tone_good = models.TextField(default=DEFAULT_RUBRIC["tone_good"])
-    tone_exceptional = models.TextField(default=DEFAULT_RUBRIC["tone_exceptional"])
-    process_checklist = models.TextField(default=DEFAULT_RUBRIC["process_checklist"])
 
     class Meta:
         ordering = ["team", "-version"]
         get_latest_by = "version"
-        constraints = [models.UniqueConstraint(fields=["team", "version"], name="rubric_unique_version_per_team")]
+        constraints = [models.UniqueConstraint(fields=["team", "version"], name="scorecard_unique_version_per_team")]
 
     def __str__(self) -> str:
-        return f"{self.team} rubric v{self.version}"
+        return f"{self.team} scorecard v{self.version}"
 
-    def quality_levels(self) -> list[tuple[int, str, str]]:
-        return [
-            (Level.NEEDS_IMPROVEMENT, Level.NEEDS_IMPROVEMENT.label, self.quality_needs_improvement),
-            (Level.GOOD, Level.GOOD.label, self.quality_good),
-            (Level.EXCEPTIONAL, Level.EXCEPTIONAL.label, self.quality_exceptional),
+
+class Criterion(models.Model):
+    """One question of a scorecard version, rated on its scale."""
+
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="criteria")
+    # The same criterion across versions, so its score can be followed over time; also the
+    # name of its fields in the review form and of its columns in the export.
+    key = models.SlugField(max_length=40)
+    name = models.CharField(max_length=80)
+    description = models.TextField(blank=True, help_text="What it looks at; for a process, its checklist.")
+    position = models.PositiveSmallIntegerField()
+    scale = models.CharField(max_length=20, choices=Scale.choices)
+    allow_na = models.BooleanField("N/A allowed", default=False)
+    weight = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(10)])
+    critical = models.BooleanField(default=False, help_text="Rated at its lowest level, the whole review scores 0%.")
+    low_levels = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="How many of the lowest levels count as low: they ask for root causes, and a note if required.",
+    )
+    note_required_when_low = models.BooleanField("note required when rated low", default=False)
+
+    class Meta:
+        ordering = ["scorecard", "position"]
+        verbose_name_plural = "criteria"
+        constraints = [
+            models.UniqueConstraint(fields=["scorecard", "key"], name="criterion_unique_key_per_scorecard"),
+            models.UniqueConstraint(fields=["scorecard", "position"], name="criterion_unique_position_per_scorecard"),
+            models.CheckConstraint(condition=Q(weight__gte=1, weight__lte=10), name="criterion_weight_1_to_10"),
+            models.CheckConstraint(
+                condition=Q(low_levels__gte=1)
+                & (Q(low_levels__lte=1) | ~Q(scale="yes_no"))
+                & (Q(low_levels__lte=2) | ~Q(scale="three_point"))
+                & Q(low_levels__lte=4),
+                name="criterion_low_levels_below_the_top",
+                violation_error_message="The low levels must leave at least the highest level not low.",
+            ),
         ]
 
-    def tone_levels(self) -> list[tuple[int, str, str]]:
-        return [
-            (Level.NEEDS_IMPROVEMENT, Level.NEEDS_IMPROVEMENT.label, self.tone_needs_improvement),
-            (Level.GOOD, Level.GOOD.label, self.tone_good),
-            (Level.EXCEPTIONAL, Level.EXCEPTIONAL.label, self.tone_exceptional),
+    def __str__(self) -> str:
+        return f"{self.name} ({self.scorecard})"
+
+    @property
+    def size(self) -> int:
+        return SCALE_SIZES[Scale(self.scale)]
+
+    def is_low(self, level: int | None) -> bool:
+        return level is not None and level <= self.low_levels
+
+
+class CriterionLevel(models.Model):
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="levels")
+    value = models.PositiveSmallIntegerField(help_text="1 is the lowest.")
+    label = models.CharField(max_length=60)
+    definition = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["criterion", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["criterion", "value"], name="criterionlevel_unique_value"),
+            models.CheckConstraint(condition=Q(value__gte=1, value__lte=5), name="criterionlevel_value_1_to_5"),
         ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class RootCause(models.Model):
+    """One line of a criterion's tick-list when it is rated low: for a process, a step of
+    its checklist that was missed."""
+
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="root_causes")
+    label = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["criterion", "position"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class CsatCause(models.TextChoices):
+    AGENT = "agent", "Within the agent's control"
+    PRODUCT = "product", "The product"
+    POLICY = "policy", "A policy"
+    OTHER = "other", "Something else"
+
+
+# CSAT ratings are 1 to 5; these ask the reviewer whether the rating was the agent's doing.
+LOW_CSAT_AT_MOST = 2
+CSAT_OUTSIDE_AGENT = [CsatCause.PRODUCT, CsatCause.POLICY, CsatCause.OTHER]
 
 
 class ReviewQuerySet(models.QuerySet["Review"]):
     def with_people(self) -> ReviewQuerySet:
-        return self.select_related("reviewer", "reviewee", "conversation", "rubric", "assignment__week")
+        return self.select_related("reviewer", "reviewee", "conversation", "scorecard", "assignment__week")
+
+    def with_ratings(self) -> ReviewQuerySet:
+        """Each review's ratings with their criterion and level names, in three queries for
+        any number of reviews."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "ratings",
+                queryset=Rating.objects.select_related("criterion")
+                .prefetch_related("criterion__levels", "root_causes")
+                .order_by("criterion__position"),
+            )
+        )
 
     def highlights(self) -> ReviewQuerySet:
         return self.filter(share_as_example=True, unshared_at__isnull=True)
 
 
 class Review(models.Model):
-    # What a reviewer answers: the review form shows these and the service stores them.
-    ANSWER_FIELDS = (
-        "quality",
-        "quality_note",
-        "tone",
-        "tone_note",
-        "followed_process",
-        "process_note",
-        "share_as_example",
-    )
+    # What a reviewer answers beside the ratings: the review form shows these and the
+    # service stores them.
+    ANSWER_FIELDS = ("share_as_example", "start_note", "stop_note", "continue_note", "csat_cause")
 
     # One review per assignment, enforced by the database: a double click or a second tab
     # cannot make two.
@@ -354,13 +436,16 @@ class Review(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reviews")
     reviewer = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="reviews_written")
     reviewee = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="reviews_received")
-    rubric = models.ForeignKey(Rubric, on_delete=models.PROTECT, related_name="reviews")
-    quality = models.PositiveSmallIntegerField(choices=Level.choices)
-    quality_note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
-    tone = models.PositiveSmallIntegerField(choices=Level.choices)
-    tone_note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
-    followed_process = models.BooleanField()
-    process_note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="reviews")
+    # The quality score (see docs/quality-score.md), kept with the review so that a year of
+    # a big team averages in one pass; empty when every criterion was N/A.
+    score = models.FloatField(null=True, blank=True)
+    start_note = models.TextField("start", blank=True, max_length=NOTE_MAX_LENGTH)
+    stop_note = models.TextField("stop", blank=True, max_length=NOTE_MAX_LENGTH)
+    continue_note = models.TextField("continue", blank=True, max_length=NOTE_MAX_LENGTH)
+    csat_cause = models.CharField(
+        "low CSAT", max_length=20, choices=CsatCause.choices, blank=True, help_text="Asked when the CSAT is low."
+    )
     share_as_example = models.BooleanField(default=False)
     unshared_at = models.DateTimeField(null=True, blank=True)
     unshared_by = models.ForeignKey(
@@ -379,9 +464,10 @@ class Review(models.Model):
             models.Index(fields=["reviewer", "-created_at"], name="review_reviewer_newest"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(quality__in=Level.values), name="review_quality_level_valid"),
-            models.CheckConstraint(condition=Q(tone__in=Level.values), name="review_tone_level_valid"),
             models.CheckConstraint(condition=~Q(reviewer=F("reviewee")), name="review_never_own_conversation"),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=100), name="review_score_0_to_100"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -391,9 +477,55 @@ class Review(models.Model):
     def is_highlighted(self) -> bool:
         return self.share_as_example and self.unshared_at is None
 
+    @property
+    def csat_outside_agent(self) -> bool:
+        return self.csat_cause in CSAT_OUTSIDE_AGENT
+
     def is_editable(self, now: datetime | None = None) -> bool:
         """Its author may change it until the team's week closes."""
         return self.assignment.is_reviewable(now)
+
+
+class Rating(models.Model):
+    """A review's answer to one criterion: a level (empty for N/A), a note, root causes."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="ratings")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="ratings")
+    level = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: not applicable.")
+    # The level on 0-100%, kept so that scores per criterion and week average in the database.
+    score = models.FloatField(null=True, blank=True)
+    note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    root_causes = models.ManyToManyField(RootCause, blank=True, related_name="ratings")
+
+    class Meta:
+        ordering = ["review", "criterion__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="rating_one_per_criterion"),
+            models.CheckConstraint(
+                condition=Q(level__isnull=True, score__isnull=True)
+                | Q(level__gte=1, level__lte=5, score__gte=0, score__lte=100),
+                name="rating_level_and_score_together",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.name}: {self.label}"
+
+    @property
+    def label(self) -> str:
+        """The level's name in the review's own scorecard version; N/A for none."""
+        if self.level is None:
+            return "N/A"
+        return next((level.label for level in self.criterion.levels.all() if level.value == self.level), "")
+
+    @property
+    def grade(self) -> str:
+        """How the rating is coloured: low, mid, high (the top level) or na."""
+        if self.level is None:
+            return "na"
+        if self.criterion.is_low(self.level):
+            return "low"
+        return "high" if self.level == self.criterion.size else "mid"
 
 
 class ReviewComment(models.Model):

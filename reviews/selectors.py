@@ -10,8 +10,10 @@ from typing import Any, NamedTuple
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import (
+    Avg,
     Count,
     Exists,
+    F,
     FilteredRelation,
     IntegerField,
     OuterRef,
@@ -24,15 +26,40 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least, Lower, Trim
 from django.utils import timezone
 
-from conversations.models import Agent, Team
+from conversations.models import Agent, Conversation, Team
 
 from . import services
-from .models import Absence, AgentWeek, Assignment, Invitation, Level, Review, ReviewQuerySet, ReviewWeek, Rubric
+from .models import (
+    CSAT_OUTSIDE_AGENT,
+    LOW_CSAT_AT_MOST,
+    Absence,
+    AgentWeek,
+    Assignment,
+    CsatCause,
+    Invitation,
+    Rating,
+    Review,
+    ReviewQuerySet,
+    ReviewWeek,
+    Scorecard,
+)
+from .scorecards import SCORECARD_PREFETCH, CriterionSpec, ScorecardSpec, scorecard_spec
 
 
-def rubric_current(*, team: Team) -> Rubric:
-    """The team's latest scorecard, or the default one (unsaved) until a review first uses it."""
-    return Rubric.objects.filter(team=team).order_by("-version").first() or Rubric(team=team, version=1)
+def scorecard_now(*, team: Team | None) -> ScorecardSpec:
+    """The team's latest scorecard version, or the default until a review first saves it
+    (and for an agent in no team)."""
+    return scorecard_spec(services.scorecard_latest(team=team) if team is not None else None)
+
+
+def scorecard_of_review(review: Review) -> ScorecardSpec:
+    """The version a review was made with, which it shows for ever."""
+    return scorecard_spec(Scorecard.objects.prefetch_related(*SCORECARD_PREFETCH).get(pk=review.scorecard_id))
+
+
+def asks_csat_cause(conversation: Conversation) -> bool:
+    """A low CSAT rating: the reviewer says whether it was the agent's doing."""
+    return conversation.csat_rating is not None and conversation.csat_rating <= LOW_CSAT_AT_MOST
 
 
 def current_week(agent: Agent) -> ReviewWeek | None:
@@ -213,38 +240,99 @@ def weeks_between(weeks: list[ReviewWeek], start: date | None, end: date | None)
 
 def feedback_for(agent: Agent, *, week_label: str = "") -> ReviewQuerySet:
     """Reviews of the agent's own conversations, newest first."""
-    reviews = Review.objects.filter(reviewee=agent).with_people().annotate(comment_count=Count("comments"))
+    reviews = (
+        Review.objects.filter(reviewee=agent).with_people().with_ratings().annotate(comment_count=Count("comments"))
+    )
     if week_label:
         reviews = reviews.filter(assignment__week__label=week_label)
     return reviews.order_by("-created_at", "-id")
 
 
-def level_summary(reviews: QuerySet[Review]) -> dict[str, list[tuple[str, int]]]:
-    """Counts per level: a running picture for the agent, not a ranking against others."""
-    totals = reviews.order_by().aggregate(
-        **{f"quality_{level}": Count("id", filter=Q(quality=level)) for level in Level.values},
-        **{f"tone_{level}": Count("id", filter=Q(tone=level)) for level in Level.values},
-        process_yes=Count("id", filter=Q(followed_process=True)),
-        process_no=Count("id", filter=Q(followed_process=False)),
+@dataclass(frozen=True)
+class CriterionSummary:
+    criterion: CriterionSpec
+    counts: list[tuple[str, int]]  # (level label, ratings at that level), lowest first
+    not_applicable: int
+    score: float | None  # mean of the ratings' places on their scales
+
+
+@dataclass(frozen=True)
+class LevelSummary:
+    """An agent's ratings so far: a running picture for them, not a ranking against others."""
+
+    reviews: int
+    score: float | None
+    criteria: list[CriterionSummary]
+    csat_low: int  # reviews that asked about a low CSAT rating
+    csat_outside: int  # of those, outside the agent's control
+
+
+RatingCounts = dict[tuple[int | None, str], dict[tuple[str, int | None], tuple[int, float]]]
+
+
+def _rating_counts(reviews: QuerySet[Review], *, by_week: bool) -> RatingCounts:
+    """(week id or None, criterion key) -> {(scale, level): (ratings, sum of their scores)}, in
+    one query. A criterion is followed by its key across versions; its levels are compared
+    only on the same scale, its score on any."""
+    week = "review__assignment__week_id" if by_week else None
+    fields = [field for field in (week, "criterion__key", "criterion__scale", "level") if field]
+    rows = (
+        Rating.objects.filter(review__in=reviews.order_by().values("pk"))
+        .values(*fields)
+        .annotate(total=Count("id"), score_sum=Sum("score"))
+        .order_by()
+        .values_list(*fields, "total", "score_sum")
     )
-    return {
-        "quality": [(label, totals[f"quality_{value}"]) for value, label in Level.choices],
-        "tone": [(label, totals[f"tone_{value}"]) for value, label in Level.choices],
-        "process": [("Yes", totals["process_yes"]), ("No", totals["process_no"])],
-    }
+    counts: RatingCounts = {}
+    for row in rows:
+        *group, scale, level, total, score_sum = row if by_week else (None, *row)
+        counts.setdefault(tuple(group), {})[(scale, level)] = (total, score_sum or 0.0)
+    return counts
+
+
+def _criterion_summary(criterion: CriterionSpec, counts: RatingCounts, week_id: int | None) -> CriterionSummary:
+    levels = counts.get((week_id, criterion.key), {})
+    rated = [value for (_, level), value in levels.items() if level is not None]
+    total = sum(number for number, _ in rated)
+    return CriterionSummary(
+        criterion=criterion,
+        counts=[(level.label, levels.get((criterion.scale, level.value), (0, 0.0))[0]) for level in criterion.levels],
+        not_applicable=sum(number for (_, level), (number, _) in levels.items() if level is None),
+        score=sum(score for _, score in rated) / total if total else None,
+    )
+
+
+def level_summary(reviews: QuerySet[Review], *, scorecard: ScorecardSpec) -> LevelSummary:
+    """Counts per level of each criterion of the scorecard, the mean quality score and the
+    low CSAT ratings in context: two queries."""
+    counts = _rating_counts(reviews, by_week=False)
+    totals = reviews.order_by().aggregate(
+        reviews=Count("id"),
+        score=Avg("score"),
+        csat_low=Count("id", filter=~Q(csat_cause="")),
+        csat_outside=Count("id", filter=Q(csat_cause__in=CSAT_OUTSIDE_AGENT)),
+    )
+    return LevelSummary(
+        reviews=totals["reviews"],
+        score=totals["score"],
+        criteria=[_criterion_summary(criterion, counts, None) for criterion in scorecard.criteria],
+        csat_low=totals["csat_low"],
+        csat_outside=totals["csat_outside"],
+    )
 
 
 def reviews_written_by(agent: Agent) -> ReviewQuerySet:
     return (
         Review.objects.filter(reviewer=agent)
         .with_people()
+        .with_ratings()
         .annotate(comment_count=Count("comments"))
         .order_by("-created_at", "-id")
     )
 
 
 def team_highlights(team_ids: list[int] | None) -> ReviewQuerySet:
-    reviews = Review.objects.highlights().with_people()
+    reviews = Review.objects.highlights().with_people().with_ratings()
     if team_ids is not None:
         reviews = reviews.filter(assignment__week__team__in=team_ids)
     return reviews.order_by("-created_at", "-id")
@@ -347,25 +435,43 @@ def team_week_cells(weeks: list[ReviewWeek], agent_ids: list[int]) -> dict[tuple
 class WeekTrend:
     label: str
     reviews: int
-    quality: dict[int, int]  # level -> percent
-    tone: dict[int, int]
-    process_percent: int | None
+    score: float | None  # the mean quality score of the week's reviews
+    criteria: dict[str, CriterionSummary]  # by criterion key, the scorecard's criteria only
+    csat_low: int
+    csat_outside: int
+
+    def shares(self, key: str) -> list[tuple[str, int]]:
+        """Each level's share of the criterion's ratings that week (N/A left out), lowest first."""
+        summary = self.criteria[key]
+        rated = sum(count for _, count in summary.counts)
+        return [(label, _percent(count, rated)) for label, count in summary.counts]
+
+    @property
+    def share_rows(self) -> list[list[tuple[str, int]]]:
+        """The shares of every criterion, in the scorecard's order: a table's row."""
+        return [self.shares(key) for key in self.criteria]
+
+    @property
+    def csat_outside_percent(self) -> int | None:
+        return _percent(self.csat_outside, self.csat_low) if self.csat_low else None
 
 
 def _percent(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
 
 
-def review_trends(*, reviews: QuerySet[Review], weeks: list[ReviewWeek]) -> list[WeekTrend]:
-    """Share of each level for quality and tone, and process compliance, per week: one query."""
+def review_trends(*, reviews: QuerySet[Review], weeks: list[ReviewWeek], scorecard: ScorecardSpec) -> list[WeekTrend]:
+    """Per week: each criterion's levels and score, the quality score and low CSAT in
+    context, for the criteria of `scorecard` (the team's current one): two queries."""
+    reviews = reviews.filter(assignment__week__in=weeks)
+    counts = _rating_counts(reviews, by_week=True)
     rows = (
-        reviews.filter(assignment__week__in=weeks)
-        .values("assignment__week_id")
+        reviews.values("assignment__week_id")
         .annotate(
             total=Count("id"),
-            **{f"quality_{level}": Count("id", filter=Q(quality=level)) for level in Level.values},
-            **{f"tone_{level}": Count("id", filter=Q(tone=level)) for level in Level.values},
-            process_yes=Count("id", filter=Q(followed_process=True)),
+            score=Avg("score"),
+            csat_low=Count("id", filter=~Q(csat_cause="")),
+            csat_outside=Count("id", filter=Q(csat_cause__in=CSAT_OUTSIDE_AGENT)),
         )
         .order_by()
     )
@@ -373,20 +479,101 @@ def review_trends(*, reviews: QuerySet[Review], weeks: list[ReviewWeek]) -> list
     trends = []
     for week in weeks:
         row = by_week.get(week.pk, {})
-        total = row.get("total", 0)
         trends.append(
             WeekTrend(
                 label=week.label,
-                reviews=total,
-                quality={level: _percent(row.get(f"quality_{level}", 0), total) for level in Level.values},
-                tone={level: _percent(row.get(f"tone_{level}", 0), total) for level in Level.values},
-                process_percent=_percent(row["process_yes"], total) if total else None,
+                reviews=row.get("total", 0),
+                score=row.get("score"),
+                criteria={
+                    criterion.key: _criterion_summary(criterion, counts, week.pk) for criterion in scorecard.criteria
+                },
+                csat_low=row.get("csat_low", 0),
+                csat_outside=row.get("csat_outside", 0),
             )
         )
     return trends
 
 
-def agent_coaching(agent: Agent, *, weeks: list[ReviewWeek]) -> dict:
+@dataclass(frozen=True)
+class CauseCounts:
+    criterion: CriterionSpec
+    low_ratings: int  # ratings at the criterion's low levels in the weeks
+    causes: list[tuple[str, int]]  # root cause, times ticked; most often first
+
+
+@dataclass(frozen=True)
+class TeamReport:
+    trends: list[WeekTrend]
+    causes: list[CauseCounts]  # the criteria with root causes, in the scorecard's order
+    csat: list[tuple[str, int]]  # low CSAT ratings by what the reviewer said caused them
+    csat_low: int
+    csat_outside: int
+
+    @property
+    def csat_outside_percent(self) -> int | None:
+        return _percent(self.csat_outside, self.csat_low) if self.csat_low else None
+
+
+def team_report(team: Team, *, weeks: list[ReviewWeek], scorecard: ScorecardSpec) -> TeamReport:
+    """The score per criterion and week, the root causes ticked per criterion (the checklist
+    steps most often missed, which point at unclear documentation rather than at people) and
+    low CSAT in context, for the current scorecard's criteria: five queries."""
+    reviews = Review.objects.filter(assignment__week__team=team, assignment__week__in=weeks)
+    in_weeks = Rating.objects.filter(review__in=reviews.order_by().values("pk"))
+    ticked: dict[str, dict[str, int]] = {}
+    for key, label, total in (
+        Rating.root_causes.through.objects.filter(rating__in=in_weeks.values("pk"))
+        .values("rating__criterion__key", "rootcause__label")
+        .annotate(total=Count("pk"))
+        .order_by()
+        .values_list("rating__criterion__key", "rootcause__label", "total")  # type: ignore[misc]
+    ):
+        ticked.setdefault(key, {})[label] = ticked.get(key, {}).get(label, 0) + total
+    low = dict(
+        in_weeks.filter(level__lte=F("criterion__low_levels"))
+        .values("criterion__key")
+        .annotate(total=Count("pk"))
+        .order_by()
+        .values_list("criterion__key", "total")
+    )
+    by_cause = dict(
+        reviews.exclude(csat_cause="")
+        .values("csat_cause")
+        .annotate(total=Count("pk"))
+        .order_by()
+        .values_list("csat_cause", "total")
+    )
+    return TeamReport(
+        trends=review_trends(reviews=reviews, weeks=weeks, scorecard=scorecard),
+        causes=[
+            CauseCounts(
+                criterion=criterion,
+                low_ratings=low.get(criterion.key, 0),
+                causes=sorted(
+                    ((label, ticked.get(criterion.key, {}).get(label, 0)) for label in criterion.root_causes),
+                    key=lambda pair: -pair[1],
+                ),
+            )
+            for criterion in scorecard.criteria
+            if criterion.root_causes
+        ],
+        csat=[(label, by_cause.get(value, 0)) for value, label in CsatCause.choices],
+        csat_low=sum(by_cause.values()),
+        csat_outside=sum(by_cause.get(value, 0) for value in CSAT_OUTSIDE_AGENT),
+    )
+
+
+def scorecard_versions(team: Team) -> QuerySet[Scorecard]:
+    """The team's versions, newest first, with how many reviews each was used for."""
+    return (
+        Scorecard.objects.filter(team=team)
+        .select_related("created_by")
+        .annotate(review_count=Count("reviews"))
+        .order_by("-version")
+    )
+
+
+def agent_coaching(agent: Agent, *, weeks: list[ReviewWeek], scorecard: ScorecardSpec) -> dict:
     """Reviews given and received per week, and the levels received: coaching, not the KPI."""
     given = dict(
         Review.objects.filter(reviewer=agent, assignment__week__in=weeks)
@@ -395,11 +582,12 @@ def agent_coaching(agent: Agent, *, weeks: list[ReviewWeek]) -> dict:
         .order_by()
         .values_list("assignment__week_id", "total")
     )
-    received = review_trends(reviews=Review.objects.filter(reviewee=agent), weeks=weeks)
+    received = review_trends(reviews=Review.objects.filter(reviewee=agent), weeks=weeks, scorecard=scorecard)
     return {
         "weeks": [(week, given.get(week.pk, 0), trend) for week, trend in zip(weeks, received, strict=True)],
         "notes": Review.objects.filter(reviewee=agent, assignment__week__in=weeks)
         .with_people()
+        .with_ratings()
         .order_by("-created_at")[:100],
     }
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, feedback, people, reviewing, team, week
+from .views import account, feedback, people, reviewing, scorecard, team, week
 
 app_name = "reviews"
 urlpatterns = [
@@ -31,7 +31,13 @@ urlpatterns = [
     path("teams/<int:team_id>/export/completion.csv", team.export_completion, name="export_completion"),
     path("teams/<int:team_id>/unlock-sign-in/", team.sign_in_unlock, name="sign_in_unlock"),
     path("teams/<int:team_id>/settings/", team.team_settings, name="team_settings"),
-    path("teams/<int:team_id>/rubric/", team.rubric_edit, name="rubric_edit"),
+    # A lead's scorecard and reports (views/scorecard.py)
+    path("teams/<int:team_id>/scorecard/", scorecard.scorecard, name="scorecard"),
+    path("teams/<int:team_id>/scorecard/new/", scorecard.criterion_edit, name="criterion_new"),
+    path("teams/<int:team_id>/scorecard/<slug:key>/", scorecard.criterion_edit, name="criterion_edit"),
+    path("teams/<int:team_id>/scorecard/<slug:key>/archive/", scorecard.criterion_archive, name="criterion_archive"),
+    path("teams/<int:team_id>/scorecard/<slug:key>/move/", scorecard.criterion_move, name="criterion_move"),
+    path("teams/<int:team_id>/reports/", scorecard.reports, name="reports"),
     # A lead's people page (views/people.py)
     path("teams/<int:team_id>/people/", people.team_people, name="team_people"),
     path("teams/<int:team_id>/people/invite/", people.invite, name="invite"),

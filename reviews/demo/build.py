@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,8 @@ from conversations.models import Agent, Source, SyncRun, Team
 from conversations.services import conversations_sync
 
 from .. import services
-from ..models import Assignment, Review, ReviewWeek, SkipReason, TeamSettings
+from ..models import LOW_CSAT_AT_MOST, Assignment, Review, ReviewWeek, Scale, Scorecard, SkipReason, TeamSettings
+from ..scorecards import CriterionSpec, RatingAnswer, default_levels
 from . import content
 from .content import TOPICS, DemoTeam, Person
 
@@ -237,24 +239,47 @@ def _conversation_details(assignment: Assignment) -> tuple[str, dict[str, str]]:
     return (topic if topic in content.TOPIC_WORDS else "refund"), {"first": first, "business": business}
 
 
-def _review(assignment: Assignment, *, rng: random.Random, notes: _Notes, weeks_ago: int, at: datetime) -> Review:
+def _review(
+    assignment: Assignment, *, rng: random.Random, notes: _Notes, weeks_ago: int, at: datetime, extras: _Extras
+) -> Review:
     quality, tone = _verdict(rng, weeks_ago)
     topic, details = _conversation_details(assignment)
-    followed = rng.random() > 0.15
+    process_note, missed = ("", 0) if rng.random() > 0.15 else rng.choice(content.PROCESS_NOTES)
+    ratings = {
+        "quality": RatingAnswer(
+            quality, notes.quality(quality, topic, details) if quality != 2 or rng.random() < 0.8 else ""
+        ),
+        "tone": RatingAnswer(tone, notes.tone(tone, details)),
+        "process": RatingAnswer(1 if missed else 2, process_note, (missed,) if missed else ()),
+    }
+    if extras.product_knowledge:
+        ratings["product_knowledge"] = RatingAnswer(
+            None if rng.random() < 0.1 else rng.choices([2, 3, 4, 5], weights=[8, 20, 50, 22])[0]
+        )
+    csat = assignment.conversation.csat_rating
+    low_csat = csat is not None and csat <= LOW_CSAT_AT_MOST
     return services.review_submit(
         assignment=assignment,
         answers={
-            "quality": quality,
-            "quality_note": notes.quality(quality, topic, details) if quality != 2 or rng.random() < 0.8 else "",
-            "tone": tone,
-            "tone_note": notes.tone(tone, details),
-            "followed_process": followed,
-            "process_note": "" if followed else rng.choice(content.PROCESS_NOTES),
+            "ratings": ratings,
             "share_as_example": quality == 3 and tone >= 2 and rng.random() < 0.45,
+            "start_note": rng.choice(content.START_NOTES) if extras.start_stop_continue else "",
+            "stop_note": rng.choice(content.STOP_NOTES) if extras.start_stop_continue else "",
+            "continue_note": rng.choice(content.CONTINUE_NOTES) if extras.start_stop_continue else "",
+            # Most low ratings in the demo are about the product or a policy, as in life.
+            "csat_cause": rng.choice(["agent", "product", "product", "policy", "other"]) if low_csat else "",
         },
         now=at,
         actor=assignment.reviewer.user,
     )
+
+
+@dataclass(frozen=True)
+class _Extras:
+    """What a team's reviews hold beyond the default scorecard, that week."""
+
+    product_knowledge: bool = False
+    start_stop_continue: bool = False
 
 
 def _afterwards(review: Review, *, rng: random.Random, at: datetime, now: datetime) -> None:
@@ -277,7 +302,9 @@ def _afterwards(review: Review, *, rng: random.Random, at: datetime, now: dateti
 _DILIGENCE = {"tom": 0.62, "hana": 0.7, "ivan": 0.66, "felix": 0.72}
 
 
-def _week_play(week: ReviewWeek, *, weeks_ago: int, rng: random.Random, notes: _Notes, now: datetime) -> None:
+def _week_play(
+    week: ReviewWeek, *, weeks_ago: int, rng: random.Random, notes: _Notes, now: datetime, extras: _Extras
+) -> None:
     assignments = (
         week.assignments.order_by("pk")
         .select_related("reviewer__user", "reviewee__user", "conversation")
@@ -307,7 +334,7 @@ def _week_play(week: ReviewWeek, *, weeks_ago: int, rng: random.Random, notes: _
             reason = rng.choice([SkipReason.WRONG_LANGUAGE, SkipReason.AUTOMATED, SkipReason.NOT_SUPPORT])
             services.assignment_skip(assignment=assignment, reason=reason, now=at)
             continue
-        review = _review(assignment, rng=rng, notes=notes, weeks_ago=weeks_ago, at=at)
+        review = _review(assignment, rng=rng, notes=notes, weeks_ago=weeks_ago, at=at, extras=extras)
         if weeks_ago > 1 or (weeks_ago == 1 and assignment.reviewee.email != content.DEMO_AGENT.email):
             # Last week's reviews of the demo agent stay unread: their menu shows new feedback.
             _afterwards(review, rng=rng, at=at + timedelta(hours=rng.randint(2, 40)), now=now)
@@ -340,19 +367,55 @@ def demo_build(*, now: datetime | None = None) -> SyncRun:
     teams = {team.external_id: team for team in Team.objects.filter(source=Source.FILE)}
     _leads_set(teams)
     notes = _Notes(random.Random(_seed("notes")))
+    _start_stop_continue(teams["billing"])
     for key, team in teams.items():
         rng = random.Random(_seed("reviews", key))
         for weeks_ago in range(HISTORY_WEEKS, 0, -1):
             starts_at = week_starts[key] - timedelta(days=7 * weeks_ago)
+            if key == "product" and weeks_ago == PRODUCT_KNOWLEDGE_WEEKS:
+                _product_knowledge_add(team, at=starts_at)
             with transaction.atomic():
                 week = services.week_assign(
                     team=team, starts_at=starts_at, now=starts_at + timedelta(hours=1), seed=_seed(key, weeks_ago)
                 )
-                _week_play(week, weeks_ago=weeks_ago, rng=rng, notes=notes, now=now)
+                _week_play(week, weeks_ago=weeks_ago, rng=rng, notes=notes, now=now, extras=_extras(key, weeks_ago))
     _absences_add(teams, week_starts, now)
     for week in services.due_weeks_assign(now=now):
+        key = week.team.external_id
         with transaction.atomic():
-            _week_play(
-                week, weeks_ago=0, rng=random.Random(_seed("this week", week.team.external_id)), notes=notes, now=now
-            )
+            rng = random.Random(_seed("this week", key))
+            _week_play(week, weeks_ago=0, rng=rng, notes=notes, now=now, extras=_extras(key, 0))
     return run
+
+
+PRODUCT_KNOWLEDGE_WEEKS = 4  # Product added the criterion this many weeks ago
+
+
+def _extras(key: str, weeks_ago: int) -> _Extras:
+    return _Extras(
+        product_knowledge=key == "product" and weeks_ago <= PRODUCT_KNOWLEDGE_WEEKS,
+        start_stop_continue=key == "billing",
+    )
+
+
+def _start_stop_continue(team: Team) -> None:
+    settings = services.team_settings_get(team=team)
+    settings.start_stop_continue = True
+    settings.save()
+
+
+def _product_knowledge_add(team: Team, *, at: datetime) -> None:
+    """Product's lead adds a five-point criterion: the scorecard's version 2, dated then."""
+    lead = User.objects.get(username=content.LEAD.email)
+    criterion = CriterionSpec(
+        key="product_knowledge",
+        name="Product knowledge",
+        description="the right feature, setting or limit explained correctly",
+        scale=Scale.FIVE_POINT,
+        levels=default_levels(Scale.FIVE_POINT),
+        weight=2,
+        allow_na=True,
+    )
+    services.scorecard_current(team=team)  # version 1, the default, as the earlier reviews used
+    saved = services.criterion_save(team=team, user=lead, based_on=1, criterion=criterion)
+    Scorecard.objects.filter(team=team, version=saved.version).update(created_at=at)

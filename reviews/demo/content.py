@@ -768,11 +768,28 @@ TONE_NOTES = {
         ),
     ),
 }
+# A missed step's note, and the step of the default checklist (its root cause, from 1).
 PROCESS_NOTES = (
-    "Refund over the limit without a second approval.",
-    "No internal note on what was changed.",
-    "Conversation was not tagged.",
-    "Closed before the customer confirmed.",
+    ("Refund over the limit without a second approval.", 4),
+    ("No internal note on what was changed.", 3),
+    ("Conversation was not tagged.", 2),
+    ("Changed the billing email before checking who was asking.", 1),
+)
+# Start, stop, continue notes (Billing turns them on).
+START_NOTES = (
+    "Start checking the invoice history before answering a charge question.",
+    "Start offering the self-serve link alongside the fix.",
+    "Start confirming the fix worked before closing.",
+)
+STOP_NOTES = (
+    "Stop opening with the canned apology: it reads as a template.",
+    "Stop asking for details the account already shows.",
+    "",
+)
+CONTINUE_NOTES = (
+    "Keep explaining the why behind the answer: customers reply less.",
+    "Keep summarising the steps at the end.",
+    "Keep the warm sign-off, it lands well.",
 )
 REPLIES = (
     "Thanks, that's fair. I'll check the history first next time.",

@@ -1,4 +1,5 @@
 """Review workflows: the weekly quota (quota.py), writing and reading reviews (reviewing.py),
+the team's scorecard versions (scorecards.py),
 what a lead does for a teammate's account (accounts.py), and the emails (notifications.py)."""
 
 from .accounts import AccountError, invitation_accept, invitation_find, invitation_send, lead_set, sign_in_unlock
@@ -20,7 +21,6 @@ from .quota import (
     week_assign,
 )
 from .reviewing import (
-    RUBRIC_FIELDS,
     ReviewError,
     highlight_unshare,
     review_acknowledge,
@@ -28,8 +28,17 @@ from .reviewing import (
     review_comment_delete,
     review_delete,
     review_submit,
-    rubric_current,
-    rubric_update,
+)
+from .scorecards import (
+    ScorecardError,
+    criterion_archive,
+    criterion_move,
+    criterion_save,
+    keys_used,
+    new_key,
+    scorecard_current,
+    scorecard_latest,
+    scorecard_save,
 )
 
 __all__ = [
@@ -41,7 +50,6 @@ __all__ = [
     "invitation_find",
     "invitation_send",
     "lead_set",
-    "RUBRIC_FIELDS",
     "QuotaError",
     "ReviewError",
     "assignment_complete",
@@ -59,8 +67,15 @@ __all__ = [
     "review_delete",
     "review_submit",
     "review_week_get_or_create",
-    "rubric_current",
-    "rubric_update",
+    "ScorecardError",
+    "criterion_archive",
+    "criterion_move",
+    "criterion_save",
+    "keys_used",
+    "new_key",
+    "scorecard_current",
+    "scorecard_latest",
+    "scorecard_save",
     "sign_in_unlock",
     "team_settings_get",
     "week_assign",

@@ -100,6 +100,7 @@ def weekly_emails_send(*, now: datetime | None = None) -> int:
                     created_at__lt=week.starts_at,
                 )
                 .with_people()
+                .with_ratings()
                 .order_by("-created_at")
             )
             sent += _send_once(

@@ -1,4 +1,4 @@
-"""Review workflows: submit and edit a review, acknowledge it, reply, highlight, rubric versions."""
+"""Review workflows: submit and edit a review, acknowledge it, reply, highlight."""
 
 from __future__ import annotations
 
@@ -9,45 +9,81 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from conversations.models import Team
-
-from ..models import DEFAULT_RUBRIC, NOTE_MAX_LENGTH, Assignment, AuditEvent, Review, ReviewComment, Rubric
+from ..models import (
+    NOTE_MAX_LENGTH,
+    Assignment,
+    AuditEvent,
+    Criterion,
+    Rating,
+    Review,
+    ReviewComment,
+    Scorecard,
+    level_score,
+)
+from ..scorecards import SCORECARD_PREFETCH, RatingAnswer, criterion_spec, review_score
 from .quota import assignment_complete
-
-RUBRIC_FIELDS = list(DEFAULT_RUBRIC)
+from .scorecards import scorecard_current
 
 
 class ReviewError(Exception):
     """A request the review rules refuse; the message is shown to the user."""
 
 
-def rubric_current(*, team: Team) -> Rubric:
-    rubric = Rubric.objects.filter(team=team).order_by("-version").first()
-    if rubric is None:
-        try:
-            with transaction.atomic():
-                rubric = Rubric.objects.create(team=team, version=1)
-        except IntegrityError:  # another request made version 1 at the same moment
-            rubric = Rubric.objects.get(team=team, version=1)
-    return rubric
+def _scorecard_of(review: Review) -> Scorecard:
+    return Scorecard.objects.prefetch_related(*SCORECARD_PREFETCH).get(pk=review.scorecard_id)
 
 
-def rubric_update(*, team: Team, user: User, definitions: dict[str, str]) -> Rubric:
-    """A changed rubric is a new version; reviews keep pointing at the one they were made with."""
-    current = rubric_current(team=team)
-    if all(getattr(current, field) == definitions[field] for field in RUBRIC_FIELDS):
-        return current
-    return Rubric.objects.create(
-        team=team, version=current.version + 1, created_by=user, **{f: definitions[f] for f in RUBRIC_FIELDS}
-    )
+def _rating_changes(
+    criteria: list[Criterion], before: dict[int, Rating], after: dict[int, RatingAnswer]
+) -> dict[str, list[Any]]:
+    """{'quality': ['Good', 'Exceptional'], 'quality_note': [...]}: what an edit changed."""
+    changes: dict[str, list[Any]] = {}
+    for criterion in criteria:
+        spec = criterion_spec(criterion)
+        old, new = before.get(criterion.pk), after[criterion.pk]
+        if old is None or old.level != new.level:
+            changes[criterion.key] = [spec.label_of(old.level) if old else None, spec.label_of(new.level)]
+        if (old.note if old else "") != new.note:
+            changes[f"{criterion.key}_note"] = [old.note if old else "", new.note]
+        old_causes = sorted(cause.position for cause in old.root_causes.all()) if old else []
+        if old_causes != list(new.causes):
+            changes[f"{criterion.key}_causes"] = [
+                [spec.root_causes[position - 1] for position in old_causes],
+                [spec.root_causes[position - 1] for position in new.causes],
+            ]
+    return changes
+
+
+def _answers_checked(criteria: list[Criterion], ratings: dict[str, RatingAnswer]) -> dict[int, RatingAnswer]:
+    """The answers by criterion, once each is a level the criterion's scale has."""
+    if set(ratings) != {criterion.key for criterion in criteria}:
+        raise ReviewError(
+            "The team's scorecard changed while you were writing this review: your answers are still in the "
+            "form; check them against the criteria shown and submit again."
+        )
+    checked = {}
+    for criterion in criteria:
+        answer = ratings[criterion.key]
+        if answer.level is None and not criterion.allow_na:
+            raise ReviewError(f"{criterion.name} cannot be N/A: choose a level.")
+        if answer.level is not None and not 1 <= answer.level <= criterion.size:
+            raise ReviewError(f"{criterion.name} has no level {answer.level}.")
+        causes = answer.causes if criterion.is_low(answer.level) else ()
+        if any(not 1 <= position <= len(criterion.root_causes.all()) for position in causes):
+            raise ReviewError(f"{criterion.name} has no such root cause.")
+        checked[criterion.pk] = RatingAnswer(answer.level, answer.note, tuple(sorted(set(causes))))
+    return checked
 
 
 def review_submit(
     *, assignment: Assignment, answers: dict[str, Any], now: datetime | None = None, actor: User | None = None
 ) -> Review:
-    """Create the assignment's review, or update it while the week is open.
+    """Create the assignment's review, or update it while the week is open, in the same number
+    of queries whatever the number of criteria.
 
-    A second submission of the same form (double click, two tabs) lands on the same row.
+    A second submission of the same form (double click, two tabs) lands on the same row. A
+    new review is made with the team's current scorecard; an edit keeps the review's own.
+    `answers["ratings"]` holds a RatingAnswer per criterion key.
     """
     now = now or timezone.now()
     if not assignment.is_reviewable(now):
@@ -58,6 +94,11 @@ def review_submit(
     values = {field: answers[field] for field in Review.ANSWER_FIELDS}
     with transaction.atomic():
         review = Review.objects.select_for_update().filter(assignment=assignment).first()
+        scorecard = _scorecard_of(review) if review else scorecard_current(team=assignment.week.team)
+        criteria = list(scorecard.criteria.all())
+        checked = _answers_checked(criteria, answers["ratings"])
+        score = review_score((criterion_spec(criterion), checked[criterion.pk].level) for criterion in criteria)
+        created = False
         if review is None:
             try:
                 with transaction.atomic():
@@ -66,26 +107,42 @@ def review_submit(
                         conversation_id=assignment.conversation_id,
                         reviewer_id=assignment.reviewer_id,
                         reviewee_id=assignment.reviewee_id,
-                        rubric=rubric_current(team=assignment.week.team),
+                        scorecard=scorecard,
+                        score=score,
                         created_at=now,
                         updated_at=now,
                         **values,
                     )
             except IntegrityError:
+                # Saved by the other tab a moment ago: this submission edits it.
                 review = Review.objects.select_for_update().get(assignment=assignment)
+                if review.scorecard_id != scorecard.pk:
+                    raise ReviewError(
+                        "This review was just saved with another version of the scorecard: open it again to see it."
+                    ) from None
             else:
+                created = True
                 _audit(actor, AuditEvent.Action.REVIEW_CREATED, review, {})
                 if review.share_as_example:
                     _audit(actor, AuditEvent.Action.HIGHLIGHT_SHARED, review, {})
+        before = (
+            {}
+            if created
+            else {rating.criterion_id: rating for rating in review.ratings.prefetch_related("root_causes")}
+        )
+        rating_changes = _rating_changes(criteria, before, checked)
+        if rating_changes:
+            _ratings_replace(review, criteria, checked)
         changes = {
             field: [getattr(review, field), value] for field, value in values.items() if getattr(review, field) != value
         }
-        if changes:
+        if not created and (changes or rating_changes):
             for field, value in values.items():
                 setattr(review, field, value)
+            review.score = score
             review.updated_at = now
-            review.save(update_fields=[*Review.ANSWER_FIELDS, "updated_at"])
-            _audit(actor, AuditEvent.Action.REVIEW_EDITED, review, changes)
+            review.save(update_fields=[*Review.ANSWER_FIELDS, "score", "updated_at"])
+            _audit(actor, AuditEvent.Action.REVIEW_EDITED, review, {**rating_changes, **changes})
             if "share_as_example" in changes:
                 shared = (
                     AuditEvent.Action.HIGHLIGHT_SHARED
@@ -95,6 +152,33 @@ def review_submit(
                 _audit(actor, shared, review, {})
         assignment_complete(assignment=assignment, now=now)
     return review
+
+
+def _ratings_replace(review: Review, criteria: list[Criterion], answers: dict[int, RatingAnswer]) -> None:
+    """The review's ratings written afresh: the same few queries for any number of criteria."""
+    Rating.objects.filter(review=review).delete()
+    ratings = Rating.objects.bulk_create(
+        [
+            Rating(
+                review=review,
+                criterion=criterion,
+                level=(level := answers[criterion.pk].level),
+                score=None if level is None else level_score(level, criterion.size),
+                note=answers[criterion.pk].note,
+            )
+            for criterion in criteria
+        ]
+    )
+    causes = {
+        (criterion.pk, cause.position): cause.pk for criterion in criteria for cause in criterion.root_causes.all()
+    }
+    Rating.root_causes.through.objects.bulk_create(
+        [
+            Rating.root_causes.through(rating_id=rating.pk, rootcause_id=causes[(criterion.pk, position)])
+            for rating, criterion in zip(ratings, criteria, strict=True)
+            for position in answers[criterion.pk].causes
+        ]
+    )
 
 
 def review_acknowledge(*, review: Review, now: datetime | None = None) -> None:
@@ -135,6 +219,11 @@ def review_delete(*, review: Review, actor: User) -> None:
                 "reviewer": review.reviewer.name,
                 "reviewee": review.reviewee.name,
                 **{field: getattr(review, field) for field in Review.ANSWER_FIELDS},
+                "score": review.score,
+                **{
+                    rating.criterion.key: [rating.label, rating.note]
+                    for rating in review.ratings.select_related("criterion").prefetch_related("criterion__levels")
+                },
             },
         )
         # Not done any more: the conversation is the reviewer's to review again.

@@ -31,7 +31,10 @@ def feedback(request: AuthenticatedRequest) -> HttpResponse:
             "page": page,
             "week_label": week_label,
             "weeks": sorted(set(weeks), reverse=True),
-            "summary": selectors.level_summary(selectors.feedback_for(agent)),
+            "summary": selectors.level_summary(
+                selectors.feedback_for(agent), scorecard=selectors.scorecard_now(team=agent.team)
+            ),
+            "score_ids": {review.pk for review in page},  # their own
             "unread": selectors.feedback_for(agent).filter(seen_at__isnull=True).count(),
         },
     )
@@ -41,7 +44,9 @@ def feedback(request: AuthenticatedRequest) -> HttpResponse:
 def reviews_written(request: AuthenticatedRequest) -> HttpResponse:
     agent = access.get_own_agent(request.user)
     page = Paginator(selectors.reviews_written_by(agent), 25).get_page(request.GET.get("page"))
-    return render(request, "reviews/written.html", {"page": page})
+    return render(
+        request, "reviews/written.html", {"page": page, "score_ids": access.scores_visible(request.user, page)}
+    )
 
 
 @login_required
@@ -58,6 +63,7 @@ def _review_page(request: AuthenticatedRequest, review: Review, comment_form: Co
             "comments": ReviewComment.objects.filter(review=review).select_related("author"),
             "comment_form": comment_form,
             "can_reply": access.can_reply(request.user, review),
+            "score_ids": access.scores_visible(request.user, [review]),
             "is_reviewee": access.is_reviewee(request.user, review),
             "can_unshare": access.can_unshare(request.user, review),
         },
@@ -101,7 +107,11 @@ def highlights(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "reviews/highlights.html",
-        {"page": page, "unshareable": access.unshareable(request.user, page)},
+        {
+            "page": page,
+            "unshareable": access.unshareable(request.user, page),
+            "score_ids": access.scores_visible(request.user, page),
+        },
     )
 
 

@@ -27,16 +27,22 @@ def _transcript(conversation: Conversation) -> QuerySet[Message]:
 @login_required
 def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> HttpResponse:
     assignment = access.get_own_assignment(request.user, assignment_id)
-    review = Review.objects.filter(assignment=assignment).select_related("rubric").first()
-    rubric = review.rubric if review else selectors.rubric_current(team=assignment.week.team)
+    review = Review.objects.filter(assignment=assignment).with_ratings().first()
+    scorecard = selectors.scorecard_of_review(review) if review else selectors.scorecard_now(team=assignment.week.team)
     editable = assignment.is_reviewable()
-    form = ReviewForm(request.POST or None, instance=review)
+    form = ReviewForm(
+        request.POST or None,
+        scorecard=scorecard,
+        review=review,
+        low_csat=selectors.asks_csat_cause(assignment.conversation),
+        start_stop_continue=services.team_settings_get(team=assignment.week.team).start_stop_continue,
+    )
     if request.method == "POST":
         if not editable:
             raise PermissionDenied("This review can no longer be changed.")
         if form.is_valid():
             try:
-                services.review_submit(assignment=assignment, answers=form.cleaned_data, actor=request.user)
+                services.review_submit(assignment=assignment, answers=form.answers(), actor=request.user)
             except services.ReviewError as exc:
                 messages.error(request, str(exc))
             else:
@@ -48,11 +54,12 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
             "assignment": assignment,
             "conversation": assignment.conversation,
             "transcript": _transcript(assignment.conversation),
-            "rubric": rubric,
+            "scorecard": scorecard,
             "form": form,
             "review": review,
             "editable": editable,
             "progress": selectors.batch_progress(assignment),
+            "score_ids": access.scores_visible(request.user, [review] if review else []),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -76,9 +83,14 @@ def _after_saving(request: AuthenticatedRequest, assignment: Assignment) -> Http
 @login_required
 def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     conversation = access.get_visible_conversation(request.user, conversation_id)
-    reviews = access.visible_reviews(request.user).filter(conversation=conversation).with_people()
+    reviews = access.visible_reviews(request.user).filter(conversation=conversation).with_people().with_ratings()
     return render(
         request,
         "reviews/conversation.html",
-        {"conversation": conversation, "transcript": _transcript(conversation), "reviews": reviews},
+        {
+            "conversation": conversation,
+            "transcript": _transcript(conversation),
+            "reviews": reviews,
+            "score_ids": access.scores_visible(request.user, reviews),
+        },
     )

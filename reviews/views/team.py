@@ -19,7 +19,7 @@ from conversations.models import Team
 from conversations.selectors import sync_health
 
 from .. import access, charts, exports, selectors, services
-from ..forms import ExportForm, RubricForm, TeamSettingsForm
+from ..forms import ExportForm, TeamSettingsForm
 from ..models import Review, ReviewWeek, SkipReason
 
 WEEK_CHOICES = [4, 8, 12, 26, 52]
@@ -160,7 +160,10 @@ def trends(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     team = access.get_led_team(request.user, team_id)
     count = _week_count(request)
     weeks = _recent_weeks(team, count)
-    week_trends = selectors.review_trends(reviews=Review.objects.filter(assignment__week__team=team), weeks=weeks)
+    scorecard = selectors.scorecard_now(team=team)
+    week_trends = selectors.review_trends(
+        reviews=Review.objects.filter(assignment__week__team=team), weeks=weeks, scorecard=scorecard
+    )
     return render(
         request,
         "reviews/trends.html",
@@ -169,9 +172,8 @@ def trends(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
             "trends": week_trends,
             "week_count": count,
             "week_choices": WEEK_CHOICES,
-            "quality_chart": charts.stacked_levels(week_trends, criterion="quality", title="Quality per week"),
-            "tone_chart": charts.stacked_levels(week_trends, criterion="tone", title="Tone per week"),
-            "process_chart": charts.compliance_bars(week_trends, title="Followed internal processes per week"),
+            "scorecard": scorecard,
+            "charts": charts.criterion_charts(week_trends, scorecard.criteria),
         },
     )
 
@@ -181,13 +183,17 @@ def agent_detail(request: AuthenticatedRequest, team_id: int, agent_id: int) -> 
     team = access.get_led_team(request.user, team_id)
     agent = access.get_team_agent(request.user, team, agent_id)
     weeks = _recent_weeks(team, _week_count(request))
+    scorecard = selectors.scorecard_now(team=team)
+    coaching = selectors.agent_coaching(agent, weeks=weeks, scorecard=scorecard)
     return render(
         request,
         "reviews/agent_detail.html",
         {
             "team": team,
             "agent": agent,
-            "coaching": selectors.agent_coaching(agent, weeks=weeks),
+            "coaching": coaching,
+            "scorecard": scorecard,
+            "score_ids": {review.pk for review in coaching["notes"]},  # a team the user leads
             "week_count": _week_count(request),
             "week_choices": WEEK_CHOICES,
         },
@@ -262,15 +268,3 @@ def team_settings(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
         messages.success(request, "Saved. The changes apply from the next weekly batch.")
         return redirect("reviews:team_week", team_id=team.pk)
     return render(request, "reviews/team_settings.html", {"team": team, "form": form})
-
-
-@login_required
-def rubric_edit(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
-    team = access.get_led_team(request.user, team_id)
-    current = selectors.rubric_current(team=team)
-    form = RubricForm(request.POST or None, instance=current)
-    if request.method == "POST" and form.is_valid():
-        rubric = services.rubric_update(team=team, user=request.user, definitions=form.cleaned_data)
-        messages.success(request, f"Rubric saved as version {rubric.version}; earlier reviews keep their version.")
-        return redirect("reviews:team_week", team_id=team.pk)
-    return render(request, "reviews/rubric_form.html", {"team": team, "form": form, "rubric": current})

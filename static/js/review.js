@@ -8,10 +8,15 @@
   const fields = [...form.querySelectorAll("textarea, input[type=radio], input[type=checkbox]")];
   const status = document.getElementById("draft-status");
 
+  // A checkbox list (root causes) is kept as the values ticked; a radio as the one chosen.
   const snapshot = () => {
     const draft = {};
     for (const field of fields) {
       if (field.type === "radio") { if (field.checked) draft[field.name] = field.value; }
+      else if (field.type === "checkbox" && field.value !== "on") {
+        draft[field.name] = draft[field.name] || [];
+        if (field.checked) draft[field.name].push(field.value);
+      }
       else if (field.type === "checkbox") draft[field.name] = field.checked;
       else draft[field.name] = field.value;
     }
@@ -24,6 +29,7 @@
     for (const field of fields) {
       if (!(field.name in saved)) continue;
       if (field.type === "radio") field.checked = saved[field.name] === field.value;
+      else if (field.type === "checkbox" && Array.isArray(saved[field.name])) field.checked = saved[field.name].includes(field.value);
       else if (field.type === "checkbox") field.checked = saved[field.name];
       else if (!field.value) field.value = saved[field.name];
     }
@@ -36,22 +42,27 @@
   // Saved on the server now: the page that follows says so; the draft has done its job.
   form.addEventListener("submit", () => localStorage.removeItem(key));
 
-  const choose = (name, value) => {
-    const input = form.querySelector(`input[name="${name}"][value="${value}"]`);
-    if (input) { input.checked = true; input.focus(); form.dispatchEvent(new Event("input")); }
+  // Root causes are asked for when a criterion is rated at one of its low levels.
+  const showCauses = () => {
+    for (const criterion of form.querySelectorAll("fieldset[data-low-levels]")) {
+      const chosen = criterion.querySelector("input[type=radio]:checked");
+      const low = chosen && chosen.value !== "na" && Number(chosen.value) <= Number(criterion.dataset.lowLevels);
+      criterion.querySelector("[data-root-causes]").hidden = !low;
+    }
   };
+  showCauses();
+  form.addEventListener("change", showCauses);
+
+  // The keys come from the page (data-shortcut): the server numbers each scorecard's levels.
   const help = document.getElementById("shortcuts");
   document.getElementById("shortcut-hint").hidden = false;
   const submit = () => (form.querySelector("button[value=next]") || form.querySelector("button[type=submit]")).click();
-  const keys = {
-    "1": () => choose("quality", "1"), "2": () => choose("quality", "2"), "3": () => choose("quality", "3"),
-    "4": () => choose("tone", "1"), "5": () => choose("tone", "2"), "6": () => choose("tone", "3"),
-    "y": () => choose("followed_process", "yes"), "n": () => choose("followed_process", "no"),
-    "q": () => form.querySelector("[name=quality_note]").focus(),
-    "t": () => form.querySelector("[name=tone_note]").focus(),
-    "p": () => form.querySelector("[name=process_note]").focus(),
-    "?": () => { if (help) help.hidden = !help.hidden; },
-  };
+  const keys = { "?": () => { if (help) help.hidden = !help.hidden; } };
+  for (const target of form.querySelectorAll("[data-shortcut]")) {
+    keys[target.dataset.shortcut] = target.type === "radio"
+      ? () => { target.checked = true; target.focus(); form.dispatchEvent(new Event("input")); showCauses(); }
+      : () => target.focus();
+  }
   document.addEventListener("keydown", (event) => {
     if ((event.ctrlKey || event.metaKey) && event.key === "Enter") { event.preventDefault(); submit(); return; }
     if (event.key === "Escape" && help && !help.hidden) { help.hidden = true; return; }
