@@ -205,7 +205,7 @@ def get_visible_conversation(user: Person, conversation_id: int) -> Conversation
 
 
 def get_visible_review(user: Person, review_id: int) -> Review:
-    review = visible_reviews(user).with_people().filter(pk=review_id).first()
+    review = visible_reviews(user).with_people().with_ratings().filter(pk=review_id).first()
     if review is None:
         raise Http404("No such review.")
     return review

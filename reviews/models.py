@@ -410,13 +410,14 @@ class ReviewQuerySet(models.QuerySet["Review"]):
         return self.select_related("reviewer", "reviewee", "conversation", "scorecard", "assignment__week")
 
     def with_ratings(self) -> ReviewQuerySet:
-        """Each review's ratings with their criterion and level names, in three queries for
-        any number of reviews."""
+        """Each review's ratings with their criterion (its levels and root causes) and the
+        root causes ticked, in four queries for any number of reviews: all a review's
+        scorecard version is, since every criterion of it has a rating."""
         return self.prefetch_related(
             models.Prefetch(
                 "ratings",
                 queryset=Rating.objects.select_related("criterion")
-                .prefetch_related("criterion__levels", "root_causes")
+                .prefetch_related("criterion__levels", "criterion__root_causes", "root_causes")
                 .order_by("criterion__position"),
             )
         )

@@ -43,7 +43,7 @@ from .models import (
     ReviewWeek,
     Scorecard,
 )
-from .scorecards import SCORECARD_PREFETCH, CriterionSpec, ScorecardSpec, scorecard_spec
+from .scorecards import CriterionSpec, ScorecardSpec, criterion_spec, scorecard_spec
 
 
 def scorecard_now(*, team: Team | None) -> ScorecardSpec:
@@ -53,8 +53,13 @@ def scorecard_now(*, team: Team | None) -> ScorecardSpec:
 
 
 def scorecard_of_review(review: Review) -> ScorecardSpec:
-    """The version a review was made with, which it shows for ever."""
-    return scorecard_spec(Scorecard.objects.prefetch_related(*SCORECARD_PREFETCH).get(pk=review.scorecard_id))
+    """The version a review was made with, which it shows for ever: from its ratings, which
+    hold every criterion of it (`with_ratings`, and `with_people` for the version)."""
+    return ScorecardSpec(
+        version=review.scorecard.version,
+        criteria=tuple(criterion_spec(rating.criterion) for rating in review.ratings.all()),
+        pk=review.scorecard_id,
+    )
 
 
 def asks_csat_cause(conversation: Conversation) -> bool:

@@ -21,15 +21,16 @@ from reviews import services
 from reviews.models import (
     Absence,
     Assignment,
+    Criterion,
     Invitation,
     NotificationSettings,
+    Rating,
     Review,
     ReviewComment,
-    Rubric,
     TeamSettings,
 )
 from reviews.services import week_assign
-from reviews.tests.factories import MONDAY
+from reviews.tests.factories import MONDAY, answers, review_form
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,10 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
     "reviews:export_reviews": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:export_completion": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:team_settings": ({"team_id": "team"}, _only(LEADS, 404)),
-    "reviews:rubric_edit": ({"team_id": "team"}, _only(LEADS, 404)),
+    "reviews:scorecard": ({"team_id": "team"}, _only(LEADS, 404)),
+    "reviews:criterion_new": ({"team_id": "team"}, _only(LEADS, 404)),
+    "reviews:criterion_edit": ({"team_id": "team", "key": "criterion"}, _only(LEADS, 404)),
+    "reviews:reports": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:team_people": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:notifications": ({}, _only({}, 200)),
     "password_change": ({}, _only({}, 200)),
@@ -111,25 +115,28 @@ QUERY_BOUNDS = {
     "conversations:sync_status": 10,
     "password_change": 2,
     "password_change_done": 2,
-    "reviews:agent_detail": 11,
-    "reviews:conversation": 11,
+    "reviews:agent_detail": 20,
+    "reviews:conversation": 17,
     "reviews:export": 6,
     "reviews:export_completion": 7,
-    "reviews:export_reviews": 6,
-    "reviews:feedback": 11,
-    "reviews:highlights": 10,
+    "reviews:export_reviews": 9,
+    "reviews:feedback": 20,
+    "reviews:highlights": 16,
     "reviews:home": 6,
     "reviews:my_week": 12,
     "reviews:notifications": 6,
-    "reviews:review": 12,
-    "reviews:review_detail": 10,
-    "reviews:rubric_edit": 6,
+    "reviews:review": 19,
+    "reviews:review_detail": 16,
+    "reviews:scorecard": 10,
+    "reviews:criterion_new": 9,
+    "reviews:criterion_edit": 9,
+    "reviews:reports": 15,
     "reviews:team_people": 9,
     "reviews:team_settings": 6,
     "reviews:team_week": 16,
     "reviews:teams": 6,
-    "reviews:trends": 7,
-    "reviews:written": 8,
+    "reviews:trends": 12,
+    "reviews:written": 14,
 }
 
 # --- The world: a team whose week is under way, with a review and a highlight ---------------
@@ -148,10 +155,7 @@ def world(team_of_five, build, monday):
         body_html=f"<p>{SECRET_BODY}</p>",
         body_text=SECRET_BODY,
     )
-    answers = {"quality": 2, "tone": 2, "tone_note": "", "followed_process": True, "process_note": ""}
-    review = services.review_submit(
-        assignment=assignment, answers={**answers, "quality_note": SECRET_NOTE, "share_as_example": False}
-    )
+    review = services.review_submit(assignment=assignment, answers=answers(quality_note=SECRET_NOTE))
     # A second review, shared with the team: what the highlight actions work on.
     other = (
         Assignment.objects.filter(week=week)
@@ -160,7 +164,7 @@ def world(team_of_five, build, monday):
         .first()
     )
     highlight = services.review_submit(
-        assignment=other, answers={**answers, "quality_note": "A model answer", "share_as_example": True}
+        assignment=other, answers=answers(quality_note="A model answer", share_as_example=True)
     )
     # One the reviewer has not reviewed yet: what a hand-back works on.
     open_assignment = Assignment.objects.filter(
@@ -202,6 +206,7 @@ def world(team_of_five, build, monday):
             "run": run.pk,
             "newcomer": newcomer.pk,
             "absence": absence.pk,
+            "criterion": "tone",
         },
         "people": {
             "outsider": outsider.user,
@@ -234,7 +239,29 @@ def _review_field(field: str, ref: str = "review") -> Callable[[Any], object]:
     return lambda world: getattr(Review.objects.get(pk=world["objects"][ref]), field)
 
 
-ANSWERS = {"quality": 3, "tone": 2, "followed_process": "yes", "quality_note": "Changed by the walk"}
+ANSWERS = review_form(quality=3, quality_note="Changed by the walk")
+
+
+def _rating_note(key: str) -> Callable[[Any], object]:
+    return lambda world: Rating.objects.get(review=world["objects"]["review"], criterion__key=key).note
+
+
+def _criteria(world) -> list[tuple[int, str]]:
+    """The team's scorecard versions' criteria, by version: what a scorecard action changes."""
+    return list(
+        Criterion.objects.filter(scorecard__team=world["objects"]["team"])
+        .order_by("scorecard__version", "position")
+        .values_list("scorecard__version", "name")
+    )
+
+
+CRITERION_FORM = {
+    "version": 1,
+    "name": "Product knowledge",
+    "scale": "four_point",
+    "weight": 2,
+    "low_levels": 1,
+}
 
 # name -> (ids, form data, what the action changes, {person: status}); a 302 means the action
 # happened (its effect is checked) unless the person is listed in `unchanged`.
@@ -265,7 +292,7 @@ ACTIONS: dict[str, tuple[dict[str, str], dict[str, object], Callable[[Any], obje
     "reviews:review": (
         {"assignment_id": "assignment"},
         ANSWERS,
-        _review_field("quality_note"),
+        _rating_note("quality"),
         _only({"reviewer": 302}, 404),
         set(),
     ),
@@ -316,10 +343,31 @@ ACTIONS: dict[str, tuple[dict[str, str], dict[str, object], Callable[[Any], obje
         _only({"lead": 302, "staff": 302}, 404),
         set(),
     ),
-    "reviews:rubric_edit": (
+    "reviews:criterion_new": (
         {"team_id": "team"},
-        {field: f"Walked {field}" for field in services.RUBRIC_FIELDS},
-        lambda world: Rubric.objects.filter(team=world["objects"]["team"]).count(),
+        CRITERION_FORM,
+        _criteria,
+        _only({"lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:criterion_edit": (
+        {"team_id": "team", "key": "criterion"},
+        {**CRITERION_FORM, "name": "Warmth", "scale": "three_point"},
+        _criteria,
+        _only({"lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:criterion_archive": (
+        {"team_id": "team", "key": "criterion"},
+        {"version": 1},
+        _criteria,
+        _only({"lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:criterion_move": (
+        {"team_id": "team", "key": "criterion"},
+        {"version": 1, "direction": "up"},
+        _criteria,
         _only({"lead": 302, "staff": 302}, 404),
         set(),
     ),

@@ -69,3 +69,49 @@ def team_of_five(build):
     for agent in agents:
         builder.conversations(agent, 8)
     return builder, agents
+
+
+def answers(
+    *,
+    quality: int = 2,
+    tone: int = 2,
+    followed: bool = True,
+    quality_note: str = "",
+    tone_note: str = "",
+    process_note: str = "",
+    missed: tuple[int, ...] = (),
+    share_as_example: bool = False,
+    **extra,
+) -> dict:
+    """What `services.review_submit` takes for a review on the default scorecard."""
+    from reviews.scorecards import RatingAnswer
+
+    return {
+        "ratings": {
+            "quality": RatingAnswer(quality, quality_note),
+            "tone": RatingAnswer(tone, tone_note),
+            "process": RatingAnswer(2 if followed else 1, process_note, missed),
+            **extra.pop("ratings", {}),
+        },
+        "share_as_example": share_as_example,
+        "start_note": "",
+        "stop_note": "",
+        "continue_note": "",
+        "csat_cause": "",
+        **extra,
+    }
+
+
+def review_form(
+    *, quality: int | str = 2, tone: int | str = 2, process: str = "yes", **fields: object
+) -> dict[str, object]:
+    """The review page's form on the default scorecard, as a browser posts it."""
+    return {
+        "quality": str(quality),
+        "tone": str(tone),
+        "process": {"yes": "2", "no": "1"}.get(process, process),
+        "quality_note": "",
+        "tone_note": "",
+        "process_note": "",
+        **fields,
+    }

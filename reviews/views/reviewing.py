@@ -27,7 +27,12 @@ def _transcript(conversation: Conversation) -> QuerySet[Message]:
 @login_required
 def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> HttpResponse:
     assignment = access.get_own_assignment(request.user, assignment_id)
-    review = Review.objects.filter(assignment=assignment).with_ratings().first()
+    review = (
+        Review.objects.filter(assignment=assignment)
+        .select_related("scorecard", "assignment__week")
+        .with_ratings()
+        .first()
+    )
     scorecard = selectors.scorecard_of_review(review) if review else selectors.scorecard_now(team=assignment.week.team)
     editable = assignment.is_reviewable()
     form = ReviewForm(
