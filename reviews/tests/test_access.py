@@ -10,12 +10,12 @@ from django.http import Http404
 
 from reviews import access, services
 from reviews.models import Assignment, Review
+from reviews.tests.factories import answers
 
-ANSWERS = {"quality": 2, "quality_note": "", "tone": 2, "tone_note": "", "followed_process": True, "process_note": ""}
 
 
 def _review(assignment: Assignment, *, shared: bool = False) -> Review:
-    return services.review_submit(assignment=assignment, answers={**ANSWERS, "share_as_example": shared})
+    return services.review_submit(assignment=assignment, answers=answers(share_as_example=shared))
 
 
 def _user(email: str, **extra):

@@ -2,18 +2,32 @@
 
 import re
 
-from reviews.charts import HEIGHT, completion_sparkline, compliance_bars, stacked_levels
-from reviews.models import Level
-from reviews.selectors import WeekTrend
+from reviews.charts import HEIGHT, LEVEL_COLOURS, completion_sparkline, compliance_bars, stacked_levels
+from reviews.scorecards import DEFAULT_SPEC, CriterionSpec, default_levels
+from reviews.selectors import CriterionSummary, WeekTrend
+
+QUALITY, _, PROCESS = DEFAULT_SPEC.criteria
 
 
-def _week(label: str, quality: tuple[int, int, int], process: int | None) -> WeekTrend:
-    shares = dict(zip(Level.values, quality, strict=True))
-    return WeekTrend(label=label, reviews=10, quality=shares, tone=shares, process_percent=process)
+def _week(label: str, criteria: dict[CriterionSpec, tuple[int, ...]]) -> WeekTrend:
+    """A week whose ratings of each criterion fall on its levels as counted, lowest first."""
+    return WeekTrend(
+        label=label,
+        reviews=max((sum(counts) for counts in criteria.values()), default=0),
+        score=None,
+        criteria={
+            criterion.key: CriterionSummary(
+                criterion, [(level.label, n) for level, n in zip(criterion.levels, counts, strict=True)], 0, None
+            )
+            for criterion, counts in criteria.items()
+        },
+        csat_low=0,
+        csat_outside=0,
+    )
 
 
 def test_level_bars_stack_exceptional_over_good_over_needs_improvement_down_to_the_axis():
-    chart = stacked_levels([_week("2026-W47", (20, 50, 30), 60)], criterion="quality", title="Quality")
+    chart = stacked_levels([_week("2026-W47", {QUALITY: (2, 5, 3)})], criterion=QUALITY, title="Quality")
 
     segments = chart.bars[0].segments
     assert [s.title for s in segments] == [
@@ -29,18 +43,33 @@ def test_level_bars_stack_exceptional_over_good_over_needs_improvement_down_to_t
     assert chart.legend[0][1] == "Needs improvement"
 
 
+def test_a_five_point_criterion_stacks_its_five_levels_each_in_its_own_colour():
+    empathy = CriterionSpec(key="empathy", name="Empathy", scale="five_point", levels=default_levels("five_point"))
+
+    chart = stacked_levels([_week("2026-W47", {empathy: (1, 1, 2, 4, 2)})], criterion=empathy, title="Empathy")
+
+    segments = chart.bars[0].segments
+    assert [s.title for s in segments][0] == "2026-W47: Exceptional 20% of 10"
+    assert [s.title for s in segments][-1] == "2026-W47: Poor 10% of 10"
+    assert len({s.colour for s in segments}) == 5
+    assert [label for _, label in chart.legend] == ["Poor", "Needs improvement", "Good", "Very good", "Exceptional"]
+    assert [colour for colour, _ in chart.legend] == LEVEL_COLOURS[5]
+
+
 def test_a_compliance_bar_is_as_high_as_its_share_and_an_empty_week_has_none():
-    chart = compliance_bars([_week("2026-W47", (0, 0, 0), 60), _week("2026-W48", (0, 0, 0), None)], title="Process")
+    weeks = [_week("2026-W47", {PROCESS: (4, 6)}), _week("2026-W48", {PROCESS: (0, 0)})]
+
+    chart = compliance_bars(weeks, criterion=PROCESS, title="Process")
 
     (bar,) = chart.bars[0].segments
     assert (bar.y, bar.height) == (0.4 * HEIGHT, 0.6 * HEIGHT)
-    assert bar.title == "2026-W47: processes followed in 60% of 10"
+    assert bar.title == "2026-W47: Followed internal processes: yes in 60% of 10"
     assert chart.bars[1].segments == []
     assert chart.bars[1].x > chart.bars[0].x and chart.width > chart.bars[1].x
 
 
 def test_the_axis_reads_0_50_and_100_percent_and_each_week_shows_its_number_of_reviews():
-    chart = stacked_levels([_week("2026-W47", (20, 50, 30), 60)], criterion="quality", title="Quality")
+    chart = stacked_levels([_week("2026-W47", {QUALITY: (2, 5, 3)})], criterion=QUALITY, title="Quality")
 
     assert chart.gridlines == [(0, "100%"), (HEIGHT / 2, "50%"), (HEIGHT, "0%")]
     assert (chart.bars[0].label, chart.bars[0].count) == ("W47", 10)

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from conversations.models import Agent, Conversation, Team
 from reviews import selectors
-from reviews.models import Absence, Assignment, Review, ReviewComment, ReviewWeek
+from reviews.models import Absence, Assignment, Rating, Review, ReviewComment, ReviewWeek, Scorecard
 
 pytestmark = pytest.mark.django_db
 
@@ -52,12 +52,16 @@ def test_twelve_weeks_of_reviews_with_varied_levels_and_no_two_notes_alike(demo)
     for team in Team.objects.all():
         weeks = list(ReviewWeek.objects.filter(team=team).order_by("starts_at"))
         assert len(weeks) == 13  # twelve finished, this one under way
-        trends = selectors.review_trends(reviews=Review.objects.filter(assignment__week__team=team), weeks=weeks[:-1])
+        trends = selectors.review_trends(
+            reviews=Review.objects.filter(assignment__week__team=team),
+            weeks=weeks[:-1],
+            scorecard=selectors.scorecard_now(team=team),
+        )
         assert all(trend.reviews > 0 for trend in trends)
     reviews = Review.objects.all()
-    assert {level for (level,) in reviews.values_list("quality")} == {1, 2, 3}
-    assert {level for (level,) in reviews.values_list("tone")} == {1, 2, 3}
-    notes = [note for review in reviews for note in (review.quality_note, review.tone_note) if note]
+    for key in ("quality", "tone"):
+        assert set(Rating.objects.filter(criterion__key=key).values_list("level", flat=True)) == {1, 2, 3}
+    notes = list(Rating.objects.filter(criterion__key__in=["quality", "tone"]).exclude(note="").values_list("note", flat=True))
     assert len(notes) > 800
     assert len(set(notes)) == len(notes)
     assert ReviewComment.objects.count() > 50

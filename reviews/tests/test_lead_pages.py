@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from conversations.models import Agent, SyncRun
 from reviews import services
-from reviews.models import Assignment, Review
+from reviews.models import Assignment, Rating, Review
 from reviews.services import assignment_skip, week_assign
 from reviews.views.team import AGENTS_A_PAGE, WEEK_CHOICES
 
-from .factories import WEEK_START
+from .factories import WEEK_START, answers
 
 pytestmark = pytest.mark.django_db
 
@@ -24,15 +24,7 @@ pytestmark = pytest.mark.django_db
 def review(assignment, quality=2, tone=2, followed=True, note=""):
     return services.review_submit(
         assignment=assignment,
-        answers={
-            "quality": quality,
-            "quality_note": note,
-            "tone": tone,
-            "tone_note": "",
-            "followed_process": followed,
-            "process_note": "",
-            "share_as_example": False,
-        },
+        answers=answers(quality=quality, tone=tone, followed=followed, quality_note=note),
         now=assignment.week.starts_at + timedelta(days=1),
     )
 
@@ -109,13 +101,16 @@ def test_trends_show_level_shares_per_week_as_a_chart_and_a_table(client, histor
     page = client.get(reverse("reviews:trends", args=[history["team"].pk])).content.decode()
 
     assert page.count('<svg role="img"') == 3
-    assert "2026-W47: processes followed in 0% of 10" not in page  # a 0% bar has no rectangle
-    assert "2026-W46: processes followed in 100% of 20" in page
+    assert "2026-W47: Followed internal processes: yes in 0% of 10" not in page  # a 0% bar has no rectangle
+    assert "2026-W46: Followed internal processes: yes in 100% of 20" in page
     assert "2026-W46: Exceptional 100% of 20" in page
     assert "2026-W47: Needs improvement 100% of 10" in page
-    row_47 = page.split("<td>2026-W47</td>")[1].split("</tr>")[0]
-    assert "<td>10</td><td>100%</td><td>0%</td><td>0%</td><td>0%</td><td>0%</td><td>100%</td><td>0%</td>" in (
-        row_47.replace("\n", "").replace(" ", "")
+    row_47 = page.split("<td>2026-W47</td>")[1].split("</tr>")[0].replace("\n", "").replace(" ", "")
+    # 10 reviews scoring (0% + 100% + 0%) / 3; quality all Needs improvement, tone all
+    # Exceptional, processes all No; no low CSAT.
+    assert row_47 == (
+        "<td>10</td><td>33%</td><td>100%</td><td>0%</td><td>0%</td><td>0%</td><td>0%</td><td>100%</td>"
+        "<td>100%</td><td>0%</td><td>—</td>"
     )
 
 
@@ -148,7 +143,8 @@ def test_the_reviews_export_streams_every_review_with_links_and_iso_dates(client
     first = rows[0]
     assert first["week"] == "2026-W46"
     assert first["reviewed_at"].startswith("2026-11-10T")
-    assert first["quality"] == "Exceptional" and first["followed_internal_processes"] == "yes"
+    assert first["quality"] == "Exceptional" and first["followed_internal_processes"] == "Yes"
+    assert first["quality_score"] == "83"  # (100% + 50% + 100%) / 3
     assert first["conversation_link"].startswith("http://testserver/conversations/")
 
 
@@ -192,7 +188,7 @@ def test_the_reviews_export_says_which_team_review_csat_scorecard_and_what_happe
     row = rows[shared.pk]
     assert row["team"] == "Billing"
     assert row["review_link"] == f"http://testserver/reviews/{shared.pk}/"
-    assert (row["csat"], row["tags"], row["rubric_version"]) == ("2", "refund, VIP", "1")
+    assert (row["csat"], row["tags"], row["scorecard_version"]) == ("2", "refund, VIP", "1")
     assert (row["shared_with_team"], row["seen_by_reviewee"], row["replies"]) == ("yes", "yes", "1")
     other = next(row for pk, row in rows.items() if pk != shared.pk)
     assert (other["csat"], other["shared_with_team"], other["seen_by_reviewee"], other["replies"]) == (
@@ -310,7 +306,9 @@ def test_a_big_team_week_shows_its_agents_a_page_at_a_time_and_counts_everyone(c
         ("export_reviews", []),
         ("export_completion", []),
         ("team_settings", []),
-        ("rubric_edit", []),
+        ("scorecard", []),
+        ("reports", []),
+        ("criterion_new", []),
     ],
 )
 def test_lead_pages_are_404_for_agents_and_other_leads_and_open_to_staff(client, history, name, extra):
@@ -337,21 +335,27 @@ def test_an_agent_of_another_team_is_not_found_under_this_team(client, history, 
 def test_lead_pages_have_a_fixed_number_of_queries(client, history, django_assert_max_num_queries):
     client.force_login(history["lead"])
     team = history["team"].pk
-    # Each bound includes the menu's two queries for a lead with no teammate (that, the teams led).
+    # Each bound includes the menu's two queries for a lead with no teammate (that, the teams led)
+    # and, where ratings are shown, four for the team's scorecard (its version, criteria, their
+    # levels and root causes).
     for name, args, limit in [
         ("team_week", [team], 15),
         ("export", [team], 7),
-        ("trends", [team], 8),
-        ("agent_detail", [team, history["agents"][0].pk], 11),
+        ("trends", [team], 12),
+        ("reports", [team], 15),
+        ("agent_detail", [team, history["agents"][0].pk], 20),
     ]:
         with django_assert_max_num_queries(limit):
             assert client.get(reverse(f"reviews:{name}", args=args), {"weeks": 52}).status_code == 200
-    with django_assert_max_num_queries(8):
+    # The criteria's columns, then the ratings and root causes of each chunk of reviews.
+    with django_assert_max_num_queries(11):
         read_csv(client.get(reverse("reviews:export_reviews", args=[team]), {"weeks": 52}))
 
 
 def test_the_export_neutralises_spreadsheet_formulas(client, history):
-    Review.objects.filter(pk=Review.objects.first().pk).update(quality_note='=HYPERLINK("https://evil.example","x")')
+    Rating.objects.filter(review=Review.objects.first(), criterion__key="quality").update(
+        note='=HYPERLINK("https://evil.example","x")'
+    )
     client.force_login(history["lead"])
 
     rows = read_csv(client.get(reverse("reviews:export_reviews", args=[history["team"].pk])))

@@ -9,7 +9,7 @@ from django.urls import reverse
 from reviews import services
 from reviews.models import Assignment
 
-from .test_access import ANSWERS
+from .factories import answers
 
 MENU = re.compile(r'<nav aria-label="Main" class="mainnav">(.*?)</nav>', re.S)
 
@@ -31,7 +31,7 @@ def people(build, monday):
             agents.setdefault(builder.team.name, []).append(agent)
         services.week_assign(team=builder.team)
     assignment = Assignment.objects.filter(week__team=support.team).first()
-    services.review_submit(assignment=assignment, answers={**ANSWERS, "share_as_example": False})
+    services.review_submit(assignment=assignment, answers=answers())
     lead = _user("lead@support.example")
     support.team.leads.add(lead)
     both = agents["Support"][0]
@@ -149,7 +149,8 @@ def test_the_menu_counts_new_feedback_for_the_reviewee(client, people):
         ("team_people", "support"),
         ("export", "support"),
         ("team_settings", "support"),
-        ("rubric_edit", "support"),
+        ("reports", "support"),
+        ("scorecard", "support"),
     ],
 )
 def test_every_team_page_has_the_same_sub_navigation_and_an_h1(client, people, name, team):
@@ -165,6 +166,7 @@ def test_every_team_page_has_the_same_sub_navigation_and_an_h1(client, people, n
         "People",
         "Export",
         "Review settings",
-        "Rubric definitions",
+        "Reports",
+        "Scorecard",
     ]
     assert subnav.count('aria-current="page"') == 1

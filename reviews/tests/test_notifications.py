@@ -11,7 +11,7 @@ from reviews.services import assignment_complete, week_assign
 from reviews.services.notifications import nudges_send, weekly_emails_send
 from reviews.tasks import send_digests_and_nudges
 
-from .factories import MONDAY, WEEK_START
+from .factories import MONDAY, WEEK_START, answers
 
 pytestmark = pytest.mark.django_db
 
@@ -25,15 +25,7 @@ def weeks(team_of_five, monday):
     first = Assignment.objects.filter(week=last, reviewee=agents[1]).first()
     services.review_submit(
         assignment=first,
-        answers={
-            "quality": 3,
-            "quality_note": "",
-            "tone": 2,
-            "tone_note": "",
-            "followed_process": True,
-            "process_note": "",
-            "share_as_example": False,
-        },
+        answers=answers(quality=3),
         now=WEEK_START - timedelta(days=2),
     )
     lead = builder.agent("Lena Lead").user

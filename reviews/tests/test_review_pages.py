@@ -1,4 +1,4 @@
-"""Reviewing in the browser's pages: the rubric, feedback, replies, highlights, rubric versions."""
+"""Reviewing in the browser's pages: the scorecard, feedback, replies, highlights, scorecard versions."""
 
 from datetime import timedelta
 
@@ -9,21 +9,31 @@ from django.utils.html import escape
 
 from conversations.models import Message
 from reviews import services
-from reviews.models import DEFAULT_RUBRIC, NOTE_MAX_LENGTH, AgentWeek, Assignment, Review, ReviewComment, Rubric
+from reviews.models import NOTE_MAX_LENGTH, AgentWeek, Assignment, Review, ReviewComment, Scorecard
+from reviews.scorecards import DEFAULT_SPEC
 from reviews.services import week_assign
 
-from .factories import MONDAY
+from .factories import MONDAY, answers, review_form
 
 pytestmark = pytest.mark.django_db
 
-ANSWERS = {
-    "quality": "2",
-    "quality_note": "Right fix, clearly explained.",
-    "tone": "3",
-    "tone_note": "Warm and calm with an upset customer.",
-    "followed_process": "yes",
-    "process_note": "",
-}
+ANSWERS = review_form(
+    quality=2,
+    quality_note="Right fix, clearly explained.",
+    tone=3,
+    tone_note="Warm and calm with an upset customer.",
+    process="yes",
+)
+
+
+def levels(review: Review) -> tuple[int | None, ...]:
+    """The review's levels of Quality, Tone and Followed internal processes (1 No, 2 Yes)."""
+    ratings = {rating.criterion.key: rating for rating in review.ratings.select_related("criterion")}
+    return tuple(ratings[key].level for key in ("quality", "tone", "process"))
+
+
+def note(review: Review, key: str) -> str:
+    return review.ratings.get(criterion__key=key).note
 
 
 @pytest.fixture
@@ -66,7 +76,7 @@ def submit(client, assignment, **changes):
     return client.post(reverse("reviews:review", args=[assignment.pk]), {**ANSWERS, **changes})
 
 
-def test_the_review_page_shows_the_transcript_beside_the_rubric(client, scene):
+def test_the_review_page_shows_the_transcript_beside_the_scorecard(client, scene):
     client.force_login(scene["ana"].user)
 
     page = client.get(reverse("reviews:review", args=[scene["assignment"].pk])).content.decode()
@@ -74,7 +84,7 @@ def test_the_review_page_shows_the_transcript_beside_the_rubric(client, scene):
     assert "My invoice total is wrong." in page
     assert 'class="message message-customer"' in page
     assert "Needs improvement" in page and "Exceptional" in page
-    assert escape(DEFAULT_RUBRIC["quality_good"]) in page
+    assert escape(DEFAULT_SPEC.criteria[0].levels[1].definition) in page  # Quality: Good
     assert "Followed internal processes" in page
 
 
@@ -85,7 +95,8 @@ def test_submitting_a_review_completes_the_assignment(client, scene):
 
     assert response.status_code == 302
     review = Review.objects.get()
-    assert (review.quality, review.tone, review.followed_process) == (2, 3, True)
+    assert levels(review) == (2, 3, 2)
+    assert review.score == pytest.approx((50 + 100 + 100) / 3)
     assert (review.reviewer, review.reviewee) == (scene["ana"], scene["ben"])
     assert Assignment.objects.get(pk=scene["assignment"].pk).status == "completed"
     page = client.get(reverse("reviews:my_week")).content.decode()
@@ -95,12 +106,12 @@ def test_submitting_a_review_completes_the_assignment(client, scene):
 def test_missing_answers_are_shown_next_to_their_fields_and_nothing_is_saved(client, scene):
     client.force_login(scene["ana"].user)
 
-    response = submit(client, scene["assignment"], quality="", followed_process="", tone="7")
+    response = submit(client, scene["assignment"], quality="", process="", tone="7")
 
     page = response.content.decode()
     assert response.status_code == 400
-    assert "Choose a level for quality." in page
-    assert "Say whether the internal processes were followed." in page
+    assert "Choose a level for Quality." in page
+    assert "Choose a level for Followed internal processes." in page
     assert "Select a valid choice. 7 is not one of the available choices." in page
     assert ANSWERS["quality_note"] in page  # what was typed is kept
     assert not Review.objects.exists()
@@ -114,7 +125,8 @@ def test_submitting_twice_keeps_one_review_and_edits_update_it(client, scene):
     submit(client, scene["assignment"], quality="1", quality_note="Missed the root cause.")
 
     review = Review.objects.get()
-    assert (review.quality, review.quality_note) == (1, "Missed the root cause.")
+    assert (levels(review)[0], note(review, "quality")) == (1, "Missed the root cause.")
+    assert review.score == pytest.approx((0 + 100 + 100) / 3)
 
 
 def test_a_review_cannot_be_changed_after_the_week_closes(client, scene, monday):
@@ -125,7 +137,7 @@ def test_a_review_cannot_be_changed_after_the_week_closes(client, scene, monday)
     response = submit(client, scene["assignment"], quality="1")
 
     assert response.status_code == 403
-    assert Review.objects.get().quality == 2
+    assert levels(Review.objects.get())[0] == 2
 
 
 def test_nobody_else_can_open_or_submit_an_assignment(client, scene):
@@ -144,9 +156,9 @@ def test_the_reviewee_reads_the_review_marks_it_seen_and_replies(client, scene):
     page = client.get(reverse("reviews:feedback")).content.decode()
     assert "Reviewed by <strong>Ana</strong>" in page
     # Each level wears its own colour, the same on every page that shows a review.
-    assert 'Quality: <strong class="grade grade-2">Good</strong>' in page
-    assert 'Tone: <strong class="grade grade-3">Exceptional</strong>' in page
-    assert 'Followed internal processes: <strong class="grade grade-yes">Yes</strong>' in page
+    assert 'Quality: <strong class="grade grade-mid">Good</strong>' in page
+    assert 'Tone: <strong class="grade grade-high">Exceptional</strong>' in page
+    assert 'Followed internal processes: <strong class="grade grade-high">Yes</strong>' in page
     assert "Warm and calm with an upset customer." in page
     assert "1 new</strong>" in page
 
@@ -250,31 +262,34 @@ def test_sharing_needs_a_note_saying_why(client, scene):
     assert "Say what makes it a good example" in response.content.decode()
 
 
-def test_editing_the_rubric_makes_a_new_version_and_old_reviews_keep_theirs(client, scene):
+def test_changing_the_scorecard_makes_a_new_version_and_old_reviews_keep_theirs(client, scene):
     client.force_login(scene["ana"].user)
     submit(client, scene["assignment"])
-    first = Review.objects.get().rubric
+    first = Review.objects.get().scorecard
     client.force_login(scene["lead"])
-    url = reverse("reviews:rubric_edit", args=[scene["ana"].team_id])
-    fields = {field: getattr(first, field) for field in services.RUBRIC_FIELDS}
+    url = reverse("reviews:criterion_edit", args=[scene["ana"].team_id, "quality"])
+    form = {"version": 1, "name": "Quality", "scale": "three_point", "weight": 1, "low_levels": 1}
 
-    client.post(url, {**fields, "quality_good": "Correct answer, clearly put."})
+    client.post(url, {**form, "level_2_label": "Good", "level_2_definition": "Correct answer, clearly put."})
 
-    assert Rubric.objects.filter(team=scene["ana"].team).count() == 2
-    assert Review.objects.get().rubric == first
+    assert Scorecard.objects.filter(team=scene["ana"].team).count() == 2
+    assert Review.objects.get().scorecard == first
     client.force_login(scene["ana"].user)
     page = client.get(reverse("reviews:review", args=[scene["assignment"].pk])).content.decode()
-    assert escape(first.quality_good) in page  # the review's own version
+    assert escape(DEFAULT_SPEC.criteria[0].levels[1].definition) in page  # the review's own version
+    assert "Scorecard version 1" in page
     other = Assignment.objects.filter(reviewer=scene["ana"], status="assigned").first()
-    assert "Correct answer, clearly put." in client.get(reverse("reviews:review", args=[other.pk])).content.decode()
+    page = client.get(reverse("reviews:review", args=[other.pk])).content.decode()
+    assert "Correct answer, clearly put." in page and "Scorecard version 2" in page
 
 
-def test_agents_cannot_change_the_rubric(client, scene):
+def test_agents_cannot_change_the_scorecard(client, scene):
     client.force_login(scene["ana"].user)
-    url = reverse("reviews:rubric_edit", args=[scene["ana"].team_id])
+    url = reverse("reviews:criterion_edit", args=[scene["ana"].team_id, "quality"])
 
     assert client.get(url).status_code == 404
-    assert client.post(url, {"quality_good": "x"}).status_code == 404
+    assert client.post(url, {"version": 1, "name": "x", "scale": "yes_no", "weight": 1, "low_levels": 1}).status_code == 404
+    assert not Scorecard.objects.exists()
 
 
 def test_sign_in_with_email_in_any_case(client, scene):
@@ -305,19 +320,14 @@ def test_list_pages_have_a_fixed_number_of_queries(client, build, monday, page, 
         )
         services.review_submit(
             assignment=assignment,
-            answers={
-                "quality": 2,
-                "quality_note": "ok",
-                "tone": 2,
-                "tone_note": "",
-                "followed_process": True,
-                "process_note": "",
-                "share_as_example": True,
-            },
+            answers=answers(quality_note="ok", share_as_example=True),
         )
     client.force_login(reviewee.user if page == "feedback" else reviewer.user)
 
-    with django_assert_max_num_queries(12):
+    # Each review's ratings take four queries together (`with_ratings`); Feedback's summary
+    # reads the team's scorecard (four) and counts the ratings (one); the other two ask whose
+    # scores the reader may see (two).
+    with django_assert_max_num_queries({"feedback": 20, "written": 14, "highlights": 16}[page]):
         response = client.get(reverse(f"reviews:{page}"))
 
     assert response.content.decode().count("Reviewed by") == 25  # one page
@@ -337,7 +347,7 @@ def test_the_review_page_has_a_fixed_number_of_queries(client, scene, django_ass
         )
     client.force_login(scene["ana"].user)
 
-    with django_assert_max_num_queries(13):  # the menu's three among them
+    with django_assert_max_num_queries(16):  # the menu's three and the scorecard's four among them
         response = client.get(reverse("reviews:review", args=[scene["assignment"].pk]))
 
     assert response.content.decode().count("message-agent") == 50
@@ -387,14 +397,14 @@ def test_two_tabs_submitting_at_the_same_moment_make_one_review(scene):
 
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL: the second pass of scripts/test")
-    answers = {**ANSWERS, "quality": 2, "tone": 3, "followed_process": True, "share_as_example": False}
+    given = answers(tone=3)
     barrier = threading.Barrier(4)
     errors = []
 
     def submit_once():
         try:
             barrier.wait()
-            services.review_submit(assignment=Assignment.objects.get(pk=scene["assignment"].pk), answers=answers)
+            services.review_submit(assignment=Assignment.objects.get(pk=scene["assignment"].pk), answers=given)
         except Exception as exc:  # noqa: BLE001  (collected and asserted below)
             errors.append(exc)
         finally:
@@ -427,9 +437,9 @@ def test_the_conversation_and_review_pages_have_a_fixed_number_of_queries(client
         message.attachments.create(name=f"file{number}.png", url=f"https://files.example.com/{number}.png")
 
     # One query for every message's attachments (prefetched), whatever their number.
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(17):
         assert client.get(reverse("reviews:conversation", args=[review.conversation_id])).status_code == 200
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(16):
         assert client.get(reverse("reviews:review_detail", args=[review.pk])).status_code == 200
 
 
@@ -446,7 +456,7 @@ def test_review_edits_and_highlight_changes_are_in_the_audit_log(client, scene):
     ana = scene["ana"].user.email
     assert events == [
         ("review_created", ana, {}),
-        ("review_edited", ana, {"quality": [2, 1], "share_as_example": [False, True]}),
+        ("review_edited", ana, {"quality": ["Good", "Needs improvement"], "share_as_example": [False, True]}),
         ("highlight_shared", ana, {}),
         ("highlight_unshared", "lee@ledgerly.example", {}),
     ]
