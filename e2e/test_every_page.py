@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from conversations.models import Agent, Conversation, SyncRun
+from conversations.models import Agent, Conversation, SyncRun, Team
 from reviews import services
 from reviews.models import Assignment, Review
 
@@ -52,12 +52,14 @@ def demo(settings):
     services.review_comment_add(review=received, author=maya, body=f"See {LONG_URL} and ticket {UNBROKEN}.")
     written = Review.objects.filter(reviewer__user=maya).first()
     if written is not None:
-        Review.objects.filter(pk=written.pk).update(quality_note=f"Linked {LONG_URL} — {UNBROKEN}")
+        written.ratings.filter(criterion__key="quality").update(note=f"Linked {LONG_URL} — {UNBROKEN}")
     # This week's: older weeks' unreviewed ones have closed and show no form.
     todo = Assignment.objects.filter(
         reviewer__user=maya, status=Assignment.Status.ASSIGNED, week__ends_at__gt=timezone.now()
     ).first()
     team = received.assignment.week.team
+    # Product's scorecard has grown a fourth, five-point criterion: its pages show the most.
+    product = Team.objects.get(name="Product Support")
     run = SyncRun.objects.order_by("-pk").first()
     agent = maya.agent
     conversation_id = received.conversation_id
@@ -87,7 +89,15 @@ def demo(settings):
             Visit("trends", "lead@ledgerly.example", reverse("reviews:trends", args=[team.pk])),
             Visit("agent", "lead@ledgerly.example", reverse("reviews:agent_detail", args=[team.pk, agent.pk])),
             Visit("team-settings", "lead@ledgerly.example", reverse("reviews:team_settings", args=[team.pk])),
-            Visit("rubric", "lead@ledgerly.example", reverse("reviews:rubric_edit", args=[team.pk])),
+            Visit("scorecard", "lead@ledgerly.example", reverse("reviews:scorecard", args=[product.pk])),
+            Visit(
+                "criterion",
+                "lead@ledgerly.example",
+                reverse("reviews:criterion_edit", args=[product.pk, "product_knowledge"]),
+            ),
+            Visit("criterion-new", "lead@ledgerly.example", reverse("reviews:criterion_new", args=[product.pk])),
+            Visit("reports", "lead@ledgerly.example", reverse("reviews:reports", args=[product.pk])),
+            Visit("product-trends", "lead@ledgerly.example", reverse("reviews:trends", args=[product.pk])),
             Visit("export", "lead@ledgerly.example", reverse("reviews:export", args=[team.pk])),
             Visit("people", "lead@ledgerly.example", reverse("reviews:team_people", args=[team.pk])),
             Visit("sync", "lead@ledgerly.example", reverse("conversations:sync_status")),

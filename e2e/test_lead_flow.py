@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from reviews import services
 from reviews.models import Assignment
 from reviews.services import week_assign
-from reviews.tests.factories import WEEK_START
+from reviews.tests.factories import WEEK_START, answers
 
 from .conftest import sign_in
 
@@ -24,15 +24,7 @@ def lead(team_of_five, monday_ticking):
     for index, assignment in enumerate(Assignment.objects.filter(week=last_week)):
         services.review_submit(
             assignment=assignment,
-            answers={
-                "quality": 1 + index % 3,
-                "quality_note": "",
-                "tone": 2,
-                "tone_note": "",
-                "followed_process": index % 4 != 0,
-                "process_note": "",
-                "share_as_example": False,
-            },
+            answers=answers(quality=1 + index % 3, followed=index % 4 != 0),
             now=last_week.starts_at + timedelta(days=2),
         )
     week_assign(team=builder.team)

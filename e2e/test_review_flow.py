@@ -10,7 +10,7 @@ from conversations.models import Conversation, Message
 from conversations.services import conversations_sync
 from reviews.models import Assignment, Review
 from reviews.services import week_assign
-from reviews.tests.factories import MONDAY
+from reviews.tests.factories import MONDAY, levels, note
 
 from .conftest import sign_in, sign_out
 
@@ -70,7 +70,7 @@ def test_an_agent_reviews_and_the_reviewee_reads_it(page, week, screenshot):
     assert page.locator(".message-note").first.is_visible()
     screenshot(page, "review-form")
     page.get_by_role("button", name="Submit review").click()
-    assert "Choose a level for quality." in page.content()
+    assert "Choose a level for Quality." in page.content()
     screenshot(page, "review-form-errors")
 
     page.locator("fieldset", has_text="Quality").get_by_label("Good").check()
@@ -128,8 +128,8 @@ def test_the_rubric_can_be_completed_with_the_keyboard_alone(page, week):
     assert page.get_by_text("Conversation 2 of 5").is_visible()
 
     review = Review.objects.get()
-    assert (review.quality, review.tone, review.followed_process) == (2, 1, True)
-    assert (review.quality_note, review.tone_note) == ("Clear and correct.", "A bit curt.")
+    assert levels(review) == (2, 1, 2)
+    assert (note(review, "quality"), note(review, "tone")) == ("Clear and correct.", "A bit curt.")
 
 
 XSS_CORPUS = [
@@ -248,8 +248,8 @@ def test_shortcuts_choose_every_answer_and_a_draft_survives_a_closed_tab(page, w
     page.wait_for_url(lambda url: f"/assignments/{assignment.pk}/" not in url)
 
     review = Review.objects.get()
-    assert (review.quality, review.tone, review.followed_process) == (2, 3, True)
-    assert review.quality_note == "Clear steps, right fix."
+    assert levels(review) == (2, 3, 2)
+    assert note(review, "quality") == "Clear steps, right fix."
     # Saved on the server, the draft is gone: the page opens as the saved review.
     page.goto(f"/assignments/{assignment.pk}/review/")
     assert not page.get_by_text("Draft restored from this browser.").is_visible()

@@ -126,7 +126,7 @@ def _shortcuts(criteria: tuple[CriterionSpec, ...]) -> tuple[dict[str, dict[str,
     taken = {"y", "n", "?"}
     for criterion in criteria:
         if criterion.scale == Scale.YES_NO and not yes_no_taken:
-            levels[criterion.key] = {"1": "n", "2": "y"}
+            levels[criterion.key] = {"2": "y", "1": "n"}
             yes_no_taken = True
         else:
             keys = list(zip((str(level.value) for level in criterion.levels), digits, strict=False))

@@ -42,6 +42,11 @@ class CriterionSpec:
     def scale_label(self) -> str:
         return Scale(self.scale).label
 
+    @property
+    def shown_levels(self) -> tuple[LevelSpec, ...]:
+        """The order a form offers them: lowest first, but Yes before No as people say it."""
+        return tuple(reversed(self.levels)) if self.scale == Scale.YES_NO else self.levels
+
     def is_low(self, level: int | None) -> bool:
         return level is not None and level <= self.low_levels
 

@@ -94,7 +94,7 @@ def review_submit(
     values = {field: answers[field] for field in Review.ANSWER_FIELDS}
     with transaction.atomic():
         review = Review.objects.select_for_update().filter(assignment=assignment).first()
-        scorecard = _scorecard_of(review) if review else scorecard_current(team=assignment.week.team)
+        scorecard = _scorecard_of(review) if review else scorecard_current(team=assignment.week.team, now=now)
         criteria = list(scorecard.criteria.all())
         checked = _answers_checked(criteria, answers["ratings"])
         score = review_score((criterion_spec(criterion), checked[criterion.pk].level) for criterion in criteria)

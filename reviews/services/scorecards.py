@@ -3,8 +3,11 @@ so that every review keeps the scorecard it was made with."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from conversations.models import Team
@@ -34,14 +37,14 @@ def scorecard_latest(*, team: Team) -> Scorecard | None:
     return Scorecard.objects.filter(team=team).prefetch_related(*SCORECARD_PREFETCH).order_by("-version").first()
 
 
-def scorecard_current(*, team: Team) -> Scorecard:
+def scorecard_current(*, team: Team, now: datetime | None = None) -> Scorecard:
     """The team's latest version, saved from the default the first time a review needs it."""
     scorecard = scorecard_latest(team=team)
     if scorecard is not None:
         return scorecard
     try:
         with transaction.atomic():
-            _version_create(team=team, version=1, criteria=DEFAULT_SPEC.criteria, user=None)
+            _version_create(team=team, version=1, criteria=DEFAULT_SPEC.criteria, user=None, now=now)
     except IntegrityError:  # another request saved version 1 at the same moment
         pass
     scorecard = scorecard_latest(team=team)
@@ -49,9 +52,11 @@ def scorecard_current(*, team: Team) -> Scorecard:
     return scorecard
 
 
-def _version_create(*, team: Team, version: int, criteria: tuple[CriterionSpec, ...], user: User | None) -> Scorecard:
-    """A version's rows in five queries, however many criteria it has."""
-    scorecard = Scorecard.objects.create(team=team, version=version, created_by=user)
+def _version_create(
+    *, team: Team, version: int, criteria: tuple[CriterionSpec, ...], user: User | None, now: datetime | None = None
+) -> Scorecard:
+    """A version's rows in four queries, however many criteria it has."""
+    scorecard = Scorecard.objects.create(team=team, version=version, created_by=user, created_at=now or timezone.now())
     rows = Criterion.objects.bulk_create(
         [
             Criterion(

@@ -115,3 +115,14 @@ def review_form(
         "process_note": "",
         **fields,
     }
+
+
+def levels(review) -> tuple[int | None, ...]:
+    """A default-scorecard review's levels of Quality, Tone and Followed internal processes
+    (1 No, 2 Yes)."""
+    ratings = {rating.criterion.key: rating for rating in review.ratings.select_related("criterion")}
+    return tuple(ratings[key].level for key in ("quality", "tone", "process"))
+
+
+def note(review, key: str) -> str:
+    return review.ratings.get(criterion__key=key).note

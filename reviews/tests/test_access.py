@@ -13,7 +13,6 @@ from reviews.models import Assignment, Review
 from reviews.tests.factories import answers
 
 
-
 def _review(assignment: Assignment, *, shared: bool = False) -> Review:
     return services.review_submit(assignment=assignment, answers=answers(share_as_example=shared))
 

@@ -16,7 +16,9 @@ def reviewed(team_of_five, monday):
     builder, _ = team_of_five
     week = services.week_assign(team=builder.team)
     assignment = Assignment.objects.filter(week=week).select_related("reviewee__user").first()
-    review = services.review_submit(assignment=assignment, answers=answers(quality=1, quality_note="Missed the refund."))
+    review = services.review_submit(
+        assignment=assignment, answers=answers(quality=1, quality_note="Missed the refund.")
+    )
     reply = services.review_comment_add(review=review, author=assignment.reviewee.user, body="It was policy.")
     services.assignment_skip(assignment=Assignment.objects.filter(week=week).last(), reason="wrong_language")
     staff = get_user_model().objects.create_superuser("admin@example.com", "admin@example.com", "pw")

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from conversations.models import Agent, Conversation, Team
 from reviews import selectors
-from reviews.models import Absence, Assignment, Rating, Review, ReviewComment, ReviewWeek, Scorecard
+from reviews.models import Absence, Assignment, Rating, Review, ReviewComment, ReviewWeek
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,9 @@ def test_twelve_weeks_of_reviews_with_varied_levels_and_no_two_notes_alike(demo)
     reviews = Review.objects.all()
     for key in ("quality", "tone"):
         assert set(Rating.objects.filter(criterion__key=key).values_list("level", flat=True)) == {1, 2, 3}
-    notes = list(Rating.objects.filter(criterion__key__in=["quality", "tone"]).exclude(note="").values_list("note", flat=True))
+    notes = list(
+        Rating.objects.filter(criterion__key__in=["quality", "tone"]).exclude(note="").values_list("note", flat=True)
+    )
     assert len(notes) > 800
     assert len(set(notes)) == len(notes)
     assert ReviewComment.objects.count() > 50

@@ -13,7 +13,7 @@ from reviews.models import NOTE_MAX_LENGTH, AgentWeek, Assignment, Review, Revie
 from reviews.scorecards import DEFAULT_SPEC
 from reviews.services import week_assign
 
-from .factories import MONDAY, answers, review_form
+from .factories import MONDAY, answers, levels, note, review_form
 
 pytestmark = pytest.mark.django_db
 
@@ -24,16 +24,6 @@ ANSWERS = review_form(
     tone_note="Warm and calm with an upset customer.",
     process="yes",
 )
-
-
-def levels(review: Review) -> tuple[int | None, ...]:
-    """The review's levels of Quality, Tone and Followed internal processes (1 No, 2 Yes)."""
-    ratings = {rating.criterion.key: rating for rating in review.ratings.select_related("criterion")}
-    return tuple(ratings[key].level for key in ("quality", "tone", "process"))
-
-
-def note(review: Review, key: str) -> str:
-    return review.ratings.get(criterion__key=key).note
 
 
 @pytest.fixture
@@ -288,7 +278,10 @@ def test_agents_cannot_change_the_scorecard(client, scene):
     url = reverse("reviews:criterion_edit", args=[scene["ana"].team_id, "quality"])
 
     assert client.get(url).status_code == 404
-    assert client.post(url, {"version": 1, "name": "x", "scale": "yes_no", "weight": 1, "low_levels": 1}).status_code == 404
+    assert (
+        client.post(url, {"version": 1, "name": "x", "scale": "yes_no", "weight": 1, "low_levels": 1}).status_code
+        == 404
+    )
     assert not Scorecard.objects.exists()
 
 
