@@ -1,30 +1,43 @@
-"""How fast a lead's pages are on a year of a big team, against the one query each needs.
+"""How fast a lead's pages are on a year of a big team, against the queries each needs.
 
     .venv/bin/python bench/dashboard.py                                   # both databases, full size
     .venv/bin/python bench/dashboard.py --database sqlite --agents 100 --weeks 12 --repeat 3
     .venv/bin/python bench/dashboard.py --smoke       # the same in seconds (what scripts/test does)
 
 The data (made with bulk_create, nothing per row): one team of N agents, each linked to a
-Django user (one precomputed password hash, not ``create_user``), a lead, one Rubric row,
-W ReviewWeeks, an AgentWeek per agent and week (quota = required = R), and R completed
-assignments per agent and week, each of its own conversation and with its review:
-500 agents x 52 weeks x 5 = 130,000 reviews. Reviewer and reviewee are always different
-agents, no conversation has two active assignments, and every completed assignment has
-its completed_at.
+Django user (one precomputed password hash, not ``create_user``), a lead, one scorecard
+version of four criteria (the default three, quality, tone and process, and a five-point
+"Product knowledge" of weight 2 that allows N/A), W ReviewWeeks, an AgentWeek per agent and
+week (quota = required = R), and R completed assignments per agent and week, each of its own
+conversation and with its review: 500 agents x 52 weeks x 5 = 130,000 reviews, each with its
+quality score (``review_score``) and a rating of every criterion (level, score, note):
+520,000 ratings. About 5% of the product knowledge ratings are N/A; most low process and
+product knowledge ratings tick a root cause or two; most reviews of a low-CSAT conversation
+say what caused it. Reviewer and reviewee are always different agents, no conversation has
+two active assignments, and every completed assignment has its completed_at.
 
 Measured with django.test.Client, signed in (force_login) as the team's lead, each page a
 few times after a warm-up, the median reported:
 
     Team week ?weeks=52   (and the default 8)  vs  the AgentWeek + completed-count aggregate
                                                    over the weeks shown
-    Trends    ?weeks=52                        vs  the one GROUP BY week aggregate over reviews
+    Trends    ?weeks=52                        vs  the ratings grouped by week, criterion key,
+                                                   scale and level (count, sum of scores), and
+                                                   the reviews grouped by week (count, mean
+                                                   score, low-CSAT counts): 2 statements
+    Reports   ?weeks=52                        vs  those two, the root causes ticked per
+                                                   criterion, the low ratings per criterion and
+                                                   the reviews per CSAT cause: 5 statements
     Reviews CSV ?weeks=52 (all of streaming_content)
-                                               vs  the joined SELECT of every review row and column
-                                                   (replies counted per review), run
-                                                   with cursor.execute and read with fetchmany
+                                               vs  the criteria of the versions used, the joined
+                                                   SELECT of every review row and column
+                                                   (replies counted per review) read with
+                                                   fetchmany, and per 2,000 reviews their ratings
+                                                   (with the level's label) and root causes ticked
 
-The query is run directly on a cursor: no ORM, no model instances. Target: each page within
-3x of its query. The query count of each page is captured with CaptureQueriesContext.
+The queries are run directly on a cursor: no ORM, no model instances, each over the weeks
+shown (a team's own weeks, so no team filter is needed). Target: each page within 3x of its
+queries. The query count of each page is captured with CaptureQueriesContext.
 
 Django settings can be configured once per process, so each database runs in a fresh
 subprocess of this script (``--worker``); its figures come back as one JSON line. SQLite
@@ -32,11 +45,15 @@ is a throwaway file under var/bench/; PostgreSQL is the database carousel_bench_
 dropped and made again for each run (``--reuse`` keeps either when it holds the same data;
 the SQLite file is deleted after the run unless ``--keep`` or ``--reuse``).
 
-Exits 1 when a page misses the target. --smoke builds a small team (SQLite unless --database
-says otherwise; its files in a temporary folder, its PostgreSQL database named for the
-process and dropped) and exits 1 when a figure is wrong: a CSV that does not hold every
-review, a query reading other rows than stored, a team week page whose query count grows
-with the weeks shown. At that size the target says nothing, so it is shown but not checked.
+Every run checks what says a figure is wrong, whatever the size: a CSV that does not hold
+every review or a rating of every criterion, a query reading other rows than stored, the
+trends or reports figures (per week and criterion, root causes, low ratings, CSAT causes)
+differing from the queries', a team week, trends or reports page whose query count grows
+with the weeks shown. Exits 1 when a page misses the target or a figure is wrong. --smoke
+builds a small team (SQLite unless --database says otherwise; its files in a temporary
+folder, its PostgreSQL database named for the process and dropped), checks too that its data
+holds N/A ratings, root causes and CSAT causes, and exits 1 when a figure is wrong; at that
+size the target says nothing, so it is shown but not checked.
 Exit 77: PostgreSQL was asked for and is not reachable.
 """
 

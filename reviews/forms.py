@@ -117,20 +117,19 @@ class CriterionFields:
 
 def _shortcuts(criteria: tuple[CriterionSpec, ...]) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     """Keys for the keyboard: the digits in turn for the levels (Quality 1-3, Tone 4-6 on the
-    default scorecard) while they last, y and n for the first yes/no criterion, and a
-    criterion's initial letter for its note (q, t, p)."""
+    default scorecard) of each criterion they are enough for, y and n for the first yes/no
+    criterion, and a criterion's initial letter for its note (q, t, p)."""
     levels: dict[str, dict[str, str]] = {}
     notes: dict[str, str] = {}
-    digits = iter("123456789")
+    digits = list("123456789")
     yes_no_taken = False
     taken = {"y", "n", "?"}
     for criterion in criteria:
         if criterion.scale == Scale.YES_NO and not yes_no_taken:
             levels[criterion.key] = {"2": "y", "1": "n"}
             yes_no_taken = True
-        else:
-            keys = list(zip((str(level.value) for level in criterion.levels), digits, strict=False))
-            levels[criterion.key] = dict(keys) if len(keys) == criterion.size else {}
+        elif criterion.size <= len(digits):
+            levels[criterion.key] = {str(level.value): digits.pop(0) for level in criterion.levels}
         initial = criterion.key[:1]
         if initial.isalpha() and initial not in taken:
             notes[criterion.key] = initial
