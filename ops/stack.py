@@ -815,7 +815,7 @@ class Browser:
             "quality_note": f"Load test review, quality {quality}.",
             "tone": "2",
             "tone_note": "",
-            "followed_process": "yes",
+            "process": "2",  # Followed internal processes: Yes
             "process_note": "",
         }
         answer = self.call("POST /assignments/<id>/review/", "POST", f"/assignments/{assignment_id}/review/", 302, data)
