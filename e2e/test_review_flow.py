@@ -4,11 +4,14 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from conversations.helpdesks.files import FileHelpdesk
 from conversations.models import Conversation, Message
 from conversations.services import conversations_sync
+from reviews import services
 from reviews.models import Assignment, Review
+from reviews.scorecards import DEFAULT_SPEC, CriterionSpec, default_levels
 from reviews.services import week_assign
 from reviews.tests.factories import MONDAY, levels, note
 
@@ -253,3 +256,48 @@ def test_shortcuts_choose_every_answer_and_a_draft_survives_a_closed_tab(page, w
     # Saved on the server, the draft is gone: the page opens as the saved review.
     page.goto(f"/assignments/{assignment.pk}/review/")
     assert not page.get_by_text("Draft restored from this browser.").is_visible()
+
+
+def test_a_shaped_scorecard_asks_root_causes_only_when_low_by_keyboard_and_its_draft_keeps_them(page, week, screenshot):
+    week_made, agents = week
+    ana = agents[0]
+    lead = get_user_model().objects.create_user("lee@ledgerly.example", email="lee@ledgerly.example", password="pw")
+    knowledge = CriterionSpec(
+        key="knowledge",
+        name="Product knowledge",
+        scale="three_point",
+        levels=default_levels("three_point"),
+        root_causes=("Wrong plan limits", "Outdated help article"),
+    )
+    services.scorecard_save(team=week_made.team, user=lead, based_on=1, criteria=(*DEFAULT_SPEC.criteria, knowledge))
+    assignment = Assignment.objects.filter(reviewer=ana).order_by("created_at", "pk").first()
+    sign_in(page, ana.user.email)
+    page.goto(f"/assignments/{assignment.pk}/review/")
+    process_causes = page.locator("fieldset", has_text="Followed internal processes").locator("[data-root-causes]")
+    knowledge_causes = page.locator("fieldset", has_text="Product knowledge").locator("[data-root-causes]")
+    assert not process_causes.is_visible() and not knowledge_causes.is_visible()
+
+    page.keyboard.press("2")  # quality: good
+    page.keyboard.press("6")  # tone: exceptional
+    page.keyboard.press("n")  # processes not followed: which step?
+    assert process_causes.is_visible()
+    process_causes.get_by_label("Tagged the conversation").check()
+    page.keyboard.press("9")  # product knowledge: exceptional, not low
+    assert not knowledge_causes.is_visible()
+    page.keyboard.press("7")  # needs improvement: low
+    assert knowledge_causes.is_visible()
+    knowledge_causes.get_by_label("Outdated help article").check()
+    screenshot(page, "review-form-root-causes")
+
+    page.reload()  # the draft keeps the ticks, and the lists they belong to stay open
+    assert page.get_by_text("Draft restored from this browser.").is_visible()
+    assert knowledge_causes.get_by_label("Outdated help article").is_checked()
+    assert not knowledge_causes.get_by_label("Wrong plan limits").is_checked()
+    assert process_causes.get_by_label("Tagged the conversation").is_checked()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(lambda url: f"/assignments/{assignment.pk}/" not in url)
+
+    ratings = {rating.criterion.key: rating for rating in Review.objects.get().ratings.select_related("criterion")}
+    assert (ratings["process"].level, ratings["knowledge"].level) == (1, 1)
+    assert [cause.label for cause in ratings["knowledge"].root_causes.all()] == ["Outdated help article"]
+    assert [cause.label for cause in ratings["process"].root_causes.all()] == ["Tagged the conversation"]
