@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from conversations.models import Agent, Conversation, Team
 from reviews import selectors
-from reviews.models import Absence, Assignment, Rating, Review, ReviewComment, ReviewWeek
+from reviews.models import Absence, Assignment, Rating, Review, ReviewComment, ReviewWeek, Scorecard
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +126,25 @@ def test_the_demo_refuses_to_run_in_production(settings, capsys):
 
     assert "runs only with DEBUG=true" in capsys.readouterr().err
     assert Conversation.objects.count() == before
+
+
+def test_the_demo_shows_a_scorecard_that_grew_root_causes_csat_in_context_and_start_stop_continue(demo):
+    product = Team.objects.get(name="Product Support")
+    versions = list(Scorecard.objects.filter(team=product).order_by("version").values_list("version", flat=True))
+    assert versions == [1, 2]
+    knowledge = Rating.objects.filter(criterion__key="product_knowledge")
+    assert knowledge.filter(review__scorecard__version=2).count() == knowledge.count() > 50
+    assert knowledge.filter(level__isnull=True).exists()  # N/A where it did not apply
+    assert not Review.objects.filter(
+        scorecard__team=product, scorecard__version=1, ratings__criterion__key="product_knowledge"
+    ).exists()
+    # A missed process names its checklist step, and the note says the same.
+    missed = Rating.objects.filter(criterion__key="process", level=1).prefetch_related("root_causes")
+    assert missed.count() > 20 and all(rating.root_causes.count() == 1 for rating in missed)
+    causes = set(Review.objects.exclude(csat_cause="").values_list("csat_cause", flat=True))
+    assert causes == {"agent", "product", "policy", "other"}
+    assert not Review.objects.exclude(csat_cause="").filter(conversation__csat_rating__gt=2).exists()
+    billing = Review.objects.filter(scorecard__team__name="Billing & Accounts")
+    assert billing.exclude(start_note="").count() == billing.count()
+    assert not Review.objects.exclude(scorecard__team__name="Billing & Accounts").exclude(start_note="").exists()
+    assert all(review.score is not None for review in Review.objects.all())
