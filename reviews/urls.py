@@ -25,19 +25,19 @@ urlpatterns = [
     path("teams/", team.teams, name="teams"),
     path("teams/<int:team_id>/week/", team.team_week, name="team_week"),
     path("teams/<int:team_id>/trends/", team.trends, name="trends"),
+    path("teams/<int:team_id>/reports/", team.reports, name="reports"),
     path("teams/<int:team_id>/agents/<int:agent_id>/", team.agent_detail, name="agent_detail"),
     path("teams/<int:team_id>/export/", team.export, name="export"),
     path("teams/<int:team_id>/export/reviews.csv", team.export_reviews, name="export_reviews"),
     path("teams/<int:team_id>/export/completion.csv", team.export_completion, name="export_completion"),
     path("teams/<int:team_id>/unlock-sign-in/", team.sign_in_unlock, name="sign_in_unlock"),
     path("teams/<int:team_id>/settings/", team.team_settings, name="team_settings"),
-    # A lead's scorecard and reports (views/scorecard.py)
+    # A lead's scorecard (views/scorecard.py)
     path("teams/<int:team_id>/scorecard/", scorecard.scorecard, name="scorecard"),
     path("teams/<int:team_id>/scorecard/new/", scorecard.criterion_edit, name="criterion_new"),
     path("teams/<int:team_id>/scorecard/<slug:key>/", scorecard.criterion_edit, name="criterion_edit"),
     path("teams/<int:team_id>/scorecard/<slug:key>/archive/", scorecard.criterion_archive, name="criterion_archive"),
     path("teams/<int:team_id>/scorecard/<slug:key>/move/", scorecard.criterion_move, name="criterion_move"),
-    path("teams/<int:team_id>/reports/", scorecard.reports, name="reports"),
     # A lead's people page (views/people.py)
     path("teams/<int:team_id>/people/", people.team_people, name="team_people"),
     path("teams/<int:team_id>/people/invite/", people.invite, name="invite"),

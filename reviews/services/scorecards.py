@@ -33,6 +33,9 @@ class ScorecardError(Exception):
     """A change the scorecard rules refuse; the message is shown to the lead."""
 
 
+STALE = "Someone saved a new version of the scorecard while you were editing: look at it, then make your change again."
+
+
 def scorecard_latest(*, team: Team) -> Scorecard | None:
     return Scorecard.objects.filter(team=team).prefetch_related(*SCORECARD_PREFETCH).order_by("-version").first()
 
@@ -98,13 +101,17 @@ def scorecard_save(*, team: Team, user: User, based_on: int, criteria: tuple[Cri
     this change is refused rather than quietly undoing theirs."""
     if not criteria:
         raise ScorecardError("A scorecard needs at least one criterion.")
+    try:
+        return _version_next(team=team, user=user, based_on=based_on, criteria=criteria)
+    except IntegrityError:  # two leads saving a team's first version at the same moment
+        raise ScorecardError(STALE) from None
+
+
+def _version_next(*, team: Team, user: User, based_on: int, criteria: tuple[CriterionSpec, ...]) -> ScorecardSpec:
     with transaction.atomic():
         latest = Scorecard.objects.select_for_update().filter(team=team).order_by("-version").first()
         if (latest.version if latest else DEFAULT_SPEC.version) != based_on:
-            raise ScorecardError(
-                "Someone saved a new version of the scorecard while you were editing: look at it, then make your "
-                "change again."
-            )
+            raise ScorecardError(STALE)
         current = scorecard_spec(scorecard_latest(team=team)) if latest else DEFAULT_SPEC
         if latest is not None and current.criteria == criteria:
             return current
@@ -121,7 +128,9 @@ def new_key(name: str, taken: set[str]) -> str:
     any key the team's scorecard ever had, so a new criterion never inherits another's history."""
     base = slugify(name).replace("-", "_")[:30] or "criterion"
     key, number = base, 1
-    while key in taken or key in RESERVED_KEYS or any(key == f"{old}_note" or key == f"{old}_causes" for old in taken):
+    # Its form fields (key, key_note, key_causes) must not meet another criterion's.
+    fields = {name for old in taken for name in (old, f"{old}_note", f"{old}_causes")} | RESERVED_KEYS
+    while {key, f"{key}_note", f"{key}_causes"} & fields:
         number += 1
         key = f"{base}_{number}"
     return key

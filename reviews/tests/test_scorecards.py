@@ -156,6 +156,9 @@ def test_a_criterion_named_like_a_form_field_gets_a_key_of_its_own():
     assert services.new_key("Tone", {"tone", "tone_2"}) == "tone_3"
     assert services.new_key("New", set()) == "new_2"
     assert services.new_key("Product knowledge", set()) == "product_knowledge"
+    # Nor one whose fields meet another criterion's note or root causes.
+    assert services.new_key("Quality note", {"quality"}) == "quality_note_2"
+    assert services.new_key("Foo", {"foo_note"}) == "foo_2"
 
 
 # --- Reviewing on a scorecard the lead shaped ---------------------------------------------

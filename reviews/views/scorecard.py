@@ -1,5 +1,5 @@
 """A lead's scorecard pages: the criteria of the team's current version, a criterion's form,
-archiving and reordering (each change a new version), and the reports the ratings feed."""
+archiving and reordering, each change a new version."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,7 +11,6 @@ from carousel.requests import AuthenticatedRequest
 
 from .. import access, selectors, services
 from ..forms import CriterionForm
-from .team import WEEK_CHOICES, _recent_weeks, _week_count
 
 
 def _based_on(request: AuthenticatedRequest) -> int:
@@ -101,22 +100,3 @@ def criterion_move(request: AuthenticatedRequest, team_id: int, key: str) -> Htt
     else:
         messages.success(request, f"Order saved as scorecard version {saved.version}.")
     return redirect("reviews:scorecard", team_id=team.pk)
-
-
-@login_required
-def reports(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
-    team = access.get_led_team(request.user, team_id)
-    count = _week_count(request)
-    weeks = _recent_weeks(team, count)
-    scorecard = selectors.scorecard_now(team=team)
-    return render(
-        request,
-        "reviews/reports.html",
-        {
-            "team": team,
-            "scorecard": scorecard,
-            "report": selectors.team_report(team, weeks=weeks, scorecard=scorecard),
-            "week_count": count,
-            "week_choices": WEEK_CHOICES,
-        },
-    )

@@ -1,5 +1,5 @@
-"""A lead's team pages: the weeks, trends, an agent's coaching view, CSV exports, the team's
-settings and scorecard, and unpausing a teammate's sign-in."""
+"""A lead's team pages: the weeks, trends, reports, an agent's coaching view, CSV exports, the
+team's settings, and unpausing a teammate's sign-in."""
 
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -174,6 +174,25 @@ def trends(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
             "week_choices": WEEK_CHOICES,
             "scorecard": scorecard,
             "charts": charts.criterion_charts(week_trends, scorecard.criteria),
+        },
+    )
+
+
+@login_required
+def reports(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
+    team = access.get_led_team(request.user, team_id)
+    count = _week_count(request)
+    weeks = _recent_weeks(team, count)
+    scorecard = selectors.scorecard_now(team=team)
+    return render(
+        request,
+        "reviews/reports.html",
+        {
+            "team": team,
+            "scorecard": scorecard,
+            "report": selectors.team_report(team, weeks=weeks, scorecard=scorecard),
+            "week_count": count,
+            "week_choices": WEEK_CHOICES,
         },
     )
 
