@@ -74,7 +74,10 @@ def test_the_review_page_shows_the_transcript_beside_the_scorecard(client, scene
     assert "My invoice total is wrong." in page
     assert 'class="message message-customer"' in page
     assert "Needs improvement" in page and "Exceptional" in page
-    assert escape(DEFAULT_SPEC.criteria[0].levels[1].definition) in page  # Quality: Good
+    # The default definitions, as the original design wrote them.
+    assert escape("Accurate and complete: the right functionality conveyed clearly") in page
+    assert escape("A real connection: empathy for the customer's perspective") in page  # Tone: Exceptional
+    assert escape("Verified the customer's identity before account changes; tagged the conversation") in page
     assert "Followed internal processes" in page
 
 

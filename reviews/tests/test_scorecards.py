@@ -74,7 +74,12 @@ def test_a_lead_adds_a_criterion_with_its_own_scale_and_it_is_a_new_version(clie
 
     response = client.post(
         reverse("reviews:criterion_new", args=[team["team"].pk]),
-        criterion_form(level_4_label="Expert", level_4_definition="Knows the edge cases.", allow_na="on"),
+        criterion_form(
+            description="Knows plans and limits",
+            level_4_label="Expert",
+            level_4_definition="Knows the edge cases.",
+            allow_na="on",
+        ),
     )
 
     assert response.status_code == 302
@@ -87,6 +92,22 @@ def test_a_lead_adds_a_criterion_with_its_own_scale_and_it_is_a_new_version(clie
     assert [criterion.key for criterion in current.criteria[:3]] == ["quality", "tone", "process"]
     page = client.get(reverse("reviews:scorecard", args=[team["team"].pk])).content.decode()
     assert "Product knowledge" in page and "Expert" in page and "Weight 2 · N/A allowed" in page
+    assert "Version 2." in page and "(the default:" not in page
+    assert "Knows plans and limits" in page
+    assignment = Assignment.objects.filter(reviewer=team["agents"][0]).first()
+    client.force_login(team["agents"][0].user)
+    form = client.get(reverse("reviews:review", args=[assignment.pk])).content.decode()
+    assert "Product knowledge <small>Knows plans and limits</small>" in form
+
+
+def test_until_a_lead_changes_it_the_scorecard_page_shows_the_default(client, team):
+    client.force_login(team["lead"])
+
+    page = client.get(reverse("reviews:scorecard", args=[team["team"].pk])).content.decode()
+
+    assert "Version 1 (the default: Carousel's original design)." in page
+    assert "No version saved yet" in page
+    assert not Scorecard.objects.exists()
 
 
 def test_a_new_scale_with_untouched_levels_takes_the_new_scales_names(client, team):
@@ -335,6 +356,17 @@ def test_an_edit_keeps_the_reviews_own_version_after_the_lead_changes_the_scorec
     assert review.ratings.count() == 5 and review.ratings.get(criterion__key="quality").level == 1
     page = client.get(reverse("reviews:review", args=[shaped["assignment"].pk])).content.decode()
     assert "Privacy" in page and "Scorecard version 2" in page
+
+
+def test_an_edit_to_na_is_in_the_audit_log_in_words(client, shaped):
+    from reviews.models import AuditEvent
+
+    client.force_login(shaped["ana"].user)
+    post_review(client, shaped["assignment"], knowledge="4")
+    post_review(client, shaped["assignment"], knowledge="na")
+
+    edited = AuditEvent.objects.get(action=AuditEvent.Action.REVIEW_EDITED)
+    assert edited.changes == {"knowledge": ["Very good", "N/A"]}
 
 
 def test_answers_for_another_version_are_refused_with_what_to_do(shaped):
