@@ -73,6 +73,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from common import (
     BENCH_DIR,
@@ -117,20 +118,74 @@ NOTES = [
 
 
 # --- inside a worker: Django set up for one database ---------------------------------------
+CHUNK = 5000  # rows per INSERT in bulk_create
+# The levels reviewers give each criterion, drawn from evenly (process: about 85% Yes).
+LEVEL_CHOICES: dict[str, list[int]] = {
+    "quality": [1, 2, 2, 2, 3, 3],
+    "tone": [1, 2, 2, 3, 3, 3],
+    "process": [1, 2, 2, 2, 2, 2, 2],
+    "product_knowledge": [1, 2, 3, 3, 4, 4, 4, 5, 5, 5],
+}
+NA_SHARE = 0.05  # of the ratings of a criterion that allows N/A
+TICK_SHARE = 0.8  # of the low ratings of a criterion with root causes: one or two ticked
+
+
+def bench_criteria() -> tuple:
+    """The scorecard's four criteria: the default three and a five-point one with N/A."""
+    from reviews.models import Scale
+    from reviews.scorecards import DEFAULT_SPEC, CriterionSpec, default_levels
+
+    product_knowledge = CriterionSpec(
+        key="product_knowledge",
+        name="Product knowledge",
+        description="knows the features, plans and limits the customer asks about",
+        scale=Scale.FIVE_POINT,
+        levels=default_levels(Scale.FIVE_POINT),
+        root_causes=("Did not know the feature", "Relied on an outdated help article"),
+        allow_na=True,
+        weight=2,
+        low_levels=2,
+    )
+    return (*DEFAULT_SPEC.criteria, product_knowledge)
+
+
 def expected_counts(args: argparse.Namespace) -> dict[str, int]:
     reviews = args.agents * args.weeks * args.reviews_per_week
-    return {"agents": args.agents, "weeks": args.weeks, "agent_weeks": args.agents * args.weeks, "reviews": reviews}
+    criteria = len(LEVEL_CHOICES)
+    return {
+        "agents": args.agents,
+        "weeks": args.weeks,
+        "agent_weeks": args.agents * args.weeks,
+        "scorecards": 1,
+        "criteria": criteria,
+        "reviews": reviews,
+        "ratings": reviews * criteria,
+    }
 
 
 def stored_counts() -> dict[str, int]:
     from conversations.models import Agent
-    from reviews.models import AgentWeek, Review, ReviewWeek
+    from reviews.models import AgentWeek, Criterion, Rating, Review, ReviewWeek, Scorecard
 
     return {
         "agents": Agent.objects.count(),
         "weeks": ReviewWeek.objects.count(),
         "agent_weeks": AgentWeek.objects.count(),
+        "scorecards": Scorecard.objects.count(),
+        "criteria": Criterion.objects.count(),
         "reviews": Review.objects.count(),
+        "ratings": Rating.objects.count(),
+    }
+
+
+def data_counts() -> dict[str, int]:
+    """What the data holds beside its size: the N/A ratings, ticks and CSAT causes."""
+    from reviews.models import Rating, Review
+
+    return {
+        "not_applicable": Rating.objects.filter(level__isnull=True).count(),
+        "ticked": Rating.root_causes.through.objects.count(),
+        "csat_causes": Review.objects.exclude(csat_cause="").count(),
     }
 
 
@@ -140,9 +195,9 @@ def build(args: argparse.Namespace) -> float:
 
     started = time.perf_counter()
     rng = random.Random(20261123)
-    team, agents, rubric = build_team(args, rng)
+    team, agents, scorecard = build_team(args, rng)
     for index in range(args.weeks):
-        build_week(index, args=args, team=team, agents=agents, rubric=rubric, rng=rng)
+        build_week(index, args=args, team=team, agents=agents, scorecard=scorecard, rng=rng)
     if connection.vendor == "postgresql":
         # What autovacuum does soon after a load in production: planner statistics and a
         # visibility map (index-only scans).
@@ -152,13 +207,13 @@ def build(args: argparse.Namespace) -> float:
 
 
 def build_team(args: argparse.Namespace, rng: random.Random) -> tuple:
-    """The team, its settings, a lead, the agents (each with a user), the rubric and two sync runs."""
+    """The team, its settings, a lead, the agents (each with a user), the scorecard and two sync runs."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
 
     from conversations.models import Agent, SyncRun, Team
-    from reviews.models import Rubric, TeamSettings
+    from reviews.models import TeamSettings
 
     user_model = get_user_model()
     password = make_password("bench-password-not-for-use")  # hashed once, shared by every user
@@ -173,7 +228,8 @@ def build_team(args: argparse.Namespace, rng: random.Random) -> tuple:
             [
                 user_model(username=email, email=email, password=password)
                 for email in (f"agent{n:04d}@bench.example" for n in range(args.agents))
-            ]
+            ],
+            batch_size=CHUNK,
         )
         names = [f"{first} {last}" for last in LAST_NAMES for first in FIRST_NAMES]
         rng.shuffle(names)
@@ -188,21 +244,73 @@ def build_team(args: argparse.Namespace, rng: random.Random) -> tuple:
                     user=user,
                 )
                 for n, user in enumerate(users)
-            ]
+            ],
+            batch_size=CHUNK,
         )
-        rubric = Rubric.objects.create(team=team, version=1, created_by=lead)
+        scorecard = build_scorecard(team, lead)
         SyncRun.objects.create(
             source="intercom", status="succeeded", kept=2400, excluded_counts={"short": 31, "spam_tag": 4}
         )
         SyncRun.objects.create(source="intercom", status="failed", error_text="Intercom answered HTTP 503.")
-    return team, agents, rubric
+    return team, agents, scorecard
 
 
-def build_week(index: int, *, args: argparse.Namespace, team, agents: list, rubric, rng: random.Random) -> None:
-    """One ReviewWeek: an AgentWeek per agent, and R completed assignments each, reviewed."""
+def build_scorecard(team, lead) -> list[tuple]:
+    """Version 1 of the team's scorecard, its rows as services.scorecard_save writes a version
+    (which would keep the default three criteria as a version 1 of its own); read back with
+    selectors.scorecard_now as the pages read it. Returns (criterion row, its spec, root cause
+    ids by position) per criterion."""
+    from reviews import selectors
+    from reviews.models import Criterion, CriterionLevel, RootCause, Scorecard
+
+    criteria = bench_criteria()
+    scorecard = Scorecard.objects.create(team=team, version=1, created_by=lead)
+    rows = Criterion.objects.bulk_create(
+        [
+            Criterion(
+                scorecard=scorecard,
+                key=spec.key,
+                name=spec.name,
+                description=spec.description,
+                position=position,
+                scale=spec.scale,
+                allow_na=spec.allow_na,
+                weight=spec.weight,
+                critical=spec.critical,
+                low_levels=spec.low_levels,
+                note_required_when_low=spec.note_required_when_low,
+            )
+            for position, spec in enumerate(criteria, start=1)
+        ]
+    )
+    CriterionLevel.objects.bulk_create(
+        [
+            CriterionLevel(criterion=row, value=level.value, label=level.label, definition=level.definition)
+            for row, spec in zip(rows, criteria, strict=True)
+            for level in spec.levels
+        ]
+    )
+    causes = RootCause.objects.bulk_create(
+        [
+            RootCause(criterion=row, label=label, position=position)
+            for row, spec in zip(rows, criteria, strict=True)
+            for position, label in enumerate(spec.root_causes, start=1)
+        ]
+    )
+    stored = selectors.scorecard_now(team=team)
+    if stored.criteria != criteria:
+        raise SystemExit(f"The scorecard reads back as {stored.criteria}, not as written.")
+    return [
+        (row, spec, [cause.pk for cause in causes if cause.criterion_id == row.pk])
+        for row, spec in zip(rows, criteria, strict=True)
+    ]
+
+
+def build_week(index: int, *, args: argparse.Namespace, team, agents: list, scorecard, rng: random.Random) -> None:
+    """One ReviewWeek: an AgentWeek per agent, and R completed assignments each, reviewed and rated."""
     from django.db import transaction
 
-    from reviews.models import AgentWeek, Assignment, Review, ReviewWeek, week_label
+    from reviews.models import AgentWeek, Assignment, Rating, Review, ReviewWeek, level_score, week_label
 
     per_week = args.reviews_per_week
     starts_at = LAST_WEEK_START - timedelta(weeks=args.weeks - 1 - index)
@@ -217,7 +325,8 @@ def build_week(index: int, *, args: argparse.Namespace, team, agents: list, rubr
             assigned_at=starts_at,
         )
         AgentWeek.objects.bulk_create(
-            [AgentWeek(week=week, agent=agent, quota=per_week, required=per_week) for agent in agents]
+            [AgentWeek(week=week, agent=agent, quota=per_week, required=per_week) for agent in agents],
+            batch_size=CHUNK,
         )
         pairs = [(r, (r + k + 1) % len(agents)) for r in range(len(agents)) for k in range(per_week)]
         conversations = week_conversations(index, pairs, team=team, agents=agents, starts_at=starts_at, rng=rng)
@@ -235,8 +344,41 @@ def build_week(index: int, *, args: argparse.Namespace, team, agents: list, rubr
                     completed_at=created_at + timedelta(minutes=rng.randrange(30, 5 * 24 * 60)),
                 )
             )
-        assignments = Assignment.objects.bulk_create(assignments)
-        Review.objects.bulk_create([week_review(assignment, rubric, rng) for assignment in assignments])
+        assignments = Assignment.objects.bulk_create(assignments, batch_size=CHUNK)
+        answers = [week_answers(scorecard, rng) for _ in assignments]
+        reviews = Review.objects.bulk_create(
+            [
+                week_review(assignment, scorecard, levels, rng)
+                for assignment, levels in zip(assignments, answers, strict=True)
+            ],
+            batch_size=CHUNK,
+        )
+        ratings, ticks = [], []
+        for review, levels in zip(reviews, answers, strict=True):
+            for (row, spec, cause_ids), level in zip(scorecard, levels, strict=True):
+                ratings.append(
+                    Rating(
+                        review_id=review.pk,
+                        criterion_id=row.pk,
+                        level=level,
+                        score=None if level is None else level_score(level, spec.size),
+                        note=rng.choice(NOTES),
+                    )
+                )
+                if cause_ids and spec.is_low(level) and rng.random() < TICK_SHARE:
+                    ticks.append(rng.sample(cause_ids, rng.choice([1, 1, 2])))
+                else:
+                    ticks.append([])
+        ratings = Rating.objects.bulk_create(ratings, batch_size=CHUNK)
+        through = Rating.root_causes.through
+        through.objects.bulk_create(
+            [
+                through(rating_id=rating.pk, rootcause_id=cause_id)
+                for rating, cause_ids in zip(ratings, ticks, strict=True)
+                for cause_id in cause_ids
+            ],
+            batch_size=CHUNK,
+        )
 
 
 def week_conversations(index: int, pairs: list, *, team, agents: list, starts_at: datetime, rng: random.Random):
@@ -267,43 +409,67 @@ def week_conversations(index: int, pairs: list, *, team, agents: list, starts_at
                 agent_word_count=120,
             )
         )
-    return Conversation.objects.bulk_create(conversations)
+    return Conversation.objects.bulk_create(conversations, batch_size=CHUNK)
 
 
-def week_review(assignment, rubric, rng: random.Random):
-    from reviews.models import Review
+def week_answers(scorecard: list[tuple], rng: random.Random) -> list[int | None]:
+    """The level given to each criterion (None: N/A)."""
+    return [
+        None if spec.allow_na and rng.random() < NA_SHARE else rng.choice(LEVEL_CHOICES[spec.key])
+        for _, spec, _ in scorecard
+    ]
 
+
+def week_review(assignment, scorecard: list[tuple], levels: list[int | None], rng: random.Random):
+    from reviews.models import LOW_CSAT_AT_MOST, CsatCause, Review
+    from reviews.scorecards import review_score
+
+    csat = assignment.conversation.csat_rating
+    asked = csat is not None and csat <= LOW_CSAT_AT_MOST
     return Review(
         assignment=assignment,
         conversation=assignment.conversation,
         reviewer=assignment.reviewer,
         reviewee=assignment.reviewee,
-        rubric=rubric,
-        quality=rng.choice([1, 2, 2, 2, 3, 3]),
-        quality_note=rng.choice(NOTES),
-        tone=rng.choice([1, 2, 2, 3, 3, 3]),
-        tone_note=rng.choice(NOTES),
-        followed_process=rng.random() < 0.85,
-        process_note=rng.choice(NOTES),
+        scorecard_id=scorecard[0][0].scorecard_id,
+        score=review_score((spec, level) for (_, spec, _), level in zip(scorecard, levels, strict=True)),
+        csat_cause=rng.choice([*CsatCause.values, CsatCause.AGENT]) if asked and rng.random() < 0.9 else "",
+        share_as_example=rng.random() < 0.02,
         created_at=assignment.completed_at,
         updated_at=assignment.completed_at,
         seen_at=assignment.completed_at + timedelta(hours=3) if rng.random() < 0.7 else None,
     )
 
 
-# --- the single queries each page needs, on a cursor ---------------------------------------
+# --- the queries each page needs, on a cursor ----------------------------------------------
 def _tables() -> dict[str, str]:
     from conversations.models import Agent, Conversation, Team
-    from reviews.models import AgentWeek, Assignment, Review, ReviewComment, ReviewWeek, Rubric
+    from reviews.models import (
+        AgentWeek,
+        Assignment,
+        Criterion,
+        CriterionLevel,
+        Rating,
+        Review,
+        ReviewComment,
+        ReviewWeek,
+        RootCause,
+        Scorecard,
+    )
 
-    models = {
+    models: dict[str, Any] = {
         "agent": Agent,
         "conversation": Conversation,
         "agentweek": AgentWeek,
         "assignment": Assignment,
+        "criterion": Criterion,
+        "level": CriterionLevel,
+        "rating": Rating,
+        "ticked": Rating.root_causes.through,
         "review": Review,
         "reviewcomment": ReviewComment,
-        "rubric": Rubric,
+        "rootcause": RootCause,
+        "scorecard": Scorecard,
         "team": Team,
         "week": ReviewWeek,
     }
@@ -314,7 +480,10 @@ def _placeholders(values: list) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def team_week_query(week_ids: list[int]) -> tuple[str, list]:
+Statement = tuple[str, list]
+
+
+def team_week_query(week_ids: list[int]) -> Statement:
     t = _tables()
     sql = f"""
         SELECT aw.agent_id, aw.week_id, aw.quota, aw.required, aw.is_away, COUNT(a.id)
@@ -327,30 +496,104 @@ def team_week_query(week_ids: list[int]) -> tuple[str, list]:
     return sql, list(week_ids)
 
 
-def trends_query(team_id: int, week_ids: list[int]) -> tuple[str, list]:
-    t = _tables()
-    levels = ", ".join(
-        f"COUNT(CASE WHEN r.{criterion} = {level} THEN 1 END)"
-        for criterion in ("quality", "tone")
-        for level in (1, 2, 3)
-    )
-    sql = f"""
-        SELECT a.week_id, COUNT(r.id), {levels}, COUNT(CASE WHEN r.followed_process THEN 1 END)
+def trends_queries(week_ids: list[int]) -> dict[str, Statement]:
+    """What the trends page shows, in the weeks: the ratings per week, criterion key, scale and
+    level (count, sum of scores), and the reviews per week (count, mean score, low CSAT)."""
+    from reviews.models import CSAT_OUTSIDE_AGENT
+
+    t, weeks = _tables(), _placeholders(week_ids)
+    ratings = f"""
+        SELECT a.week_id, cr.key, cr.scale, rt.level, COUNT(*), SUM(rt.score)
+        FROM {t["rating"]} rt
+        JOIN {t["review"]} r ON r.id = rt.review_id
+        JOIN {t["assignment"]} a ON a.id = r.assignment_id
+        JOIN {t["criterion"]} cr ON cr.id = rt.criterion_id
+        WHERE a.week_id IN ({weeks})
+        GROUP BY a.week_id, cr.key, cr.scale, rt.level
+    """
+    reviews = f"""
+        SELECT a.week_id, COUNT(*), AVG(r.score), COUNT(CASE WHEN r.csat_cause <> '' THEN 1 END),
+               COUNT(CASE WHEN r.csat_cause IN ({_placeholders(CSAT_OUTSIDE_AGENT)}) THEN 1 END)
         FROM {t["review"]} r
         JOIN {t["assignment"]} a ON a.id = r.assignment_id
-        JOIN {t["agent"]} g ON g.id = r.reviewee_id
-        WHERE g.team_id = %s AND a.week_id IN ({_placeholders(week_ids)})
+        WHERE a.week_id IN ({weeks})
         GROUP BY a.week_id
     """
-    return sql, [team_id, *week_ids]
+    return {
+        "ratings": (ratings, list(week_ids)),
+        "reviews": (reviews, [*map(str, CSAT_OUTSIDE_AGENT), *week_ids]),
+    }
 
 
-def export_query(week_ids: list[int]) -> tuple[str, list]:
+def reports_queries(week_ids: list[int]) -> dict[str, Statement]:
+    """The trends' two, the root causes ticked per criterion key and label, the low ratings per
+    criterion key and the reviews per CSAT cause."""
+    t, weeks = _tables(), _placeholders(week_ids)
+    causes = f"""
+        SELECT cr.key, rc.label, COUNT(*)
+        FROM {t["ticked"]} tk
+        JOIN {t["rating"]} rt ON rt.id = tk.rating_id
+        JOIN {t["review"]} r ON r.id = rt.review_id
+        JOIN {t["assignment"]} a ON a.id = r.assignment_id
+        JOIN {t["criterion"]} cr ON cr.id = rt.criterion_id
+        JOIN {t["rootcause"]} rc ON rc.id = tk.rootcause_id
+        WHERE a.week_id IN ({weeks})
+        GROUP BY cr.key, rc.label
+    """
+    low = f"""
+        SELECT cr.key, COUNT(*)
+        FROM {t["rating"]} rt
+        JOIN {t["review"]} r ON r.id = rt.review_id
+        JOIN {t["assignment"]} a ON a.id = r.assignment_id
+        JOIN {t["criterion"]} cr ON cr.id = rt.criterion_id
+        WHERE a.week_id IN ({weeks}) AND rt.level <= cr.low_levels
+        GROUP BY cr.key
+    """
+    csat = f"""
+        SELECT r.csat_cause, COUNT(*)
+        FROM {t["review"]} r
+        JOIN {t["assignment"]} a ON a.id = r.assignment_id
+        WHERE a.week_id IN ({weeks}) AND r.csat_cause <> ''
+        GROUP BY r.csat_cause
+    """
+    return {
+        **trends_queries(week_ids),
+        "causes": (causes, list(week_ids)),
+        "low": (low, list(week_ids)),
+        "csat": (csat, list(week_ids)),
+    }
+
+
+def run_queries(statements: dict[str, Statement]) -> dict[str, list]:
+    """Each statement's rows, one after another."""
+    from django.db import connection
+
+    rows = {}
+    with connection.cursor() as cursor:
+        for name, (sql, params) in statements.items():
+            cursor.execute(sql, params)
+            rows[name] = cursor.fetchall()
+    return rows
+
+
+def export_queries(week_ids: list[int]) -> dict[str, Statement]:
     t = _tables()
-    sql = f"""
+    criteria = f"""
+        SELECT cr.key, cr.name, COUNT(rc.id)
+        FROM {t["criterion"]} cr
+        JOIN {t["scorecard"]} sc ON sc.id = cr.scorecard_id
+        LEFT JOIN {t["rootcause"]} rc ON rc.criterion_id = cr.id
+        WHERE cr.scorecard_id IN (
+            SELECT r.scorecard_id FROM {t["review"]} r JOIN {t["assignment"]} a ON a.id = r.assignment_id
+            WHERE a.week_id IN ({_placeholders(week_ids)})
+        )
+        GROUP BY cr.id, cr.key, cr.name, sc.version, cr.position
+        ORDER BY sc.version DESC, cr.position
+    """
+    reviews = f"""
         SELECT tm.name, w.label, r.id, r.created_at, c.id, c.subject, c.source, c.external_id, c.url,
-               c.csat_rating, c.tags, rv.name, re.name, rb.version, r.quality, r.tone, r.followed_process,
-               r.quality_note, r.tone_note, r.process_note, r.share_as_example, r.unshared_at IS NOT NULL,
+               c.csat_rating, c.tags, rv.name, re.name, sc.version, r.score, r.csat_cause, r.start_note,
+               r.stop_note, r.continue_note, r.share_as_example, r.unshared_at IS NOT NULL,
                r.seen_at IS NOT NULL,
                (SELECT COUNT(*) FROM {t["reviewcomment"]} rc WHERE rc.review_id = r.id)
         FROM {t["review"]} r
@@ -360,22 +603,148 @@ def export_query(week_ids: list[int]) -> tuple[str, list]:
         JOIN {t["conversation"]} c ON c.id = r.conversation_id
         JOIN {t["agent"]} rv ON rv.id = r.reviewer_id
         JOIN {t["agent"]} re ON re.id = r.reviewee_id
-        LEFT JOIN {t["rubric"]} rb ON rb.id = r.rubric_id
+        JOIN {t["scorecard"]} sc ON sc.id = r.scorecard_id
         WHERE a.week_id IN ({_placeholders(week_ids)})
         ORDER BY w.starts_at, r.created_at, r.id
     """
-    return sql, list(week_ids)
+    return {"criteria": (criteria, list(week_ids)), "reviews": (reviews, list(week_ids))}
 
 
-def run_query(sql: str, params: list) -> int:
+def export_chunk_queries(review_ids: list[int]) -> tuple[str, str]:
+    """A chunk's ratings with their level's label, and the root causes ticked, in order."""
+    t, ids = _tables(), _placeholders(review_ids)
+    ratings = f"""
+        SELECT rt.review_id, cr.key, rt.level, lv.label, rt.note
+        FROM {t["rating"]} rt
+        JOIN {t["criterion"]} cr ON cr.id = rt.criterion_id
+        LEFT JOIN {t["level"]} lv ON lv.criterion_id = rt.criterion_id AND lv.value = rt.level
+        WHERE rt.review_id IN ({ids})
+    """
+    causes = f"""
+        SELECT rt.review_id, cr.key, rc.label
+        FROM {t["ticked"]} tk
+        JOIN {t["rating"]} rt ON rt.id = tk.rating_id
+        JOIN {t["criterion"]} cr ON cr.id = rt.criterion_id
+        JOIN {t["rootcause"]} rc ON rc.id = tk.rootcause_id
+        WHERE rt.review_id IN ({ids})
+        ORDER BY rc.position
+    """
+    return ratings, causes
+
+
+def run_export_queries(statements: dict[str, Statement]) -> dict[str, int]:
+    """The criteria, then the review rows read 2,000 at a time, as the export reads them, each
+    chunk's ratings and root causes read before the next: rows read of each."""
     from django.db import connection
 
-    rows = 0
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    read = {"reviews": 0, "ratings": 0, "ticked": 0}
+    with connection.cursor() as cursor, connection.cursor() as chunk_cursor:
+        cursor.execute(*statements["criteria"])
+        read["criteria"] = len(cursor.fetchall())
+        cursor.execute(*statements["reviews"])
         while batch := cursor.fetchmany(2000):
-            rows += len(batch)
-    return rows
+            read["reviews"] += len(batch)
+            ids = [row[2] for row in batch]
+            ratings, causes = export_chunk_queries(ids)
+            chunk_cursor.execute(ratings, ids)
+            read["ratings"] += len(chunk_cursor.fetchall())
+            chunk_cursor.execute(causes, ids)
+            read["ticked"] += len(chunk_cursor.fetchall())
+    return read
+
+
+def rows_read(result: object) -> int:
+    if isinstance(result, int):
+        return result
+    if isinstance(result, dict):
+        return sum(value if isinstance(value, int) else len(value) for value in result.values())
+    raise TypeError(result)
+
+
+# --- the pages' figures against the queries' ----------------------------------------------
+def _same(a: object, b: object) -> bool:
+    """Equal, floats to within rounding (a sum divided in Python against AVG in SQL)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) < 1e-6
+    if isinstance(a, tuple | list) and isinstance(b, tuple | list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def trends_differences(rows: dict[str, list], trends: list, weeks: list, scorecard) -> list[str]:
+    """Where the page's per-week figures differ from the queries' rows."""
+    labels = {week.pk: week.label for week in weeks}
+    levels: dict[tuple[str, str], dict[tuple[str, int | None], tuple[int, float]]] = {}
+    for week_id, key, scale, level, total, score_sum in rows["ratings"]:
+        levels.setdefault((labels[week_id], key), {})[(scale, level)] = (total, score_sum or 0.0)
+    expected: dict[object, tuple] = {}
+    shown: dict[object, tuple] = {}
+    for week_id, total, score, csat_low, csat_outside in rows["reviews"]:
+        expected[labels[week_id]] = (total, score, csat_low, csat_outside)
+    for trend in trends:
+        shown[trend.label] = (trend.reviews, trend.score, trend.csat_low, trend.csat_outside)
+        for criterion in scorecard.criteria:
+            got = levels.get((trend.label, criterion.key), {})
+            rated = [(total, score) for (_, level), (total, score) in got.items() if level is not None]
+            count = sum(total for total, _ in rated)
+            expected[(trend.label, criterion.key)] = (
+                [got.get((criterion.scale, level.value), (0, 0.0))[0] for level in criterion.levels],
+                sum(total for (_, level), (total, _) in got.items() if level is None),
+                sum(score for _, score in rated) / count if count else None,
+            )
+            summary = trend.criteria[criterion.key]
+            shown[(trend.label, criterion.key)] = (
+                [count for _, count in summary.counts],
+                summary.not_applicable,
+                summary.score,
+            )
+    differences = []
+    for key in sorted(set(expected) | set(shown), key=str):
+        a, b = expected.get(key), shown.get(key)
+        if not _same(a, b):
+            differences.append(f"{key}: the queries say {a}, the page {b}")
+    return differences
+
+
+def reports_differences(rows: dict[str, list], report, weeks: list, scorecard) -> list[str]:
+    from reviews.models import CsatCause
+
+    differences = trends_differences(rows, report.trends, weeks, scorecard)
+    ticked = {(key, label): total for key, label, total in rows["causes"]}
+    low = dict(rows["low"])
+    for group in report.causes:
+        key = group.criterion.key
+        if group.low_ratings != low.get(key, 0):
+            differences.append(f"{key}: {low.get(key, 0)} low ratings by the query, {group.low_ratings} on the page")
+        for label, count in group.causes:
+            if count != ticked.pop((key, label), 0):
+                differences.append(f"{key}, {label!r}: ticked {ticked.get((key, label))} by the query, {count}")
+    shown_keys = {group.criterion.key for group in report.causes}
+    differences += [f"{key}, {label!r}: ticked, not on the page" for key, label in ticked if key in shown_keys]
+    by_cause = dict(rows["csat"])
+    shown_csat = dict(report.csat)
+    for value, label in CsatCause.choices:
+        if by_cause.get(value, 0) != shown_csat.get(label):
+            differences.append(f"CSAT {value}: {by_cause.get(value, 0)} by the query, {shown_csat.get(label)}")
+    if report.csat_low != sum(by_cause.values()):
+        differences.append(f"low CSAT: {sum(by_cause.values())} by the query, {report.csat_low} on the page")
+    return differences
+
+
+def figure_differences(name: str, rows: object, team, weeks: list) -> list[str]:
+    """The page's selector, called as its view calls it, against the queries' rows."""
+    from reviews import selectors
+    from reviews.models import Review
+
+    scorecard = selectors.scorecard_now(team=team)
+    assert isinstance(rows, dict)
+    if name == "trends":
+        trends = selectors.review_trends(
+            reviews=Review.objects.filter(assignment__week__team=team), weeks=weeks, scorecard=scorecard
+        )
+        return trends_differences(rows, trends, weeks, scorecard)
+    report = selectors.team_report(team, weeks=weeks, scorecard=scorecard)
+    return reports_differences(rows, report, weeks, scorecard)
 
 
 # --- timing ------------------------------------------------------------------------------
@@ -402,6 +771,17 @@ def fetch_page(client, url: str) -> bytes:
     if response.status_code != 200:
         raise SystemExit(f"{url} answered {response.status_code}")
     return body
+
+
+def page_statements(client, url: str) -> tuple[bytes, list[dict]]:
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    reset_queries()  # the log is a bounded deque: a full one would hide what is captured
+    with CaptureQueriesContext(connection) as captured:
+        body = fetch_page(client, url)
+    # Read now: the log is cleared when the next request starts.
+    return body, list(captured.captured_queries)
 
 
 def profile(function, label: str, lines: int) -> str:
@@ -435,39 +815,35 @@ def measure_pages(args: argparse.Namespace) -> list[dict]:
         return ids[::-1]
 
     all_weeks = week_ids(52)
+    weeks = list(ReviewWeek.objects.filter(pk__in=all_weeks).order_by("starts_at"))
+    trends, reports, export = trends_queries(all_weeks), reports_queries(all_weeks), export_queries(all_weeks)
+    team_week, team_week_8 = team_week_query(all_weeks), team_week_query(week_ids(8))
     cases = [
-        ("Team week ?weeks=52", "team_week", {"weeks": 52}, team_week_query(all_weeks)),
-        ("Team week (default 8)", "team_week", {}, team_week_query(week_ids(8))),
-        ("Trends ?weeks=52", "trends", {"weeks": 52}, trends_query(team.pk, all_weeks)),
-        ("Reviews CSV ?weeks=52", "export_reviews", {"weeks": 52}, export_query(all_weeks)),
+        ("Team week ?weeks=52", "team_week", {"weeks": 52}, lambda: run_queries({"rows": team_week})),
+        ("Team week (default 8)", "team_week", {}, lambda: run_queries({"rows": team_week_8})),
+        ("Trends ?weeks=52", "trends", {"weeks": 52}, lambda: run_queries(trends)),
+        ("Reports ?weeks=52", "reports", {"weeks": 52}, lambda: run_queries(reports)),
+        ("Reviews CSV ?weeks=52", "export_reviews", {"weeks": 52}, lambda: run_export_queries(export)),
     ]
-    return [measure_page(client, team, case, args) for case in cases]
+    return [measure_page(client, team, weeks, case, args) for case in cases]
 
 
-def measure_page(client, team, case: tuple, args: argparse.Namespace) -> dict:
-    """One page against its query: the page's statements, then both timed in turn."""
-    from django.db import connection, reset_queries
-    from django.test.utils import CaptureQueriesContext
+def measure_page(client, team, weeks: list, case: tuple, args: argparse.Namespace) -> dict:
+    """One page against its queries: the page's statements, then both timed in turn."""
     from django.urls import reverse
 
-    from reviews.models import Review
+    from reviews.models import Rating, Review
 
-    label, name, query, (sql, params) = case
+    label, name, query, reference = case
     url = reverse(f"reviews:{name}", args=[team.pk])
     if query:
         url += "?" + "&".join(f"{key}={value}" for key, value in query.items())
-    reset_queries()  # the log is a bounded deque: a full one would hide what is captured
-    with CaptureQueriesContext(connection) as captured:
-        body = fetch_page(client, url)
-    # Read now: the log is cleared when the next request starts.
-    statements = list(captured.captured_queries)
+    body, statements = page_statements(client, url)
     if args.show_queries:
         print(f"\n--- queries: {label} ---", file=sys.stderr)
         for entry in statements:
             print(f"{entry['time']:>7}s  {entry['sql'][:600]}", file=sys.stderr)
-    page_times, query_times, rows = timed_pair(
-        lambda: fetch_page(client, url), lambda: run_query(sql, params), args.repeat
-    )
+    page_times, query_times, rows = timed_pair(lambda: fetch_page(client, url), reference, args.repeat)
     if args.profile:
         print(profile(lambda: fetch_page(client, url), label, args.profile), file=sys.stderr)
     result = {
@@ -477,15 +853,33 @@ def measure_page(client, team, case: tuple, args: argparse.Namespace) -> dict:
         "server_runs_ms": [round(value, 1) for value in page_times],
         "query_ms": statistics.median(query_times),
         "query_runs_ms": [round(value, 1) for value in query_times],
-        "query_rows": rows,
+        "query_rows": rows_read(rows),
         "queries": len(statements),
         "bytes": len(body),
     }
+    if name in ("trends", "reports"):
+        assert isinstance(rows, dict)
+        result["ratings_read"] = sum(row[4] for row in rows["ratings"])
+        result["differences"] = figure_differences(name, rows, team, weeks)
+        # The default eight weeks, for its query count only: more weeks must not mean more queries.
+        result["queries_default"] = len(page_statements(client, reverse(f"reviews:{name}", args=[team.pk]))[1])
     if name == "export_reviews":
+        assert isinstance(rows, dict)
         text = body.decode("utf-8").removeprefix("\ufeff")
-        result["csv_records"] = sum(1 for _ in csv.reader(io.StringIO(text))) - 1  # less the header
+        records = list(csv.reader(io.StringIO(text)))
+        header, records = records[0], records[1:]
+        level_columns = [header.index(column) for column in CSV_LEVEL_COLUMNS if column in header]
+        result["csv_records"] = len(records)
+        result["csv_level_columns_missing"] = [column for column in CSV_LEVEL_COLUMNS if column not in header]
+        result["csv_ratings"] = sum(1 for record in records for index in level_columns if record[index])
+        result["query_read"] = rows
         result["reviews_stored"] = Review.objects.count()
+        result["ratings_stored"] = Rating.objects.count()
     return result
+
+
+# The export's level column of each criterion: its name, slugified.
+CSV_LEVEL_COLUMNS = ["quality", "tone", "followed_internal_processes", "product_knowledge"]
 
 
 def database_version() -> str:
@@ -517,6 +911,7 @@ def worker(args: argparse.Namespace) -> None:
         "database": args.worker,
         "server_version": database_version(),
         "counts": counts,
+        "data": data_counts(),
         "build_seconds": build_seconds,
         "pages": measure_pages(args),
     }
@@ -557,13 +952,13 @@ def run_database(database: str, args: argparse.Namespace) -> dict:
 def print_table(results: list[dict], repeat: int) -> bool:
     all_met = True
     for result in results:
-        counts = result["counts"]
+        counts, data = result["counts"], result["data"]
         built = f"built in {result['build_seconds']:.0f} s" if result["build_seconds"] is not None else "reused"
         print()
         print(
             f"{result['database']} ({result['server_version']}): {counts['agents']} agents, {counts['weeks']} weeks, "
-            f"{counts['agent_weeks']:,} agent-weeks, {counts['reviews']:,} reviews ({built}); "
-            f"median of {repeat} runs after a warm-up"
+            f"{counts['agent_weeks']:,} agent-weeks, {counts['reviews']:,} reviews, {counts['ratings']:,} ratings "
+            f"of {counts['criteria']} criteria ({built}); median of {repeat} runs after a warm-up"
         )
         header = (
             f"{'page':<24} {'server ms':>10} {'query ms':>9} {'ratio':>6} {'queries':>8} {'KB':>7}  "
@@ -581,38 +976,82 @@ def print_table(results: list[dict], repeat: int) -> bool:
             )
         for page in result["pages"]:
             print(f"  {page['page']}: server runs {page['server_runs_ms']} ms, query runs {page['query_runs_ms']} ms")
-        export = next(page for page in result["pages"] if "csv_records" in page)
         print(
-            f"  Reviews CSV: {export['csv_records']:,} records in the file, {export['query_rows']:,} rows read by "
-            f"the query, {export['reviews_stored']:,} reviews stored"
+            f"  Data: {data['not_applicable']:,} ratings N/A, {data['ticked']:,} root causes ticked, "
+            f"{data['csat_causes']:,} reviews with a low-CSAT cause"
+        )
+        for page in result["pages"]:
+            if "differences" in page:
+                agree = "agree" if not page["differences"] else f"DIFFER in {len(page['differences'])} places"
+                print(
+                    f"  {page['page']}: {page['ratings_read']:,} ratings grouped by the queries, "
+                    f"{page['query_rows']:,} rows; the page's figures and the queries' {agree}; "
+                    f"{page['queries_default']} queries for the default 8 weeks"
+                )
+        export = next(page for page in result["pages"] if "csv_records" in page)
+        read = export["query_read"]
+        print(
+            f"  Reviews CSV: {export['csv_records']:,} records and {export['csv_ratings']:,} ratings in the file; "
+            f"{read['reviews']:,} review rows, {read['ratings']:,} ratings, {read['ticked']:,} root causes ticked "
+            f"and {read['criteria']} criteria read by the queries; {export['reviews_stored']:,} reviews and "
+            f"{export['ratings_stored']:,} ratings stored"
         )
     return all_met
 
 
-def smoke_problems(results: list[dict]) -> list[str]:
+def sanity_problems(results: list[dict], *, smoke: bool) -> list[str]:
     """What says a page is wrong whatever the machine's speed. (A page that does not answer 200,
     or data that does not add up, already stopped the worker.)"""
     problems = []
     for result in results:
-        database, counts = result["database"], result["counts"]
+        database, counts, data = result["database"], result["counts"], result["data"]
         pages = {page["page"]: page for page in result["pages"]}
+        # The pages show the newest 52 weeks at most.
+        reviews = counts["reviews"] * min(counts["weeks"], 52) // counts["weeks"]
+        ratings = reviews * counts["criteria"]
         export = pages["Reviews CSV ?weeks=52"]
-        if not export["csv_records"] == export["query_rows"] == export["reviews_stored"] == counts["reviews"]:
+        read = export["query_read"]
+        if not export["csv_records"] == read["reviews"] == export["reviews_stored"] == reviews:
             problems.append(
-                f"{database}: the CSV has {export['csv_records']} records, the query read {export['query_rows']} "
+                f"{database}: the CSV has {export['csv_records']} records, the queries read {read['reviews']} review "
                 f"rows, {export['reviews_stored']} reviews are stored"
             )
-        if pages["Team week ?weeks=52"]["query_rows"] != counts["agent_weeks"]:
-            problems.append(f"{database}: the team week query read {pages['Team week ?weeks=52']['query_rows']} rows")
+        if not export["csv_ratings"] == read["ratings"] == ratings:
+            problems.append(
+                f"{database}: the CSV has {export['csv_ratings']} ratings, the queries read {read['ratings']}, "
+                f"{ratings} are stored in the weeks"
+            )
+        if read["ticked"] != data["ticked"] or read["criteria"] != counts["criteria"]:
+            problems.append(
+                f"{database}: the export's queries read {read['ticked']} root causes ticked of {data['ticked']} and "
+                f"{read['criteria']} criteria of {counts['criteria']}"
+            )
+        if export["csv_level_columns_missing"]:
+            problems.append(f"{database}: the CSV has no column {export['csv_level_columns_missing']}")
+        team_week = pages["Team week ?weeks=52"]
+        if team_week["query_rows"] != counts["agent_weeks"] * min(counts["weeks"], 52) // counts["weeks"]:
+            problems.append(f"{database}: the team week query read {team_week['query_rows']} rows")
         # The team week page reads every week shown at once: more weeks must not mean more queries.
         many, default = pages["Team week ?weeks=52"]["queries"], pages["Team week (default 8)"]["queries"]
         if many != default:
             problems.append(f"{database}: the team week page ran {many} queries for 52 weeks, {default} for 8")
+        for label in ("Trends ?weeks=52", "Reports ?weeks=52"):
+            page = pages[label]
+            if page["ratings_read"] != ratings:
+                problems.append(f"{database}: {label}: the queries grouped {page['ratings_read']} ratings of {ratings}")
+            if page["queries"] != page["queries_default"]:
+                problems.append(
+                    f"{database}: {label} ran {page['queries']} queries, {page['queries_default']} for 8 weeks"
+                )
+            problems += [f"{database}: {label}: {difference}" for difference in page["differences"][:10]]
         problems += [
             f"{database}: {page['page']} timed {page['server_ms']} ms, its query {page['query_ms']} ms"
             for page in pages.values()
             if not (page["server_ms"] > 0 and page["query_ms"] > 0)
         ]
+        if smoke:
+            # The smoke data must take the pages' every path: N/A, root causes, CSAT causes.
+            problems += [f"{database}: the data has no {name}" for name, count in data.items() if not count]
     return problems
 
 
@@ -671,12 +1110,12 @@ def main() -> int:
                 postgres_database_drop(args.postgres_db)
     all_met = print_table(results, args.repeat)
     print()
+    problems = sanity_problems(results, smoke=args.smoke)
+    for problem in problems:
+        print(f"{'SMOKE FAILED' if args.smoke else 'WRONG FIGURE'}: {problem}")
     if not args.smoke:
         print("Every page within the target." if all_met else "Some pages missed the target (see above).")
-        return 0 if all_met else 1
-    problems = smoke_problems(results)
-    for problem in problems:
-        print(f"SMOKE FAILED: {problem}")
+        return 0 if all_met and not problems else 1
     if not problems:
         print("Smoke run: the figures are sane (the target is for full-size runs and is not checked).")
     return 1 if problems else 0
