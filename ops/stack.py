@@ -817,6 +817,8 @@ class Browser:
             "tone_note": "",
             "process": "2",  # Followed internal processes: Yes
             "process_note": "",
+            # Asked only on a low CSAT rating (and ignored elsewhere): the product, as is most often the case.
+            "csat_cause": "product",
         }
         answer = self.call("POST /assignments/<id>/review/", "POST", f"/assignments/{assignment_id}/review/", 302, data)
         return answer is not None and answer.headers.get("Location") == "/week/"

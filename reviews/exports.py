@@ -15,7 +15,7 @@ from django.utils.text import slugify
 
 from conversations.models import Source
 
-from .models import AgentWeek, Assignment, Criterion, CriterionLevel, CsatCause, Rating, ReviewComment
+from .models import AgentWeek, Assignment, Criterion, CriterionLevel, CsatCause, Rating, ReviewComment, RootCause
 
 BOM = "\ufeff"  # so spreadsheet programs read the file as UTF-8
 # Before and after the columns of the scorecard's criteria, which depend on the reviews exported.
@@ -108,42 +108,67 @@ class CriterionColumns:
         return [self.level, f"{self.key}_note", *([f"{self.key}_root_causes"] if self.has_causes else [])]
 
 
-def criterion_columns(reviews) -> list[CriterionColumns]:
-    """The criteria of the scorecard versions these reviews were made with, by key, named and
-    ordered as in the newest version holding each: one query."""
-    rows = (
-        Criterion.objects.filter(scorecard__in=reviews.order_by().values("scorecard_id"))
-        .annotate(causes=Count("root_causes"))
-        .order_by("-scorecard__version", "position")
-        .values_list("key", "name", "causes")
-    )
-    columns: dict[str, CriterionColumns] = {}
-    for key, name, causes in rows:
-        if key in columns:
-            columns[key] = replace(columns[key], has_causes=columns[key].has_causes or bool(causes))
-        else:
+class _Ratings:
+    """The ratings of the reviews exported, a chunk at a time, read as bare ids and mapped to
+    names in Python: no join and no sort per chunk, for a year of a big team's ratings."""
+
+    def __init__(self, reviews) -> None:
+        """The criteria of the versions the reviews were made with, their levels and root
+        causes: three queries."""
+        criteria = Criterion.objects.filter(scorecard__in=reviews.order_by().values("scorecard_id")).order_by()
+        # The newest version first: a criterion's column is named and placed as it is there.
+        self.criteria = list(criteria.order_by("-scorecard__version", "position").values_list("pk", "key", "name"))
+        self.keys = {pk: key for pk, key, _ in self.criteria}
+        self.labels = {
+            (criterion_id, value): label
+            for criterion_id, value, label in CriterionLevel.objects.filter(criterion__in=criteria.values("pk"))
+            .order_by()
+            .values_list("criterion_id", "value", "label")
+        }
+        causes = RootCause.objects.filter(criterion__in=criteria.values("pk")).order_by()
+        self.causes: dict[int, tuple[int, str]] = {}
+        self.with_causes: set[int] = set()
+        for pk, criterion_id, position, label in causes.values_list("pk", "criterion_id", "position", "label"):
+            self.causes[pk] = (position, label)
+            self.with_causes.add(criterion_id)
+
+    def columns(self) -> list[CriterionColumns]:
+        """A criterion's columns by its key, whichever versions hold it: the rating's named
+        after the criterion, its note, and its root causes if any version has some."""
+        columns: dict[str, CriterionColumns] = {}
+        for pk, key, name in self.criteria:
+            if key in columns:
+                if pk in self.with_causes:
+                    columns[key] = replace(columns[key], has_causes=True)
+                continue
             level = slugify(name).replace("-", "_") or key
             taken = {column.level for column in columns.values()}
-            columns[key] = CriterionColumns(key, level if level not in taken else key, bool(causes))
-    return list(columns.values())
+            columns[key] = CriterionColumns(key, level if level not in taken else key, pk in self.with_causes)
+        return list(columns.values())
 
-
-def _ratings_of(review_ids: list[int]) -> dict[tuple[int, str], tuple[str, str, str]]:
-    """(review id, criterion key) -> (level's label, note, root causes): two queries a chunk."""
-    label = CriterionLevel.objects.filter(criterion=OuterRef("criterion"), value=OuterRef("level")).values("label")[:1]
-    causes: dict[tuple[int, str], list[str]] = {}
-    for review_id, key, cause in (
-        Rating.root_causes.through.objects.filter(rating__review_id__in=review_ids)
-        .order_by("rootcause__position")
-        .values_list("rating__review_id", "rating__criterion__key", "rootcause__label")
-    ):
-        causes.setdefault((review_id, key), []).append(cause)
-    return {
-        (review_id, key): ("N/A" if level is None else level_label, note, "; ".join(causes.get((review_id, key), [])))
-        for review_id, key, level, level_label, note in Rating.objects.filter(review_id__in=review_ids)
-        .annotate(level_label=Subquery(label))
-        .values_list("review_id", "criterion__key", "level", "level_label", "note")
-    }
+    def of(self, review_ids: list[int]) -> dict[tuple[int, str], tuple[str, str, str]]:
+        """(review id, criterion key) -> (level's name, note, root causes): two queries."""
+        rows = (
+            Rating.objects.filter(review_id__in=review_ids)
+            .order_by()
+            .values_list("pk", "review_id", "criterion_id", "level", "note")
+        )
+        ratings = {pk: (review_id, criterion_id, level, note) for pk, review_id, criterion_id, level, note in rows}
+        ticked: dict[int, list[tuple[int, str]]] = {}
+        for rating_id, cause_id in (
+            Rating.root_causes.through.objects.filter(rating_id__in=ratings)
+            .order_by()
+            .values_list("rating_id", "rootcause_id")
+        ):
+            ticked.setdefault(rating_id, []).append(self.causes[cause_id])
+        return {
+            (review_id, self.keys[criterion_id]): (
+                "N/A" if level is None else self.labels[(criterion_id, level)],
+                note,
+                "; ".join(label for _, label in sorted(ticked.get(pk, []))),  # in the checklist's order
+            )
+            for pk, (review_id, criterion_id, level, note) in ratings.items()
+        }
 
 
 def review_rows(
@@ -161,7 +186,8 @@ def review_rows(
     sources = dict(Source.choices)
     causes = dict(CsatCause.choices)
     wanted = tag.strip().casefold()
-    columns = criterion_columns(reviews)
+    read = _Ratings(reviews)
+    columns = read.columns()
     replies = (
         ReviewComment.objects.filter(review=OuterRef("pk"))
         .order_by()
@@ -210,7 +236,7 @@ def review_rows(
 
     def lines() -> Iterator[list]:
         while chunk := list(islice(base, 2000)):
-            ratings = _ratings_of([row[2] for row in chunk])
+            ratings = read.of([row[2] for row in chunk])
             for (
                 team,
                 week,
