@@ -132,7 +132,7 @@ def review_submit(
         )
         rating_changes = _rating_changes(criteria, before, checked)
         if rating_changes:
-            _ratings_replace(review, criteria, checked)
+            _ratings_replace(review, criteria, checked, fresh=created)
         changes = {
             field: [getattr(review, field), value] for field, value in values.items() if getattr(review, field) != value
         }
@@ -154,9 +154,13 @@ def review_submit(
     return review
 
 
-def _ratings_replace(review: Review, criteria: list[Criterion], answers: dict[int, RatingAnswer]) -> None:
-    """The review's ratings written afresh: the same few queries for any number of criteria."""
-    Rating.objects.filter(review=review).delete()
+def _ratings_replace(
+    review: Review, criteria: list[Criterion], answers: dict[int, RatingAnswer], *, fresh: bool
+) -> None:
+    """The review's ratings written afresh: the same few queries for any number of criteria.
+    `fresh`: a review just made, with none to remove."""
+    if not fresh:
+        Rating.objects.filter(review=review).delete()
     ratings = Rating.objects.bulk_create(
         [
             Rating(

@@ -154,8 +154,70 @@ def test_archiving_and_reordering_are_versions_too_and_the_last_criterion_stays(
     assert [criterion.key for criterion in current.criteria] == ["quality", "process"]
     client.post(f"{base}quality/archive/", {"version": 3})
     response = client.post(f"{base}process/archive/", {"version": 4}, follow=True)
-    assert "A scorecard needs at least one criterion" in response.content.decode()
+    assert flashes(response)[-1:] == [
+        '<p class="flash flash-error" role="status">A scorecard needs at least one criterion: add another before '
+        "archiving this one.</p>"
+    ]
     assert [criterion.key for criterion in selectors.scorecard_now(team=team["team"]).criteria] == ["process"]
+    gone = client.post(f"{base}tone/move/", {"version": 4, "direction": "down"}, follow=True)
+    assert flashes(gone)[-1:] == [
+        '<p class="flash flash-error" role="status">That criterion is not on the scorecard any more.</p>'
+    ]
+    gone = client.post(f"{base}tone/archive/", {"version": 4}, follow=True)
+    assert flashes(gone)[-1:] == [
+        '<p class="flash flash-error" role="status">That criterion is not on the scorecard any more.</p>'
+    ]
+    # Every version says who saved it; the first is Carousel's default.
+    versions = page_of(client, base).split("<h2>Versions</h2>")[1]
+    assert versions.count("lee@ledgerly.example") == 3 and "Carousel (the default)" in versions
+
+
+def flashes(response) -> list[str]:
+    """The messages the page shows, the one just added last (earlier ones wait to be shown)."""
+    return re.findall(r'<p class="flash [^"]+" role="status">.*?</p>', response.content.decode())
+
+
+def page_of(client, url: str) -> str:
+    return client.get(url).content.decode()
+
+
+def test_moving_a_criterion_keeps_the_lead_s_own_criteria_in_their_new_order(client, team):
+    client.force_login(team["lead"])
+    client.post(reverse("reviews:criterion_new", args=[team["team"].pk]), criterion_form())
+    base = reverse("reviews:scorecard", args=[team["team"].pk])
+
+    moved = client.post(f"{base}product_knowledge/move/", {"version": 2, "direction": "up"}, follow=True)
+
+    assert flashes(moved)[-1:] == [
+        '<p class="flash flash-success" role="status">Order saved as scorecard version 3.</p>'
+    ]
+    keys = [criterion.key for criterion in selectors.scorecard_now(team=team["team"]).criteria]
+    assert keys == ["quality", "tone", "product_knowledge", "process"]
+
+
+def test_a_criterion_added_again_after_archiving_starts_a_history_of_its_own(client, team):
+    client.force_login(team["lead"])
+    url = reverse("reviews:criterion_new", args=[team["team"].pk])
+    client.post(url, criterion_form(name="Empathy"))
+    client.post(reverse("reviews:criterion_archive", args=[team["team"].pk, "empathy"]), {"version": 2})
+
+    client.post(url, criterion_form(name="Empathy", version=3))
+
+    assert selectors.scorecard_now(team=team["team"]).criteria[-1].key == "empathy_2"
+
+
+def test_a_scorecard_without_criteria_is_refused(team):
+    with pytest.raises(services.ScorecardError, match=r"^A scorecard needs at least one criterion\.$"):
+        services.scorecard_save(team=team["team"], user=team["lead"], based_on=1, criteria=())
+
+
+def test_the_default_version_is_dated_by_the_first_review_that_used_it(team):
+    assignment = Assignment.objects.filter(reviewer=team["agents"][0]).first()
+
+    services.review_submit(assignment=assignment, answers=answers(), now=MONDAY + timedelta(hours=3))
+
+    (version,) = Scorecard.objects.all()
+    assert (version.version, version.created_at, version.created_by) == (1, MONDAY + timedelta(hours=3), None)
 
 
 def test_a_change_made_on_an_old_version_is_refused_not_lost(client, team):
@@ -180,6 +242,9 @@ def test_a_criterion_named_like_a_form_field_gets_a_key_of_its_own():
     # Nor one whose fields meet another criterion's note or root causes.
     assert services.new_key("Quality note", {"quality"}) == "quality_note_2"
     assert services.new_key("Foo", {"foo_note"}) == "foo_2"
+    # Short enough for its suffix and its fields' names; a name of no letters still gets one.
+    assert services.new_key("Knows " * 10, set()) == "knows_knows_knows_knows_knows_"
+    assert services.new_key("!!!", set()) == "criterion"
 
 
 # --- Reviewing on a scorecard the lead shaped ---------------------------------------------
@@ -408,7 +473,10 @@ def test_saving_a_review_costs_the_same_queries_for_three_criteria_or_twelve(tea
     with_three = _save_queries(team["team"], team["lead"], first, small, 1)
     with_twelve = _save_queries(team["team"], team["lead"], second, large, 2)
 
-    assert with_three == with_twelve
+    # To write: the assignment and its week, the review (none), the scorecard (four) and its
+    # team, the review and its audit, the ratings and their root causes, the assignment done,
+    # and the savepoints. To edit, the old ratings are read, compared and replaced.
+    assert with_three == with_twelve == (16, 19)
     assert Rating.objects.filter(review__assignment=second).count() == 12
     assert Rating.root_causes.through.objects.filter(rating__review__assignment=second).count() == 12
 
