@@ -7,7 +7,8 @@ import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from itertools import islice
+from itertools import groupby, islice
+from operator import itemgetter
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -146,17 +147,17 @@ class _Ratings:
             columns[key] = CriterionColumns(key, level if level not in taken else key, pk in self.with_causes)
         return list(columns.values())
 
-    def of(self, review_ids: list[int]) -> dict[tuple[int, str], tuple[str, str, str]]:
-        """(review id, criterion key) -> (level's name, note, root causes): two queries."""
+    def of_week(self, week_id: int) -> dict[tuple[int, str], tuple[str, str, str]]:
+        """(review id, criterion key) -> (level's name, note, root causes) for the reviews of a
+        week: two queries on the week's index, with no list of ids to send."""
         rows = (
-            Rating.objects.filter(review_id__in=review_ids)
+            Rating.objects.filter(review__assignment__week_id=week_id)
             .order_by()
             .values_list("pk", "review_id", "criterion_id", "level", "note")
         )
-        ratings = {pk: (review_id, criterion_id, level, note) for pk, review_id, criterion_id, level, note in rows}
         ticked: dict[int, list[tuple[int, str]]] = {}
         for rating_id, cause_id in (
-            Rating.root_causes.through.objects.filter(rating_id__in=ratings)
+            Rating.root_causes.through.objects.filter(rating__review__assignment__week_id=week_id)
             .order_by()
             .values_list("rating_id", "rootcause_id")
         ):
@@ -165,9 +166,9 @@ class _Ratings:
             (review_id, self.keys[criterion_id]): (
                 "N/A" if level is None else self.labels[(criterion_id, level)],
                 note,
-                "; ".join(label for _, label in sorted(ticked.get(pk, []))),  # in the checklist's order
+                "; ".join(label for _, label in sorted(ticked[pk])) if pk in ticked else "",  # the checklist's order
             )
-            for pk, (review_id, criterion_id, level, note) in ratings.items()
+            for pk, review_id, criterion_id, level, note in rows
         }
 
 
@@ -228,6 +229,7 @@ def review_rows(
             "unshared",
             "seen",
             "reply_count",
+            "assignment__week_id",
         )
         .iterator(chunk_size=2000)
         # The tags are a JSON list, which SQLite cannot search in the query.
@@ -235,8 +237,9 @@ def review_rows(
     )
 
     def lines() -> Iterator[list]:
-        while chunk := list(islice(base, 2000)):
-            ratings = read.of([row[2] for row in chunk])
+        # A week at a time (the rows come by week): its ratings are read once for all its rows.
+        for week_id, week_rows in groupby(base, key=itemgetter(-1)):
+            ratings = read.of_week(week_id)
             for (
                 team,
                 week,
@@ -261,7 +264,8 @@ def review_rows(
                 unshared,
                 seen,
                 reply_count,
-            ) in chunk:
+                _,
+            ) in week_rows:
                 rated = []
                 for column in columns:
                     level, note, root_causes = ratings.get((review_id, column.key), ("", "", ""))
