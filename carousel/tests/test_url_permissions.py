@@ -119,7 +119,7 @@ QUERY_BOUNDS = {
     "reviews:conversation": 17,
     "reviews:export": 6,
     "reviews:export_completion": 7,
-    "reviews:export_reviews": 9,
+    "reviews:export_reviews": 11,  # two more a week with reviews: its ratings and root causes
     "reviews:feedback": 20,
     "reviews:highlights": 16,
     "reviews:home": 6,
