@@ -7,6 +7,9 @@ The rules, in order of importance:
 3. reviewers get their quota as evenly as supply allows;
 4. last week's reviewer -> reviewee pairs are avoided where there is a choice;
 5. the team's sample mix: a share of lowest-CSAT, highest-CSAT and other conversations.
+
+Then `second_opinions` sends a share of the conversations to a second reviewer without
+changing anyone's count, reviewer or reviewee.
 """
 
 from __future__ import annotations
@@ -303,3 +306,51 @@ def _swap_in(
                 assigned[reviewee].append(swapped)
                 need_left[reviewee] -= 1
                 return
+
+
+def second_opinions(
+    *, assigned: dict[int, list[Candidate]], percent: int, rng: random.Random
+) -> dict[int, list[Candidate]]:
+    """Give `percent` of the week's conversations a second reviewer; returns reviewer id ->
+    the conversations they give a second opinion on, and takes from `assigned` the ones
+    they give back for it.
+
+    Each second opinion is a swap inside one reviewee's conversations: of two reviewers
+    holding one each, the second gives theirs back to the pool and reviews the other's
+    too. So every reviewer keeps their count, every reviewee receives as many reviews as
+    before (fairness and last week's pairs untouched), and the second reviewer is never
+    the first one nor the reviewee. Second opinions are spread over reviewees a round at
+    a time and over reviewers by how many they already give; the conversation given back
+    is an ordinary one where there is a choice, so the CSAT extremes stay in the sample.
+    """
+    total = sum(len(batch) for batch in assigned.values())
+    wanted = round(total * percent / (100 + percent))
+    held: dict[int, list[tuple[int, Candidate]]] = defaultdict(list)
+    for reviewer, batch in assigned.items():
+        for candidate in batch:
+            held[candidate.reviewee_id].append((reviewer, candidate))
+    given: Counter = Counter()
+    seconds: dict[int, list[Candidate]] = defaultdict(list)
+    given_back: set[tuple[int, int]] = set()
+    reviewees = list(held)
+    rng.shuffle(reviewees)
+    while wanted > 0 and reviewees:
+        # A reviewee stays in the next round while two reviewers still hold one each.
+        reviewees = [reviewee for reviewee in reviewees if len({reviewer for reviewer, _ in held[reviewee]}) >= 2]
+        for reviewee in reviewees[:wanted]:
+            holders = held[reviewee]
+            second = min({reviewer for reviewer, _ in holders}, key=lambda reviewer: (given[reviewer], rng.random()))
+            back = min(
+                (candidate for reviewer, candidate in holders if reviewer == second),
+                key=lambda candidate: (candidate.category != OTHER, rng.random()),
+            )
+            first, doubled = rng.choice([entry for entry in holders if entry[0] != second])
+            seconds[second].append(doubled)
+            given[second] += 1
+            given_back.add((second, back.conversation_id))
+            # Neither is offered again: one second opinion a conversation.
+            held[reviewee] = [entry for entry in holders if entry[1] not in (back, doubled)]
+            wanted -= 1
+    for reviewer, batch in assigned.items():
+        batch[:] = [candidate for candidate in batch if (reviewer, candidate.conversation_id) not in given_back]
+    return dict(seconds)

@@ -71,6 +71,12 @@ class TeamSettings(models.Model):
         default=False,
         help_text="Reviews may note what the agent should start, stop and continue doing.",
     )
+    second_opinion_percent = models.PositiveSmallIntegerField(
+        "second opinions (%)",
+        default=10,
+        validators=[MaxValueValidator(50)],
+        help_text="Share of each week's conversations a second teammate reviews too, to measure agreement.",
+    )
 
     class Meta:
         verbose_name_plural = "team settings"
@@ -90,6 +96,11 @@ class TeamSettings(models.Model):
                 condition=Q(reviews_per_week__gte=1, week_starts_on__lte=6),
                 name="teamsettings_week_values_valid",
                 violation_error_message="Reviews per week must be at least 1, on a day from Monday to Sunday.",
+            ),
+            models.CheckConstraint(
+                condition=Q(second_opinion_percent__lte=50),
+                name="teamsettings_second_opinions_at_most_half",
+                violation_error_message="At most half of the week's conversations can get a second opinion.",
             ),
         ]
 
@@ -216,6 +227,10 @@ class Assignment(models.Model):
         SKIPPED = "skipped", "Handed back"
         RELEASED = "released", "Released"
 
+    class Role(models.TextChoices):
+        FIRST = "first", "Review"
+        SECOND = "second", "Second opinion"
+
     class Kind(models.TextChoices):
         BATCH = "batch", "Weekly batch"
         PULLED = "pulled", "Pulled on demand"
@@ -229,6 +244,9 @@ class Assignment(models.Model):
     # Who handled the conversation when it was assigned: fairness is counted on this.
     reviewee = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="assignments_reviewed")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BATCH)
+    # A second opinion reviews a conversation someone else reviews the same week, blind to
+    # each other until both have submitted: agreement between them is measured.
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.FIRST)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ASSIGNED)
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -242,12 +260,18 @@ class Assignment(models.Model):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["week", "reviewer"], name="assignment_week_reviewer")]
         constraints = [
-            # The database, not the code, guarantees a conversation is never handed out twice,
-            # even to two agents pulling at the same moment.
+            # The database, not the code, guarantees a conversation is never handed out twice
+            # in the same role, nor twice to the same person, even to two agents pulling at
+            # the same moment.
             models.UniqueConstraint(
-                fields=["conversation"],
+                fields=["conversation", "role"],
                 condition=Q(status__in=["assigned", "completed"]),
-                name="assignment_one_active_per_conversation",
+                name="assignment_one_active_per_conversation_and_role",
+            ),
+            models.UniqueConstraint(
+                fields=["conversation", "reviewer"],
+                condition=Q(status__in=["assigned", "completed"]),
+                name="assignment_one_active_per_conversation_and_reviewer",
             ),
             models.CheckConstraint(condition=~Q(reviewer=F("reviewee")), name="assignment_never_own_conversation"),
             models.CheckConstraint(

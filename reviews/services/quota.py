@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from conversations.models import Agent, Conversation, Team
 
-from ..allocation import Candidate, Mix, allocate
+from ..allocation import Candidate, Mix, allocate, second_opinions
 from ..models import (
     Absence,
     AgentWeek,
@@ -161,7 +161,11 @@ def _last_weeks(teams: list[Team], now: datetime) -> tuple[dict[int, datetime], 
 
 
 def _assignment_rows(
-    week: ReviewWeek, batches: dict[int, list[Candidate]], kind: str, now: datetime
+    week: ReviewWeek,
+    batches: dict[int, list[Candidate]],
+    kind: str,
+    now: datetime,
+    role: str = Assignment.Role.FIRST,
 ) -> list[Assignment]:
     return [
         Assignment(
@@ -170,6 +174,7 @@ def _assignment_rows(
             conversation_id=candidate.conversation_id,
             reviewee_id=candidate.reviewee_id,
             kind=kind,
+            role=role,
             created_at=now,
         )
         for reviewer, batch in batches.items()
@@ -305,26 +310,32 @@ def _week_assign_once(
         if len(candidates) < sum(needs.values()) and settings.max_lookback_days > lookback:
             lookback = settings.max_lookback_days
             candidates = closed_in_last(lookback)
+        rng = random.Random(week.seed)
         batches = allocate(
             needs=needs,
             candidates=candidates,
             previous_pairs=_previous_pairs(week) if previous_pairs is None else previous_pairs,
             mix=Mix(settings.lowest_csat_percent, settings.highest_csat_percent),
-            rng=random.Random(week.seed),
+            rng=rng,
         )
+        seconds = second_opinions(assigned=batches, percent=settings.second_opinion_percent, rng=rng)
         week.assigned_at, week.lookback_days_used = now, lookback
         if week.pk is None:
             week.save(force_insert=True)
         else:
             week.save(update_fields=["assigned_at", "lookback_days_used"])
-        Assignment.objects.bulk_create(_assignment_rows(week, batches, Assignment.Kind.BATCH, now))
+        Assignment.objects.bulk_create(
+            _assignment_rows(week, batches, Assignment.Kind.BATCH, now)
+            + _assignment_rows(week, seconds, Assignment.Kind.BATCH, now, role=Assignment.Role.SECOND)
+        )
         AgentWeek.objects.bulk_create(
             [
                 AgentWeek(
                     week_id=week.pk,
                     agent_id=agent.pk,
                     quota=quotas[agent.pk][0],
-                    required=len(batches.get(agent.pk, ())),
+                    # Second opinions count toward the quota like any review.
+                    required=len(batches.get(agent.pk, ())) + len(seconds.get(agent.pk, ())),
                     is_away=quotas[agent.pk][1],
                 )
                 for agent in reviewers

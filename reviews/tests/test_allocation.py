@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviews.allocation import HIGH, LOW, Candidate, Mix, allocate
+from reviews.allocation import HIGH, LOW, Candidate, Mix, allocate, second_opinions
 
 
 @st.composite
@@ -225,3 +225,87 @@ def test_uneven_teams_keep_the_hard_rules():
         for reviewer, batch in assigned.items():
             assert len(batch) <= needs[reviewer], seed
             assert all(c.reviewee_id != reviewer and c in supply for c in batch), seed
+
+
+def with_second_opinions(team, percent):
+    needs, candidates, seed, previous_pairs = team
+    assigned = run(needs, candidates, seed, previous_pairs)
+    before = {reviewer: list(batch) for reviewer, batch in assigned.items()}
+    seconds = second_opinions(assigned=assigned, percent=percent, rng=random.Random(seed))
+    return before, assigned, seconds
+
+
+@settings(max_examples=300, deadline=None)
+@given(teams(), st.integers(min_value=0, max_value=50))
+def test_second_opinions_change_nobodys_count_and_never_go_to_the_first_reviewer(team, percent):
+    before, assigned, seconds = with_second_opinions(team, percent)
+
+    def given_by(reviewer):
+        return len(assigned[reviewer]) + len(seconds.get(reviewer, []))
+
+    assert {reviewer: given_by(reviewer) for reviewer in before} == {r: len(b) for r, b in before.items()}
+    received_before = Counter(c.reviewee_id for batch in before.values() for c in batch)
+    received_after = Counter(c.reviewee_id for batch in [*assigned.values(), *seconds.values()] for c in batch)
+    assert received_after == received_before
+    first_reviewer = {c.conversation_id: reviewer for reviewer, batch in assigned.items() for c in batch}
+    doubled = [c.conversation_id for batch in seconds.values() for c in batch]
+    assert len(doubled) == len(set(doubled)), "one second opinion a conversation"
+    for reviewer, batch in seconds.items():
+        for candidate in batch:
+            assert candidate.reviewee_id != reviewer
+            assert first_reviewer[candidate.conversation_id] != reviewer
+
+
+@settings(max_examples=200, deadline=None)
+@given(teams(), st.integers(min_value=1, max_value=50))
+def test_second_opinions_are_the_teams_share_when_reviewees_have_two_reviewers(team, percent):
+    before, assigned, seconds = with_second_opinions(team, percent)
+    total = sum(len(batch) for batch in before.values())
+    wanted = round(total * percent / (100 + percent))
+    # A reviewee whose conversations went to as many different reviewers surely gives one
+    # second opinion for every two of them.
+    holders = {}
+    for reviewer, batch in before.items():
+        for c in batch:
+            holders.setdefault(c.reviewee_id, []).append(reviewer)
+    possible = sum(len(h) // 2 for h in holders.values() if len(set(h)) == len(h))
+    doubled = sum(len(batch) for batch in seconds.values())
+    assert doubled <= wanted
+    if possible >= wanted:
+        assert doubled == wanted
+
+
+def test_ten_percent_of_a_teams_week_gets_a_second_opinion_spread_over_reviewees_and_reviewers():
+    needs = dict.fromkeys(range(20), 5)
+    candidates = [Candidate(agent * 100 + n, agent, [None, 1, 3, 5][n % 4]) for agent in range(20) for n in range(10)]
+    assigned = allocate(needs=needs, candidates=candidates, rng=random.Random(7))
+
+    seconds = second_opinions(assigned=assigned, percent=10, rng=random.Random(7))
+
+    doubled = [c for batch in seconds.values() for c in batch]
+    # 100 reviews: 91 conversations, 9 of them (10%) reviewed twice.
+    assert len(doubled) == 9
+    assert len({c.conversation_id for batch in assigned.values() for c in batch}) == 91
+    assert len({c.reviewee_id for c in doubled}) == 9, "nine different reviewees"
+    assert all(len(batch) == 1 for batch in seconds.values()), "nine different second reviewers"
+
+
+def test_the_conversation_given_back_for_a_second_opinion_is_an_ordinary_one():
+    reviewer_one_seconds = 0
+    for seed in range(20):
+        # Reviewer 1 holds a low-CSAT and an unrated conversation of reviewee 0, reviewer 2 one.
+        assigned = {1: [Candidate(1, 0, 1), Candidate(2, 0, None)], 2: [Candidate(3, 0, 5)]}
+
+        seconds = second_opinions(assigned=assigned, percent=50, rng=random.Random(seed))
+
+        if 1 in seconds:
+            reviewer_one_seconds += 1
+            assert [c.conversation_id for c in assigned[1]] == [1], "the unrated one goes back"
+    assert reviewer_one_seconds > 0
+
+
+def test_no_second_opinion_without_two_reviewers_of_one_reviewee():
+    assigned = {1: [Candidate(1, 0), Candidate(2, 0)], 2: [Candidate(3, 4)]}
+
+    assert second_opinions(assigned=assigned, percent=50, rng=random.Random(1)) == {}
+    assert sum(len(batch) for batch in assigned.values()) == 3

@@ -35,8 +35,12 @@ def test_every_agent_gets_five_teammates_conversations(team_of_five, monday):
         assert mine.count() == 5
         assert not mine.filter(conversation__assignee=agent).exists()
         assert AgentWeek.objects.get(week=week, agent=agent).required == 5
-    conversation_ids = list(Assignment.objects.values_list("conversation_id", flat=True))
-    assert len(conversation_ids) == len(set(conversation_ids)) == 25
+    # 25 reviews: 23 conversations, 2 of them (10%, the default) with a second opinion.
+    first = Assignment.objects.filter(role=Assignment.Role.FIRST).values_list("conversation_id", flat=True)
+    second = Assignment.objects.filter(role=Assignment.Role.SECOND).values_list("conversation_id", flat=True)
+    assert len(first) == len(set(first)) == 23
+    assert len(second) == len(set(second)) == 2
+    assert set(second) <= set(first)
 
 
 def test_assigning_the_same_week_twice_changes_nothing(team_of_five, monday):
@@ -137,6 +141,7 @@ def test_the_batch_samples_csat_extremes_as_configured(build, monday):
         builder.conversations(agent, 3, csat=5)
     settings = services.team_settings_get(team=builder.team)
     settings.lowest_csat_percent, settings.highest_csat_percent = 40, 20
+    settings.second_opinion_percent = 0  # the mix alone
     settings.save()
 
     week = week_assign(team=builder.team)
@@ -302,7 +307,8 @@ def test_pulling_more_gives_new_teammates_conversations(team_of_five, monday):
     assert len(pulled) == 3
     assert all(a.kind == "pulled" and a.week == week and a.reviewee != agents[0] for a in pulled)
     assert Assignment.objects.active().filter(reviewer=agents[0]).count() == 8
-    assert len(set(Assignment.objects.values_list("conversation_id", flat=True))) == Assignment.objects.count()
+    first_reviews = Assignment.objects.filter(role=Assignment.Role.FIRST).values_list("conversation_id", flat=True)
+    assert len(set(first_reviews)) == len(first_reviews) == 28 - 2, "new conversations; two second opinions"
 
 
 def test_pulling_from_an_empty_pool_gives_nothing_and_a_bad_count_is_refused(build, monday):
