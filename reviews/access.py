@@ -170,7 +170,8 @@ def visible_conversations(user: Person) -> QuerySet[Conversation]:
 
 
 def visible_reviews(user: Person) -> ReviewQuerySet:
-    """Reviews I wrote, reviews of my conversations, my team's highlights, my led teams' reviews."""
+    """Reviews I wrote, reviews of my conversations, my team's highlights, the other opinion
+    on a conversation I reviewed, my led teams' reviews."""
     if not _is_someone(user):
         return Review.objects.none()
     if _is_staff(user):
@@ -179,10 +180,21 @@ def visible_reviews(user: Person) -> ReviewQuerySet:
     # Reviews belong to the team whose week they were made in.
     rule = Q(assignment__week__team__in=led_teams(user))
     if agent is not None:
-        rule |= Q(reviewer=agent) | Q(reviewee=agent)
+        # A second opinion and the review it seconds: each reviewer sees the other's once
+        # their own is in, and so both are.
+        mine_too = Review.objects.filter(
+            reviewer=agent, conversation=OuterRef("conversation"), assignment__week=OuterRef("assignment__week")
+        )
+        as_agent = Q(reviewer=agent) | Q(reviewee=agent) | Q(Exists(mine_too))
         team_id = _highlight_team_id(agent)
         if team_id is not None:
-            rule |= Q(assignment__week__team=team_id, share_as_example=True, unshared_at__isnull=True)
+            as_agent |= Q(assignment__week__team=team_id, share_as_example=True, unshared_at__isnull=True)
+        # Never another's review of a conversation still waiting for mine (a highlight
+        # would show it), so a second opinion stays blind.
+        still_mine = Assignment.objects.filter(
+            reviewer=agent, conversation=OuterRef("conversation"), status=Assignment.Status.ASSIGNED
+        )
+        rule |= as_agent & ~Q(Exists(still_mine))
     return Review.objects.filter(rule)
 
 

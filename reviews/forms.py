@@ -81,6 +81,7 @@ class TeamSettingsForm(forms.ModelForm):
             "leads_are_reviewed",
             "midweek_joiners",
             "start_stop_continue",
+            "second_opinion_percent",
         ]
         widgets = {
             "week_starts_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

@@ -219,6 +219,28 @@ def batch_progress(assignment: Assignment) -> BatchProgress:
     )
 
 
+@dataclass(frozen=True)
+class SecondOpinion:
+    """The other review of a conversation two teammates review the same week."""
+
+    shared: bool  # someone else reviews this conversation too
+    review: Review | None  # theirs, once the reader may see it (access.visible_reviews)
+
+
+def second_opinion(assignment: Assignment, *, visible: ReviewQuerySet) -> SecondOpinion:
+    others = Assignment.objects.active().filter(week_id=assignment.week_id, conversation_id=assignment.conversation_id)
+    if not others.exclude(pk=assignment.pk).exists():
+        return SecondOpinion(shared=False, review=None)
+    review = (
+        visible.filter(assignment__week_id=assignment.week_id, conversation_id=assignment.conversation_id)
+        .exclude(assignment=assignment)
+        .with_people()
+        .with_ratings()
+        .first()
+    )
+    return SecondOpinion(shared=True, review=review)
+
+
 def reviews_for_export(
     *, weeks: list[ReviewWeek], start: date | None, end: date | None, reviewee_id: int | None
 ) -> ReviewQuerySet:
@@ -336,8 +358,9 @@ def reviews_written_by(agent: Agent) -> ReviewQuerySet:
     )
 
 
-def team_highlights(team_ids: list[int] | None) -> ReviewQuerySet:
-    reviews = Review.objects.highlights().with_people().with_ratings()
+def team_highlights(visible: ReviewQuerySet, team_ids: list[int] | None) -> ReviewQuerySet:
+    """Of the reviews the reader may see (`access.visible_reviews`), the highlights of these teams."""
+    reviews = visible.highlights().with_people().with_ratings()
     if team_ids is not None:
         reviews = reviews.filter(assignment__week__team__in=team_ids)
     return reviews.order_by("-created_at", "-id")

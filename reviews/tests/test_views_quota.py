@@ -152,12 +152,14 @@ def test_the_lead_changes_the_teams_settings_with_clear_errors(client, lead, wee
         "lowest_csat_percent": 20,
         "highest_csat_percent": 20,
         "midweek_joiners": "full",
+        "second_opinion_percent": 15,
     }
 
     form = client.get(url).content.decode()
     shares = {"lowest_csat_percent": 80, "highest_csat_percent": 80}
     bad = client.post(url, {**valid, "time_zone": "Mars/Olympus", **shares})
     too_few = client.post(url, {**valid, "reviews_per_week": 0}).content.decode()
+    too_many_seconds = client.post(url, {**valid, "second_opinion_percent": 60}).content.decode()
     good = client.post(url, valid)
 
     # The browser is offered the bounds the server checks, and a list of real time zones.
@@ -170,9 +172,11 @@ def test_the_lead_changes_the_teams_settings_with_clear_errors(client, lead, wee
     # What was typed stays in the form.
     assert re.search(r'name="highest_csat_percent" value="80"', errors)
     assert "Ensure this value is greater than or equal to 1." in too_few
+    assert "Ensure this value is less than or equal to 50." in too_many_seconds
     assert good.status_code == 302
     saved = TeamSettings.objects.get(team_id=week.team_id)
     assert (saved.reviews_per_week, saved.week_starts_on, saved.time_zone) == (3, 6, "Europe/Berlin")
+    assert saved.second_opinion_percent == 15
 
 
 def test_team_pages_are_404_for_agents_and_other_teams_leads(client, ana, other_lead, week):
@@ -247,7 +251,12 @@ def test_agents_pulling_at_the_same_moment_never_get_the_same_conversation(live_
         thread.join()
 
     assert statuses == [200] * 6
+    # The batches hold 30 reviews: 27 conversations, 3 of them with a second opinion (10%).
+    seconds = list(Assignment.objects.filter(role="second").values_list("conversation_id", flat=True))
+    assert len(seconds) == len(set(seconds)) == 3
     pulled = list(Assignment.objects.filter(kind="pulled").values_list("conversation_id", flat=True))
-    active = list(Assignment.objects.active().values_list("conversation_id", flat=True))
-    assert len(pulled) == 40 - 30
-    assert len(active) == len(set(active)) == 40
+    first = list(Assignment.objects.active().filter(role="first").values_list("conversation_id", flat=True))
+    assert len(pulled) == 40 - 27
+    assert len(first) == len(set(first)) == 40
+    pairs = list(Assignment.objects.active().values_list("conversation_id", "reviewer_id"))
+    assert len(pairs) == len(set(pairs)) == 43, "nobody holds one conversation twice"

@@ -101,9 +101,10 @@ def review_comment(request: AuthenticatedRequest, review_id: int) -> HttpRespons
 
 @login_required
 def highlights(request: AuthenticatedRequest) -> HttpResponse:
-    page = Paginator(selectors.team_highlights(access.highlight_team_ids(request.user)), 25).get_page(
-        request.GET.get("page")
+    highlights = selectors.team_highlights(
+        access.visible_reviews(request.user), access.highlight_team_ids(request.user)
     )
+    page = Paginator(highlights, 25).get_page(request.GET.get("page"))
     return render(
         request,
         "reviews/highlights.html",

@@ -64,6 +64,7 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
             "review": review,
             "editable": editable,
             "progress": selectors.batch_progress(assignment),
+            "second_opinion": selectors.second_opinion(assignment, visible=access.visible_reviews(request.user)),
             "score_ids": access.scores_visible(request.user, [review] if review else []),
         },
         status=400 if request.method == "POST" else 200,
