@@ -97,6 +97,7 @@ def demo(settings):
             ),
             Visit("criterion-new", "lead@ledgerly.example", reverse("reviews:criterion_new", args=[product.pk])),
             Visit("reports", "lead@ledgerly.example", reverse("reviews:reports", args=[product.pk])),
+            Visit("agreement", "lead@ledgerly.example", reverse("reviews:agreement", args=[product.pk]) + "?weeks=12"),
             Visit("product-trends", "lead@ledgerly.example", reverse("reviews:trends", args=[product.pk])),
             Visit("export", "lead@ledgerly.example", reverse("reviews:export", args=[team.pk])),
             Visit("people", "lead@ledgerly.example", reverse("reviews:team_people", args=[team.pk])),

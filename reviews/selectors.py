@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from conversations.models import Agent, Conversation, Team
 
-from . import services
+from . import agreement, services
 from .models import (
     CSAT_OUTSIDE_AGENT,
     LOW_CSAT_AT_MOST,
@@ -687,3 +687,147 @@ def team_people(team: Team, *, today: date, now: datetime) -> TeamPeople:
     ]
     linked = {teammate.agent.user_id for teammate in teammates}
     return TeamPeople(teammates, [lead for lead in leads if lead.pk not in linked])
+
+
+# --- Agreement between reviewers (second opinions) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Opinions:
+    """The conversations two teammates reviewed in the same week: per (week, conversation),
+    each reviewer's {criterion key: (scale, level, score)}."""
+
+    by_conversation: dict[tuple[int, int], dict[int, dict[str, tuple[str, int | None, float | None]]]]
+
+
+def _opinions(weeks: list[ReviewWeek], *, reviewer: Agent | None = None) -> _Opinions:
+    """In one query; `reviewer`: only the conversations they were one of the two on."""
+    seconded = Assignment.objects.filter(
+        week__in=weeks, role=Assignment.Role.SECOND, status=Assignment.Status.COMPLETED
+    )
+    if reviewer is not None:
+        reviewed = Review.objects.filter(reviewer=reviewer, assignment__week__in=weeks).values("conversation")
+        seconded = seconded.filter(conversation__in=reviewed)
+    rows = Rating.objects.filter(
+        review__assignment__week__in=weeks, review__conversation__in=seconded.values("conversation")
+    ).values_list(
+        "review__assignment__week_id",
+        "review__conversation_id",
+        "review__reviewer_id",
+        "criterion__key",
+        "criterion__scale",
+        "level",
+        "score",
+    )
+    by_conversation: dict[tuple[int, int], dict[int, dict[str, tuple[str, int | None, float | None]]]] = {}
+    for week_id, conversation_id, reviewer_id, key, scale, level, score in rows.order_by():
+        by_conversation.setdefault((week_id, conversation_id), {}).setdefault(reviewer_id, {})[key] = (
+            scale,
+            level,
+            score,
+        )
+    return _Opinions({pair: reviews for pair, reviews in by_conversation.items() if len(reviews) >= 2})
+
+
+def _units(opinions: _Opinions, criterion: CriterionSpec, week_ids: set[int] | None = None) -> list[list[int | None]]:
+    """The levels given the criterion, one list per conversation, on the criterion's scale."""
+    return [
+        [
+            ratings[criterion.key][1]
+            for ratings in reviews.values()
+            if ratings.get(criterion.key, ("",))[0] == criterion.scale
+        ]
+        for (week_id, _), reviews in opinions.by_conversation.items()
+        if week_ids is None or week_id in week_ids
+    ]
+
+
+def _score_pairs(opinions: _Opinions) -> list[tuple[int, int, int, float, float]]:
+    """(conversation, reviewer, other reviewer, their score, the other's) per criterion both rated."""
+    pairs = []
+    for (_, conversation_id), reviews in opinions.by_conversation.items():
+        (first, mine), (second, theirs) = list(reviews.items())[:2]
+        for key, (scale, _, score) in mine.items():
+            other = theirs.get(key)
+            if other is not None and other[0] == scale and score is not None and other[2] is not None:
+                pairs.append((conversation_id, first, second, score, other[2]))
+    return pairs
+
+
+@dataclass(frozen=True)
+class CriterionAgreement:
+    criterion: CriterionSpec
+    overall: agreement.Agreement
+
+    @property
+    def measure(self) -> str:
+        return "nominal" if self.criterion.size == 2 else "ordinal"
+
+
+@dataclass(frozen=True)
+class PeriodAgreement:
+    label: str
+    values: list[tuple[float | None, int]]  # (alpha, conversations) per criterion
+
+
+@dataclass(frozen=True)
+class ReviewerLeniency:
+    agent: Agent
+    leniency: agreement.Leniency
+
+
+@dataclass(frozen=True)
+class TeamAgreement:
+    conversations: int  # reviewed by two teammates in the window
+    criteria: list[CriterionAgreement]
+    periods: list[PeriodAgreement]
+    reviewers: list[ReviewerLeniency]
+    calibrate_below: float = agreement.CALIBRATE_BELOW
+
+
+# The trend's periods: alpha on one week's few second opinions would be mostly noise.
+TREND_PERIOD_WEEKS = 4
+
+
+def team_agreement(team: Team, *, weeks: list[ReviewWeek], scorecard: ScorecardSpec) -> TeamAgreement:
+    """Agreement per criterion of the current scorecard over the weeks (oldest first), its
+    trend in four-week periods, and each reviewer's leniency: two queries."""
+    opinions = _opinions(weeks)
+    criteria = [
+        CriterionAgreement(
+            criterion,
+            agreement.agreement(_units(opinions, criterion), size=criterion.size, nominal=criterion.size == 2),
+        )
+        for criterion in scorecard.criteria
+    ]
+    periods = []
+    for start in range(0, len(weeks), TREND_PERIOD_WEEKS):
+        period = weeks[start : start + TREND_PERIOD_WEEKS]
+        values = []
+        for criterion in scorecard.criteria:
+            units = _units(opinions, criterion, {week.pk for week in period})
+            values.append(
+                (agreement.alpha(units, size=criterion.size, nominal=criterion.size == 2), agreement.rated_twice(units))
+            )
+        label = period[0].label if len(period) == 1 else f"{period[0].label} to {period[-1].label}"
+        periods.append(PeriodAgreement(label, values))
+    rows = agreement.leniency(_score_pairs(opinions))
+    agents = Agent.objects.in_bulk([row.reviewer_id for row in rows])
+    return TeamAgreement(
+        conversations=len(opinions.by_conversation),
+        criteria=criteria,
+        periods=periods,
+        reviewers=[ReviewerLeniency(agents[row.reviewer_id], row) for row in rows],
+    )
+
+
+OWN_LENIENCY_WEEKS = 12
+
+
+def own_leniency(agent: Agent) -> agreement.Leniency | None:
+    """The reviewer's own leniency beside the other reviewers of the same conversations, over
+    the last twelve weeks they reviewed in."""
+    wrote = Review.objects.filter(reviewer=agent, assignment__week=OuterRef("pk"))
+    weeks = list(ReviewWeek.objects.filter(Exists(wrote)).order_by("-starts_at")[:OWN_LENIENCY_WEEKS])
+    rows = agreement.leniency(_score_pairs(_opinions(weeks, reviewer=agent)))
+    return next((row for row in rows if row.reviewer_id == agent.pk), None)

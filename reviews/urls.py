@@ -26,6 +26,7 @@ urlpatterns = [
     path("teams/<int:team_id>/week/", team.team_week, name="team_week"),
     path("teams/<int:team_id>/trends/", team.trends, name="trends"),
     path("teams/<int:team_id>/reports/", team.reports, name="reports"),
+    path("teams/<int:team_id>/agreement/", team.agreement, name="agreement"),
     path("teams/<int:team_id>/agents/<int:agent_id>/", team.agent_detail, name="agent_detail"),
     path("teams/<int:team_id>/export/", team.export, name="export"),
     path("teams/<int:team_id>/export/reviews.csv", team.export_reviews, name="export_reviews"),

@@ -45,7 +45,13 @@ def reviews_written(request: AuthenticatedRequest) -> HttpResponse:
     agent = access.get_own_agent(request.user)
     page = Paginator(selectors.reviews_written_by(agent), 25).get_page(request.GET.get("page"))
     return render(
-        request, "reviews/written.html", {"page": page, "score_ids": access.scores_visible(request.user, page)}
+        request,
+        "reviews/written.html",
+        {
+            "page": page,
+            "score_ids": access.scores_visible(request.user, page),
+            "leniency": selectors.own_leniency(agent),
+        },
     )
 
 

@@ -179,6 +179,24 @@ def trends(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
 
 
 @login_required
+def agreement(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
+    team = access.get_led_team(request.user, team_id)
+    count = _week_count(request)
+    weeks = _recent_weeks(team, count)
+    scorecard = selectors.scorecard_now(team=team)
+    return render(
+        request,
+        "reviews/agreement.html",
+        {
+            "team": team,
+            "agreement": selectors.team_agreement(team, weeks=weeks, scorecard=scorecard),
+            "week_count": count,
+            "week_choices": WEEK_CHOICES,
+        },
+    )
+
+
+@login_required
 def reports(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     team = access.get_led_team(request.user, team_id)
     count = _week_count(request)
