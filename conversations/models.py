@@ -50,6 +50,13 @@ class Agent(models.Model):
     email = models.EmailField(blank=True)
     is_active = models.BooleanField(default=True)
     is_away = models.BooleanField(default=False, help_text="Away agents get no weekly batch (Intercom away mode).")
+    # From the helpdesk where it has one (never overwritten once stored), else set by a lead.
+    started_on = models.DateField(
+        "start date",
+        null=True,
+        blank=True,
+        help_text="First day in the team: new hires receive more reviews and give fewer in their first weeks.",
+    )
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents")
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

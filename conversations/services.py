@@ -193,6 +193,9 @@ def agents_sync(
         agent.email = record.email if len(record.email) <= 254 else ""
         agent.is_active = record.is_active
         agent.is_away = record.is_away
+        if agent.started_on is None:
+            # Kept once stored: a lead may have corrected it.
+            agent.started_on = record.started_on
         user = users_by_email.get(record.email.lower()) if agent.user_id is None else None
         if user is not None:
             agent.user = user

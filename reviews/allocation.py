@@ -3,7 +3,8 @@
 The rules, in order of importance:
 1. never a reviewer's own conversation, never one conversation twice;
 2. reviews received are spread over reviewees as evenly as supply allows
-   (max minus min at most 1, unless a reviewee ran out of conversations);
+   (max minus min at most 1, unless a reviewee ran out of conversations), in proportion
+   to their weight where a new hire on the onboarding ramp weighs more;
 3. reviewers get their quota as evenly as supply allows;
 4. last week's reviewer -> reviewee pairs are avoided where there is a choice;
 5. the team's sample mix: a share of lowest-CSAT, highest-CSAT and other conversations.
@@ -24,6 +25,8 @@ from typing import NamedTuple, cast
 LOW, HIGH, OTHER = "low", "high", "other"
 # (reviewer id, reviewee id)
 Pairs = Set[tuple[int, int]]
+# reviewee id -> how many times the usual reviews they receive (missing: 1)
+Weights = dict[int, float]
 
 
 # A tuple, not a dataclass: a week's run makes one per eligible conversation, hundreds of
@@ -54,25 +57,36 @@ class Mix:
         return {LOW: low, HIGH: high, OTHER: max(1.0 - low - high, 0.0)}
 
 
-def reviewee_targets(*, needs: dict[int, int], pools: dict[int, list[Candidate]], rng: random.Random) -> dict[int, int]:
-    """How many reviews each reviewee receives: water-filling, one at a time, evenly."""
+def reviewee_targets(
+    *,
+    needs: dict[int, int],
+    pools: dict[int, list[Candidate]],
+    rng: random.Random,
+    weights: Weights | None = None,
+) -> dict[int, int]:
+    """How many reviews each reviewee receives: water-filling, one at a time, in proportion
+    to their weight (1, or more for a new hire on the onboarding ramp).
+
+    The next review goes to the open reviewee whose count after it, over their weight, is
+    lowest (a random tiebreak): with every weight 1, nobody gets a second review before all
+    open reviewees have one, and so on.
+    """
+    weight = weights or {}
     total_need = sum(needs.values())
     # A reviewee's conversations can only go to the other reviewers.
     caps = {reviewee: min(len(pool), total_need - needs.get(reviewee, 0)) for reviewee, pool in pools.items()}
     targets = dict.fromkeys(pools, 0)
     remaining = min(total_need, sum(caps.values()))
-    # Reviewees only ever fill up, so each round filters the last round's open ones (in
-    # pool order, as before): a round costs what it hands out, not the whole team. The loop
-    # ends: `remaining` never exceeds what the open reviewees can still take, so while any
-    # remains some reviewee is open and the round hands out at least one.
-    still_open = list(targets)
+    heap = [(1 / weight.get(reviewee, 1.0), rng.random(), reviewee) for reviewee in pools if caps[reviewee] > 0]
+    heapq.heapify(heap)
+    # `remaining` never exceeds what the open reviewees (those in the heap) can still take.
     while remaining > 0:
-        still_open = [reviewee for reviewee in still_open if targets[reviewee] < caps[reviewee]]
-        open_reviewees = list(still_open)
-        rng.shuffle(open_reviewees)
-        for reviewee in open_reviewees[:remaining]:
-            targets[reviewee] += 1
-        remaining -= min(remaining, len(open_reviewees))
+        _, _, reviewee = heapq.heappop(heap)
+        targets[reviewee] += 1
+        remaining -= 1
+        if targets[reviewee] < caps[reviewee]:
+            next_level = (targets[reviewee] + 1) / weight.get(reviewee, 1.0)
+            heapq.heappush(heap, (next_level, rng.random(), reviewee))
     return targets
 
 
@@ -123,6 +137,7 @@ def allocate(
     previous_pairs: Pairs = frozenset(),
     mix: Mix = Mix(),
     rng: random.Random,
+    weights: Weights | None = None,
 ) -> dict[int, list[Candidate]]:
     """Assign conversations to reviewers; returns reviewer id -> their conversations.
 
@@ -134,7 +149,7 @@ def allocate(
         if candidate.conversation_id not in seen:
             seen.add(candidate.conversation_id)
             pools[candidate.reviewee_id].append(candidate)
-    targets = reviewee_targets(needs=needs, pools=pools, rng=rng)
+    targets = reviewee_targets(needs=needs, pools=pools, rng=rng, weights=weights)
     picks = _pick_by_mix(pools=pools, targets=targets, mix=mix, rng=rng)
 
     need_left = dict(needs)

@@ -82,6 +82,8 @@ class TeamSettingsForm(forms.ModelForm):
             "midweek_joiners",
             "start_stop_continue",
             "second_opinion_percent",
+            "ramp_weeks",
+            "ramp_multiplier",
         ]
         widgets = {
             "week_starts_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -326,6 +328,19 @@ class AbsenceForm(forms.Form):
         if starts_on and ends_on and ends_on < starts_on:
             self.add_error("ends_on", "The last day away cannot be before the first day away.")
         return cleaned
+
+
+class StartDateForm(forms.Form):
+    """A lead sets when a teammate started, for the onboarding ramp. Prefixed, beside the
+    absence form on the same page."""
+
+    prefix = "start"
+    agent = forms.TypedChoiceField(coerce=int, label="Teammate", widget=LongSelect)
+    started_on = forms.DateField(label="Start date", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, agents: Iterable[Agent], **kwargs):
+        super().__init__(*args, **kwargs)
+        _agents_offer(self, agents, empty="Choose a teammate")
 
 
 class InvitationAcceptForm(forms.Form):

@@ -71,6 +71,19 @@ class TeamSettings(models.Model):
         default=False,
         help_text="Reviews may note what the agent should start, stop and continue doing.",
     )
+    ramp_weeks = models.PositiveSmallIntegerField(
+        "onboarding ramp (weeks)",
+        default=4,
+        validators=[MaxValueValidator(26)],
+        help_text="A new hire's first weeks, from their start date, in which they are reviewed more; 0 for none.",
+    )
+    ramp_multiplier = models.PositiveSmallIntegerField(
+        "onboarding multiplier",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text="In their first week a new hire receives this many times the reviews and gives this many times "
+        "fewer; it tapers to normal over the ramp.",
+    )
     second_opinion_percent = models.PositiveSmallIntegerField(
         "second opinions (%)",
         default=10,
@@ -98,6 +111,11 @@ class TeamSettings(models.Model):
                 violation_error_message="Reviews per week must be at least 1, on a day from Monday to Sunday.",
             ),
             models.CheckConstraint(
+                condition=Q(ramp_weeks__lte=26, ramp_multiplier__gte=1, ramp_multiplier__lte=4),
+                name="teamsettings_ramp_values_valid",
+                violation_error_message="The ramp is at most 26 weeks, with a multiplier from 1 to 4.",
+            ),
+            models.CheckConstraint(
                 condition=Q(second_opinion_percent__lte=50),
                 name="teamsettings_second_opinions_at_most_half",
                 violation_error_message="At most half of the week's conversations can get a second opinion.",
@@ -120,6 +138,17 @@ class TeamSettings(models.Model):
             errors["max_lookback_days"] = f"Must be at least the normal look-back ({self.lookback_days} days)."
         if errors:
             raise ValidationError(errors)
+
+    def ramp_weight(self, started_on: date | None, week_start: date) -> float:
+        """How many times the usual reviews an agent receives in the week starting then (and
+        how many times fewer they give): the multiplier in their first week, tapering evenly
+        to 1 when the ramp ends; 1 for everyone else."""
+        if started_on is None or self.ramp_weeks == 0:
+            return 1.0
+        weeks_in = max(0, (week_start - started_on).days // 7)
+        if weeks_in >= self.ramp_weeks:
+            return 1.0
+        return 1 + (self.ramp_multiplier - 1) * (1 - weeks_in / self.ramp_weeks)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

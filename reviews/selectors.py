@@ -651,6 +651,11 @@ class Teammate:
     is_lead: bool
     invitation: Invitation | None  # the unused one still open, if any
     absences: list[Absence]  # today's and later ones
+    ramp_weight: float  # this week's onboarding weight: 1 once past the ramp
+
+    @property
+    def ramp_percent(self) -> int:
+        return round(100 * self.ramp_weight)
 
 
 @dataclass(frozen=True)
@@ -660,8 +665,10 @@ class TeamPeople:
 
 
 def team_people(team: Team, *, today: date, now: datetime) -> TeamPeople:
-    """The team's active teammates with their account, lead role, open invitation and
-    coming absences, and its other leads, in four queries however many there are."""
+    """The team's active teammates with their account, lead role, open invitation, coming
+    absences and onboarding weight, and its other leads, in five queries however many."""
+    settings_ = services.team_settings_get(team=team)
+    week_start = settings_.week_start_at(now).date()
     leads = list(team.leads.order_by("email"))
     lead_ids = {lead.pk for lead in leads}
     agents = (
@@ -682,6 +689,7 @@ def team_people(team: Team, *, today: date, now: datetime) -> TeamPeople:
             is_lead=agent.user_id in lead_ids,
             invitation=agent.open_invitations[0] if agent.open_invitations else None,
             absences=agent.coming_absences,
+            ramp_weight=settings_.ramp_weight(agent.started_on, week_start),
         )
         for agent in agents
     ]

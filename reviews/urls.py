@@ -44,6 +44,7 @@ urlpatterns = [
     path("teams/<int:team_id>/people/invite/", people.invite, name="invite"),
     path("teams/<int:team_id>/people/lead/", people.lead_change, name="lead_change"),
     path("teams/<int:team_id>/people/away/", people.absence_create, name="absence_create"),
+    path("teams/<int:team_id>/people/start/", people.start_date_set, name="start_date_set"),
     path("teams/<int:team_id>/people/away/<int:absence_id>/delete/", people.absence_delete, name="absence_delete"),
     # One's own account (views/account.py)
     path("account/notifications/", account.notification_settings, name="notifications"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import HelpdeskRequestError
@@ -24,6 +24,7 @@ class AgentRecord:
     is_active: bool = True
     is_away: bool = False
     team_external_ids: tuple[str, ...] = ()
+    started_on: date | None = None  # where the helpdesk knows it
 
 
 @dataclass(frozen=True)

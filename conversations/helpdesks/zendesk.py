@@ -155,12 +155,18 @@ class ZendeskClient:
         if fields.text(user, "role") not in AGENT_ROLES:
             return None
         email = fields.text(user, "email")
+        try:
+            # When the account was made: the nearest Zendesk has to a start date.
+            created_at = fields.iso_time(user, "created_at")
+        except RecordError:
+            created_at = None  # a start date is a nicety: a teammate is never skipped for it
         return AgentRecord(
             external_id=external_id,
             name=fields.text(user, "name") or email or f"Agent {external_id}",
             email=email.lower(),
             is_active=fields.flag(user, "active", default=True) and not fields.flag(user, "suspended"),
             team_external_ids=tuple(groups_by_user.get(external_id, ())),
+            started_on=created_at.date() if created_at else None,
         )
 
     def conversation_pages(

@@ -1,7 +1,7 @@
 """The Zendesk sync over real HTTP against a local server that speaks the reference's shapes."""
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -160,6 +160,23 @@ def test_groups_and_agents_come_from_zendesk_and_link_to_users_by_email(helpdesk
     assert Agent.objects.get(external_id=str(LEE)).is_active is False
     assert set(Agent.objects.values_list("external_id", flat=True)) == {str(MAYA), str(JOHN), str(LEE)}
     assert (helpdesk.count("/api/v2/users.json"), helpdesk.count("/api/v2/group_memberships.json")) == (2, 2)
+
+
+def test_an_agents_start_date_comes_from_their_zendesk_account_and_a_leads_date_is_kept(helpdesk, zendesk_client):
+    helpdesk.users[str(MAYA)]["created_at"] = "2026-11-02T09:30:00Z"
+    helpdesk.users[str(JOHN)]["created_at"] = "not a time"
+
+    sync(zendesk_client)
+
+    maya = Agent.objects.get(external_id=str(MAYA))
+    assert maya.started_on == date(2026, 11, 2)
+    # A start date Zendesk cannot give never costs the teammate.
+    assert Agent.objects.get(external_id=str(JOHN)).started_on is None
+    Agent.objects.filter(pk=maya.pk).update(started_on=date(2026, 11, 9))  # a lead corrects it
+    helpdesk.users[str(MAYA)]["name"] = "Maya P."
+    sync(zendesk_client)
+    maya.refresh_from_db()
+    assert (maya.name, maya.started_on) == ("Maya P.", date(2026, 11, 9))
 
 
 def test_comments_are_read_page_by_page(helpdesk, zendesk_client):

@@ -2,7 +2,15 @@
 the team's scorecard versions (scorecards.py),
 what a lead does for a teammate's account (accounts.py), and the emails (notifications.py)."""
 
-from .accounts import AccountError, invitation_accept, invitation_find, invitation_send, lead_set, sign_in_unlock
+from .accounts import (
+    AccountError,
+    invitation_accept,
+    invitation_find,
+    invitation_send,
+    lead_set,
+    sign_in_unlock,
+    start_date_set,
+)
 from .notifications import nudges_send, weekly_emails_send
 from .quota import (
     QuotaError,
@@ -77,6 +85,7 @@ __all__ = [
     "scorecard_latest",
     "scorecard_save",
     "sign_in_unlock",
+    "start_date_set",
     "team_settings_get",
     "week_assign",
     "weekly_emails_send",

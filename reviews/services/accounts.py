@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -124,3 +124,9 @@ def lead_set(*, team: Team, user: User, is_lead: bool, by: AbstractBaseUser) -> 
     else:
         team.leads.remove(user)
     logger.info("User %s %s lead of team %s by user %s", user.pk, "made" if is_lead else "no longer", team.pk, by.pk)
+
+
+def start_date_set(*, agent: Agent, started_on: date) -> None:
+    """A lead's start date for a teammate: the sync never overwrites it. Weeks made from now
+    on ramp by it; a week already made keeps its batches."""
+    Agent.objects.filter(pk=agent.pk).update(started_on=started_on)

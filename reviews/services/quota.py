@@ -63,6 +63,12 @@ class _Crew:
     settings: TeamSettings
     lead_ids: set[int]
     agents: list[Agent]  # active and able to sign in, leads among them
+    starters: dict[int, date]  # agent id -> start date, of active agents who started lately
+
+    def weights(self, week_start: date) -> dict[int, float]:
+        """Reviewees on the onboarding ramp in the week starting then, and their weight."""
+        weights = {pk: self.settings.ramp_weight(started_on, week_start) for pk, started_on in self.starters.items()}
+        return {pk: weight for pk, weight in weights.items() if weight != 1.0}
 
     @property
     def reviewers(self) -> list[Agent]:
@@ -72,9 +78,13 @@ class _Crew:
         return [agent for agent in self.agents if agent.user_id not in self.lead_ids]
 
 
+# No ramp is longer: a start date before this many weeks ago never weighs.
+RAMP_WEEKS_AT_MOST = 26
+
+
 def _crews_load(teams: list[Team], settings: dict[int, TeamSettings], *, absent_since: date) -> list[_Crew]:
-    """Leads, agents and their absences ending on or after `absent_since`, of any number of
-    teams in three queries, not three a team."""
+    """Leads, agents, their absences ending on or after `absent_since` and recent starters
+    (signed in or not), of any number of teams in four queries, not four a team."""
     ids = [team.pk for team in teams]
     leads: dict[int, set[int]] = defaultdict(set)
     for team_id, user_id in Team.leads.through.objects.filter(team_id__in=ids).values_list("team_id", "user_id"):
@@ -83,26 +93,35 @@ def _crews_load(teams: list[Team], settings: dict[int, TeamSettings], *, absent_
     absences = Prefetch("absences", queryset=Absence.objects.filter(ends_on__gte=absent_since))
     for agent in Agent.objects.filter(team_id__in=ids, is_active=True, user__isnull=False).prefetch_related(absences):
         agents[agent.team_id].append(agent)
+    starters: dict[int | None, dict[int, date]] = defaultdict(dict)
+    recent = Agent.objects.filter(
+        team_id__in=ids, is_active=True, started_on__gte=absent_since - timedelta(weeks=RAMP_WEEKS_AT_MOST)
+    )
+    for team_id, agent_id, started_on in recent.values_list("team_id", "pk", "started_on"):
+        if started_on is not None:  # as filtered; said again for the type checker
+            starters[team_id][agent_id] = started_on
     return [
         # A team whose lead never saved its settings works with the defaults.
-        _Crew(team, settings.get(team.pk) or TeamSettings(team=team), leads[team.pk], agents[team.pk])
+        _Crew(
+            team, settings.get(team.pk) or TeamSettings(team=team), leads[team.pk], agents[team.pk], starters[team.pk]
+        )
         for team in teams
     ]
 
 
 def agent_quota(agent: Agent, settings: TeamSettings, week_start: date) -> tuple[int, bool]:
     """(quota, away) for the week whose first local day is `week_start`: the team's quota,
-    less the share of its working days the agent is away, rounded up; away all week (or in
-    the helpdesk's away mode) is no quota at all. Reads `agent.absences` (prefetch them)."""
+    divided by the agent's onboarding weight, less the share of its working days they are
+    away, rounded up; away all week (or in the helpdesk's away mode) is no quota at all.
+    Reads `agent.absences` (prefetch them)."""
     if agent.is_away:
         return 0, True
     days_away = [(absence.starts_on, absence.ends_on) for absence in agent.absences.all()]
     present, working = working_days_present(week_start, days_away)
-    if present == working:
-        return settings.reviews_per_week, False
     if present == 0:
         return 0, True
-    return math.ceil(settings.reviews_per_week * present / working), False
+    weight = settings.ramp_weight(agent.started_on, week_start)
+    return math.ceil(settings.reviews_per_week * present / working / weight), False
 
 
 def _candidates(
@@ -317,6 +336,7 @@ def _week_assign_once(
             previous_pairs=_previous_pairs(week) if previous_pairs is None else previous_pairs,
             mix=Mix(settings.lowest_csat_percent, settings.highest_csat_percent),
             rng=rng,
+            weights=crew.weights(first_day),
         )
         seconds = second_opinions(assigned=batches, percent=settings.second_opinion_percent, rng=rng)
         week.assigned_at, week.lookback_days_used = now, lookback
@@ -381,7 +401,12 @@ def _quota_refresh(crew: _Crew, *, week: ReviewWeek, now: datetime) -> None:
             closed_from=now - timedelta(days=settings.max_lookback_days),
             closed_before=now,
         )
-        batches = allocate(needs=needs, candidates=candidates, rng=random.Random(week.seed + len(known)))
+        batches = allocate(
+            needs=needs,
+            candidates=candidates,
+            rng=random.Random(week.seed + len(known)),
+            weights=crew.weights(first_day),
+        )
         Assignment.objects.bulk_create(_assignment_rows(week, batches, Assignment.Kind.BATCH, now))
         AgentWeek.objects.bulk_create(
             AgentWeek(
@@ -523,9 +548,14 @@ def _assignments_add(*, week: ReviewWeek, agent: Agent, count: int, kind: str, n
         .annotate(total=Count("id"))
         .values_list("reviewee_id", "total")
     )
+    first_day = week.starts_at.astimezone(settings.zone).date()
+    starters = Agent.objects.filter(team=team, started_on__gte=first_day - timedelta(weeks=RAMP_WEEKS_AT_MOST))
+    weight = {
+        pk: settings.ramp_weight(started_on, first_day) for pk, started_on in starters.values_list("pk", "started_on")
+    }
     rng = random.Random()
-    # The least-reviewed teammates first keeps pulls fair to reviewees too.
-    candidates.sort(key=lambda c: (received.get(c.reviewee_id, 0), rng.random()))
+    # The least-reviewed teammates first (for their weight) keeps pulls fair to reviewees too.
+    candidates.sort(key=lambda c: (received.get(c.reviewee_id, 0) / weight.get(c.reviewee_id, 1.0), rng.random()))
     added: list[Assignment] = []
     with transaction.atomic():
         for candidate in candidates:

@@ -309,3 +309,43 @@ def test_no_second_opinion_without_two_reviewers_of_one_reviewee():
 
     assert second_opinions(assigned=assigned, percent=50, rng=random.Random(1)) == {}
     assert sum(len(batch) for batch in assigned.values()) == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(teams(), st.data())
+def test_new_hires_receive_reviews_in_proportion_to_their_weight(team, data):
+    needs, candidates, seed, previous_pairs = team
+    weights = data.draw(st.dictionaries(st.sampled_from(sorted(needs)), st.sampled_from([1.25, 1.5, 2.0, 3.0, 4.0])))
+    supply = Counter(c.reviewee_id for c in candidates)
+    total_need = sum(needs.values())
+
+    assigned = allocate(
+        needs=needs, candidates=candidates, previous_pairs=previous_pairs, rng=random.Random(seed), weights=weights
+    )
+
+    received = Counter(c.reviewee_id for batch in assigned.values() for c in batch)
+    cap = {r: min(supply[r], total_need - needs[r]) for r in supply}
+    weight = {r: weights.get(r, 1.0) for r in supply}
+    # Water-filling by weight: whoever got their last review got it while it was their turn,
+    # so nobody is further ahead (for their weight) than one review of a reviewee who could
+    # still take more.
+    for richer in supply:
+        for poorer in supply:
+            if received[richer] and received[poorer] < cap[poorer]:
+                assert received[richer] / weight[richer] <= (received[poorer] + 1) / weight[poorer] + 1e-9
+    # The hard rules hold as without weights.
+    handed_out = [c.conversation_id for batch in assigned.values() for c in batch]
+    assert len(handed_out) == len(set(handed_out))
+    assert all(c.reviewee_id != reviewer for reviewer, batch in assigned.items() for c in batch)
+
+
+def test_a_new_hire_at_twice_the_weight_receives_about_twice_the_reviews():
+    needs = dict.fromkeys(range(10), 5)
+    candidates = [Candidate(agent * 100 + n, agent) for agent in range(10) for n in range(20)]
+
+    assigned = allocate(needs=needs, candidates=candidates, rng=random.Random(3), weights={0: 2.0})
+
+    received = Counter(c.reviewee_id for batch in assigned.values() for c in batch)
+    # 50 reviews over 11 shares: the new hire two (9 or 10), everyone else one (4 or 5).
+    assert received[0] in (9, 10)
+    assert all(4 <= received[agent] <= 5 for agent in range(1, 10))

@@ -152,8 +152,9 @@ def test_the_people_page_shows_accounts_invitations_roles_and_absences(
         agent=team["agents"][1], starts_on=date(2026, 12, 7), ends_on=date(2026, 12, 11), by=team["lead"]
     )
 
-    # Session, user, the team, the menu's two, then leads, teammates, invitations, absences.
-    with django_assert_max_num_queries(9):
+    # Session, user, the team, the menu's two, then the team's settings, leads, teammates,
+    # invitations, absences.
+    with django_assert_max_num_queries(10):
         page = client.get(reverse("reviews:team_people", args=[team["team"].pk])).content.decode()
 
     assert "Invited, link valid until Mon 30 Nov" in page

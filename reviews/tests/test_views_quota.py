@@ -153,6 +153,8 @@ def test_the_lead_changes_the_teams_settings_with_clear_errors(client, lead, wee
         "highest_csat_percent": 20,
         "midweek_joiners": "full",
         "second_opinion_percent": 15,
+        "ramp_weeks": 6,
+        "ramp_multiplier": 3,
     }
 
     form = client.get(url).content.decode()
@@ -176,7 +178,7 @@ def test_the_lead_changes_the_teams_settings_with_clear_errors(client, lead, wee
     assert good.status_code == 302
     saved = TeamSettings.objects.get(team_id=week.team_id)
     assert (saved.reviews_per_week, saved.week_starts_on, saved.time_zone) == (3, 6, "Europe/Berlin")
-    assert saved.second_opinion_percent == 15
+    assert (saved.second_opinion_percent, saved.ramp_weeks, saved.ramp_multiplier) == (15, 6, 3)
 
 
 def test_team_pages_are_404_for_agents_and_other_teams_leads(client, ana, other_lead, week):

@@ -12,18 +12,27 @@ from carousel.requests import AuthenticatedRequest
 from conversations.models import Agent, Team
 
 from .. import access, selectors, services
-from ..forms import AbsenceForm
+from ..forms import AbsenceForm, StartDateForm
 from ..models import INVITATION_DAYS
 
 
 def _people_page(
-    request: AuthenticatedRequest, team: Team, form: AbsenceForm | None = None, status: int = 200
+    request: AuthenticatedRequest,
+    team: Team,
+    form: AbsenceForm | None = None,
+    start_form: StartDateForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     now = timezone.now()
     people = selectors.team_people(team, today=timezone.localdate(now), now=now)
-    if form is None:
-        form = AbsenceForm(agents=[teammate.agent for teammate in people.teammates])
-    context = {"team": team, "people": people, "absence_form": form, "invitation_days": INVITATION_DAYS}
+    agents = [teammate.agent for teammate in people.teammates]
+    context = {
+        "team": team,
+        "people": people,
+        "absence_form": form or AbsenceForm(agents=agents),
+        "start_form": start_form or StartDateForm(agents=agents),
+        "invitation_days": INVITATION_DAYS,
+    }
     return render(request, "reviews/team_people.html", context, status=status)
 
 
@@ -77,7 +86,7 @@ def absence_create(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     team = access.get_led_team(request.user, team_id)
     form = AbsenceForm(request.POST, agents=Agent.objects.filter(team=team, is_active=True))
     if not form.is_valid():
-        return _people_page(request, team, form, status=400)
+        return _people_page(request, team, form=form, status=400)
     agent = access.get_team_agent(request.user, team, form.cleaned_data["agent"])
     absence = services.absence_add(
         agent=agent, starts_on=form.cleaned_data["starts_on"], ends_on=form.cleaned_data["ends_on"], by=request.user
@@ -94,3 +103,19 @@ def absence_delete(request: AuthenticatedRequest, team_id: int, absence_id: int)
     services.absence_remove(absence=absence)
     messages.success(request, f"Removed {absence.agent.name}'s absence; weeks already made keep their quota.")
     return redirect("reviews:team_people", team_id=team_id)
+
+
+@login_required
+@require_POST
+def start_date_set(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
+    team = access.get_led_team(request.user, team_id)
+    form = StartDateForm(request.POST, agents=Agent.objects.filter(team=team, is_active=True))
+    if not form.is_valid():
+        return _people_page(request, team, start_form=form, status=400)
+    agent = access.get_team_agent(request.user, team, form.cleaned_data["agent"])
+    services.start_date_set(agent=agent, started_on=form.cleaned_data["started_on"])
+    messages.success(
+        request,
+        f"{agent.name} started on {form.cleaned_data['started_on']:%a %-d %b %Y}; weeks made from now ramp by it.",
+    )
+    return redirect("reviews:team_people", team_id=team.pk)
