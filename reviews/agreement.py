@@ -40,24 +40,38 @@ class Agreement:
         return self.alpha is not None and self.alpha < CALIBRATE_BELOW
 
 
-def _value_counts(units: Iterable[Unit], size: int) -> np.ndarray:
-    """One row per conversation with two levels or more: how many reviewers gave each level."""
-    rows = []
-    for unit in units:
-        levels = [level for level in unit if level is not None]
-        if len(levels) >= 2:
-            rows.append(np.bincount(np.asarray(levels) - 1, minlength=size))
-    return np.array(rows, dtype=np.float64).reshape(-1, size)
+def value_counts(units: Iterable[Unit], size: int) -> np.ndarray:
+    """One row per conversation: how many reviewers gave each level (None left out)."""
+    rows, levels = [], []
+    count = 0
+    for count, unit in enumerate(units, start=1):
+        for level in unit:
+            if level is not None:
+                rows.append(count - 1)
+                levels.append(level - 1)
+    counts = np.zeros((count, size), dtype=np.float64)
+    np.add.at(counts, (np.asarray(rows, dtype=np.intp), np.asarray(levels, dtype=np.intp)), 1)
+    return counts
 
 
-def rated_twice(units: Iterable[Unit]) -> int:
-    """How many conversations have two levels or more: those alpha rests on."""
-    return sum(len([level for level in unit if level is not None]) >= 2 for unit in units)
+def _pairable(counts: np.ndarray) -> np.ndarray:
+    """The conversations with two levels or more: those alpha rests on."""
+    return counts[counts.sum(axis=1) >= 2]
+
+
+def rated_twice(counts: np.ndarray) -> int:
+    """How many conversations (rows of `value_counts`) have two levels or more."""
+    return int((counts.sum(axis=1) >= 2).sum())
 
 
 def alpha(units: Iterable[Unit], *, size: int, nominal: bool) -> float | None:
     """Krippendorff's alpha of levels 1..size; None where it is undefined."""
-    counts = _value_counts(units, size)
+    return alpha_of(value_counts(units, size), nominal=nominal)
+
+
+def alpha_of(counts: np.ndarray, *, nominal: bool) -> float | None:
+    """`alpha` from the conversations' `value_counts`."""
+    counts = _pairable(counts)
     if len(counts) < 2:
         return None
     value = _package_alpha(counts, nominal=nominal)
@@ -104,11 +118,14 @@ def _alphas(kind_counts: np.ndarray, kinds: np.ndarray, *, nominal: bool) -> np.
 
 def agreement(units: Iterable[Unit], *, size: int, nominal: bool, seed: int = 0) -> Agreement:
     """Alpha, its bootstrap 95% interval and how many conversations it rests on."""
-    counts = _value_counts(units, size)
-    if len(counts) < 2:
-        return Agreement(None, None, None, len(counts))
-    value = _package_alpha(counts, nominal=nominal)
-    if math.isnan(value):
+    return agreement_of(value_counts(units, size), nominal=nominal, seed=seed)
+
+
+def agreement_of(counts: np.ndarray, *, nominal: bool, seed: int = 0) -> Agreement:
+    """`agreement` from the conversations' `value_counts`."""
+    counts = _pairable(counts)
+    value = alpha_of(counts, nominal=nominal)
+    if value is None:
         return Agreement(None, None, None, len(counts))
     kinds, per_kind = np.unique(counts, axis=0, return_counts=True)
     resamples = np.random.default_rng(seed).multinomial(len(counts), per_kind / len(counts), size=RESAMPLES)

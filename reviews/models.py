@@ -287,7 +287,13 @@ class Assignment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["week", "reviewer"], name="assignment_week_reviewer")]
+        indexes = [
+            models.Index(fields=["week", "reviewer"], name="assignment_week_reviewer"),
+            # Agreement reads a window's second opinions, a tenth of its assignments.
+            models.Index(
+                fields=["week", "conversation"], condition=Q(role="second"), name="assignment_second_opinions"
+            ),
+        ]
         constraints = [
             # The database, not the code, guarantees a conversation is never handed out twice
             # in the same role, nor twice to the same person, even to two agents pulling at

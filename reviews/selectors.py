@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
+import numpy as np
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import (
@@ -737,17 +738,20 @@ def _opinions(weeks: list[ReviewWeek], *, reviewer: Agent | None = None) -> _Opi
     return _Opinions({pair: reviews for pair, reviews in by_conversation.items() if len(reviews) >= 2})
 
 
-def _units(opinions: _Opinions, criterion: CriterionSpec, week_ids: set[int] | None = None) -> list[list[int | None]]:
-    """The levels given the criterion, one list per conversation, on the criterion's scale."""
-    return [
-        [
-            ratings[criterion.key][1]
-            for ratings in reviews.values()
-            if ratings.get(criterion.key, ("",))[0] == criterion.scale
-        ]
-        for (week_id, _), reviews in opinions.by_conversation.items()
-        if week_ids is None or week_id in week_ids
-    ]
+def _units(opinions: _Opinions, criterion: CriterionSpec) -> tuple[np.ndarray, np.ndarray]:
+    """The week of each conversation and its `agreement.value_counts`: how many reviewers
+    gave each level of the criterion, on the criterion's own scale."""
+    week_ids, units = [], []
+    for (week_id, _), reviews in opinions.by_conversation.items():
+        week_ids.append(week_id)
+        units.append(
+            [
+                rating[1]
+                for ratings in reviews.values()
+                if (rating := ratings.get(criterion.key)) is not None and rating[0] == criterion.scale
+            ]
+        )
+    return np.asarray(week_ids, dtype=np.int64), agreement.value_counts(units, criterion.size)
 
 
 def _score_pairs(opinions: _Opinions) -> list[tuple[int, int, int, float, float]]:
@@ -801,30 +805,25 @@ def team_agreement(team: Team, *, weeks: list[ReviewWeek], scorecard: ScorecardS
     """Agreement per criterion of the current scorecard over the weeks (oldest first), its
     trend in four-week periods, and each reviewer's leniency: two queries."""
     opinions = _opinions(weeks)
-    criteria = [
-        CriterionAgreement(
-            criterion,
-            agreement.agreement(_units(opinions, criterion), size=criterion.size, nominal=criterion.size == 2),
+    periods = [weeks[start : start + TREND_PERIOD_WEEKS] for start in range(0, len(weeks), TREND_PERIOD_WEEKS)]
+    criteria, by_period = [], []
+    for criterion in scorecard.criteria:
+        nominal = criterion.size == 2
+        week_ids, counts = _units(opinions, criterion)
+        criteria.append(CriterionAgreement(criterion, agreement.agreement_of(counts, nominal=nominal)))
+        # Alpha rests on sums over conversations, so a period is a slice of the same counts.
+        in_periods = [counts[np.isin(week_ids, [week.pk for week in period])] for period in periods]
+        by_period.append(
+            [(agreement.alpha_of(part, nominal=nominal), agreement.rated_twice(part)) for part in in_periods]
         )
-        for criterion in scorecard.criteria
-    ]
-    periods = []
-    for start in range(0, len(weeks), TREND_PERIOD_WEEKS):
-        period = weeks[start : start + TREND_PERIOD_WEEKS]
-        values = []
-        for criterion in scorecard.criteria:
-            units = _units(opinions, criterion, {week.pk for week in period})
-            values.append(
-                (agreement.alpha(units, size=criterion.size, nominal=criterion.size == 2), agreement.rated_twice(units))
-            )
-        label = period[0].label if len(period) == 1 else f"{period[0].label} to {period[-1].label}"
-        periods.append(PeriodAgreement(label, values))
+    labels = [period[0].label if len(period) == 1 else f"{period[0].label} to {period[-1].label}" for period in periods]
+    trend = [PeriodAgreement(label, [values[index] for values in by_period]) for index, label in enumerate(labels)]
     rows = agreement.leniency(_score_pairs(opinions))
     agents = Agent.objects.in_bulk([row.reviewer_id for row in rows])
     return TeamAgreement(
         conversations=len(opinions.by_conversation),
         criteria=criteria,
-        periods=periods,
+        periods=trend,
         reviewers=[ReviewerLeniency(agents[row.reviewer_id], row) for row in rows],
     )
 

@@ -56,7 +56,7 @@ def test_alpha_is_undefined_with_fewer_than_two_conversations_or_no_variation():
     st.booleans(),
 )
 def test_the_bootstraps_formula_is_the_packages_alpha(units, nominal):
-    counts = agreement._value_counts(units, 5)
+    counts = agreement._pairable(agreement.value_counts(units, 5))
     kinds, per_kind = np.unique(counts, axis=0, return_counts=True)
 
     ours = agreement._alphas(per_kind[None, :].astype(float), kinds, nominal=nominal)[0]

@@ -2,6 +2,7 @@
 notes required when low, root causes, CSAT in context, start/stop/continue and the score."""
 
 import csv
+import dataclasses
 import io
 import re
 from datetime import timedelta
@@ -209,6 +210,44 @@ def test_a_criterion_added_again_after_archiving_starts_a_history_of_its_own(cli
 def test_a_scorecard_without_criteria_is_refused(team):
     with pytest.raises(services.ScorecardError, match=r"^A scorecard needs at least one criterion\.$"):
         services.scorecard_save(team=team["team"], user=team["lead"], based_on=1, criteria=())
+
+
+def test_saving_the_untouched_default_first_makes_one_version_not_two(team):
+    saved = services.scorecard_save(team=team["team"], user=team["lead"], based_on=1, criteria=DEFAULT_SPEC.criteria)
+
+    assert saved.version == 1
+    assert list(Scorecard.objects.filter(team=team["team"]).values_list("version", flat=True)) == [1]
+
+
+def test_changing_one_criterion_keeps_the_others_of_the_latest_version_not_the_defaults(team):
+    added = services.criterion_save(
+        team=team["team"],
+        user=team["lead"],
+        based_on=1,
+        criterion=CriterionSpec(key="knowledge", name="Product knowledge", scale="four_point", levels=()),
+    )
+    tone = next(criterion for criterion in added.criteria if criterion.key == "tone")
+
+    changed = services.criterion_save(
+        team=team["team"],
+        user=team["lead"],
+        based_on=added.version,
+        criterion=dataclasses.replace(tone, name="Tone of voice"),
+    )
+
+    assert [c.name for c in changed.criteria] == [
+        "Quality",
+        "Tone of voice",
+        "Followed internal processes",
+        "Product knowledge",
+    ]
+    assert Scorecard.objects.get(team=team["team"], version=changed.version).created_by == team["lead"]
+
+
+def test_the_last_but_one_criterion_moves_down_to_the_end(team):
+    moved = services.criterion_move(team=team["team"], user=team["lead"], based_on=1, key="tone", offset=1)
+
+    assert [c.key for c in moved.criteria] == ["quality", "process", "tone"]
 
 
 def test_the_default_version_is_dated_by_the_first_review_that_used_it(team):
