@@ -464,6 +464,14 @@ LOW_CSAT_AT_MOST = 2
 CSAT_OUTSIDE_AGENT = [CsatCause.PRODUCT, CsatCause.POLICY, CsatCause.OTHER]
 
 
+class Helpfulness(models.IntegerChoices):
+    """How useful the person reviewed found a review: its feedback, never its verdict."""
+
+    NOT = 1, "Not helpful"
+    SOMEWHAT = 2, "Somewhat helpful"
+    VERY = 3, "Very helpful"
+
+
 class ReviewQuerySet(models.QuerySet["Review"]):
     def with_people(self) -> ReviewQuerySet:
         return self.select_related("reviewer", "reviewee", "conversation", "scorecard", "assignment__week")
@@ -514,6 +522,9 @@ class Review(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     seen_at = models.DateTimeField(null=True, blank=True, help_text="When the reviewee acknowledged it.")
+    # The reviewee's rating of the review itself: a signal on reviewers no manager audit needs.
+    helpfulness = models.PositiveSmallIntegerField(choices=Helpfulness.choices, null=True, blank=True)
+    helpfulness_at = models.DateTimeField(null=True, blank=True)
 
     objects = ReviewQuerySet.as_manager()
 
@@ -528,6 +539,11 @@ class Review(models.Model):
             models.CheckConstraint(
                 condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=100), name="review_score_0_to_100"
             ),
+            models.CheckConstraint(
+                condition=Q(helpfulness__isnull=True, helpfulness_at__isnull=True)
+                | Q(helpfulness__gte=1, helpfulness__lte=3, helpfulness_at__isnull=False),
+                name="review_helpfulness_1_to_3_with_time",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -540,6 +556,11 @@ class Review(models.Model):
     @property
     def csat_outside_agent(self) -> bool:
         return self.csat_cause in CSAT_OUTSIDE_AGENT
+
+    @property
+    def helpfulness_choices(self) -> list[tuple[int, str]]:
+        """Most helpful first, as the reviewee is asked."""
+        return list(reversed(Helpfulness.choices))
 
     def is_editable(self, now: datetime | None = None) -> bool:
         """Its author may change it until the team's week closes."""

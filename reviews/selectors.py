@@ -37,6 +37,7 @@ from .models import (
     AgentWeek,
     Assignment,
     CsatCause,
+    Helpfulness,
     Invitation,
     Rating,
     Review,
@@ -789,11 +790,24 @@ class ReviewerLeniency:
 
 
 @dataclass(frozen=True)
+class ReviewerHelpfulness:
+    agent: Agent
+    rated: int  # reviews their reviewees rated
+    very: int  # of them, "very helpful"
+    mean: float  # 1 (not helpful) to 3 (very helpful)
+
+    @property
+    def very_percent(self) -> int:
+        return round(100 * self.very / self.rated)
+
+
+@dataclass(frozen=True)
 class TeamAgreement:
     conversations: int  # reviewed by two teammates in the window
     criteria: list[CriterionAgreement]
     periods: list[PeriodAgreement]
     reviewers: list[ReviewerLeniency]
+    helpfulness: list[ReviewerHelpfulness]
     calibrate_below: float = agreement.CALIBRATE_BELOW
 
 
@@ -803,7 +817,8 @@ TREND_PERIOD_WEEKS = 4
 
 def team_agreement(team: Team, *, weeks: list[ReviewWeek], scorecard: ScorecardSpec) -> TeamAgreement:
     """Agreement per criterion of the current scorecard over the weeks (oldest first), its
-    trend in four-week periods, and each reviewer's leniency: two queries."""
+    trend in four-week periods, each reviewer's leniency and how helpful their reviewees
+    found their reviews: three queries."""
     opinions = _opinions(weeks)
     periods = [weeks[start : start + TREND_PERIOD_WEEKS] for start in range(0, len(weeks), TREND_PERIOD_WEEKS)]
     criteria, by_period = [], []
@@ -819,12 +834,23 @@ def team_agreement(team: Team, *, weeks: list[ReviewWeek], scorecard: ScorecardS
     labels = [period[0].label if len(period) == 1 else f"{period[0].label} to {period[-1].label}" for period in periods]
     trend = [PeriodAgreement(label, [values[index] for values in by_period]) for index, label in enumerate(labels)]
     rows = agreement.leniency(_score_pairs(opinions))
-    agents = Agent.objects.in_bulk([row.reviewer_id for row in rows])
+    helpfulness = list(
+        Review.objects.filter(assignment__week__in=weeks, helpfulness__isnull=False)
+        .order_by()
+        .values("reviewer")
+        .annotate(rated=Count("pk"), very=Count("pk", filter=Q(helpfulness=Helpfulness.VERY)), mean=Avg("helpfulness"))
+        .values_list("reviewer", "rated", "very", "mean")
+    )
+    agents = Agent.objects.in_bulk({row.reviewer_id for row in rows} | {row[0] for row in helpfulness})
     return TeamAgreement(
         conversations=len(opinions.by_conversation),
         criteria=criteria,
         periods=trend,
         reviewers=[ReviewerLeniency(agents[row.reviewer_id], row) for row in rows],
+        helpfulness=sorted(
+            (ReviewerHelpfulness(agents[reviewer], rated, very, mean) for reviewer, rated, very, mean in helpfulness),
+            key=lambda row: (-row.mean, row.agent.name),
+        ),
     )
 
 

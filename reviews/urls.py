@@ -18,6 +18,7 @@ urlpatterns = [
     path("reviews/written/", feedback.reviews_written, name="written"),
     path("reviews/<int:review_id>/", feedback.review_detail, name="review_detail"),
     path("reviews/<int:review_id>/seen/", feedback.review_seen, name="review_seen"),
+    path("reviews/<int:review_id>/helpful/", feedback.review_helpful, name="review_helpful"),
     path("reviews/<int:review_id>/comments/", feedback.review_comment, name="review_comment"),
     path("highlights/", feedback.highlights, name="highlights"),
     path("highlights/<int:review_id>/unshare/", feedback.highlight_unshare, name="highlight_unshare"),

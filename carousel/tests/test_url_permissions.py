@@ -132,7 +132,7 @@ QUERY_BOUNDS = {
     "reviews:criterion_new": 9,
     "reviews:criterion_edit": 9,
     "reviews:reports": 15,
-    "reviews:agreement": 11,
+    "reviews:agreement": 12,
     "reviews:team_people": 10,
     "reviews:team_settings": 6,
     "reviews:team_week": 16,
@@ -405,6 +405,14 @@ ACTIONS: dict[str, tuple[dict[str, str], dict[str, object], Callable[[Any], obje
         {"start-agent": "reviewee_agent", "start-started_on": "2026-11-16"},
         lambda world: list(Agent.objects.filter(started_on__isnull=False).values_list("pk", "started_on")),
         _only({"lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:review_helpful": (
+        {"review_id": "review"},
+        {"helpfulness": "2"},
+        _review_field("helpfulness"),
+        # Leads and the reviewer may read the review but never rate it for the reviewee.
+        _only({"reviewee": 302, "reviewer": 403, "lead": 403, "staff": 403}, 404),
         set(),
     ),
     "reviews:absence_delete": (

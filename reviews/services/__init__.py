@@ -35,6 +35,7 @@ from .reviewing import (
     review_comment_add,
     review_comment_delete,
     review_delete,
+    review_helpfulness_rate,
     review_submit,
 )
 from .scorecards import (
@@ -73,6 +74,7 @@ __all__ = [
     "review_comment_add",
     "review_comment_delete",
     "review_delete",
+    "review_helpfulness_rate",
     "review_submit",
     "review_week_get_or_create",
     "ScorecardError",

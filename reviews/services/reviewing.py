@@ -14,6 +14,7 @@ from ..models import (
     Assignment,
     AuditEvent,
     Criterion,
+    Helpfulness,
     Rating,
     Review,
     ReviewComment,
@@ -187,6 +188,16 @@ def _ratings_replace(
 
 def review_acknowledge(*, review: Review, now: datetime | None = None) -> None:
     Review.objects.filter(pk=review.pk, seen_at__isnull=True).update(seen_at=now or timezone.now())
+
+
+def review_helpfulness_rate(*, review: Review, value: int, now: datetime | None = None) -> None:
+    """The reviewee says how helpful the review was; they may change their mind. Reading the
+    review is implied, so it is marked seen too."""
+    if value not in Helpfulness.values:
+        raise ReviewError("Choose how helpful the review was.")
+    now = now or timezone.now()
+    Review.objects.filter(pk=review.pk).update(helpfulness=value, helpfulness_at=now)
+    review_acknowledge(review=review, now=now)
 
 
 def review_comment_add(*, review: Review, author: User, body: str, now: datetime | None = None) -> ReviewComment:

@@ -187,8 +187,44 @@ def test_the_agreement_page_has_a_fixed_number_of_queries(client, doubled, djang
     client.force_login(doubled["lead"])
 
     # Session, user, the menu's three, the team, its weeks, its scorecard's four, the
-    # ratings, the reviewers: 52 weeks cost what one does.
-    with django_assert_max_num_queries(12):
+    # ratings, the helpfulness, the reviewers: 52 weeks cost what one does.
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("reviews:agreement", args=[doubled["team"].pk]), {"weeks": 52})
 
     assert response.status_code == 200
+
+
+def test_the_reviewee_says_how_helpful_a_review_was_and_the_lead_sees_it_per_reviewer(client, doubled):
+    second = doubled["seconds"][0]
+    review = Review.objects.get(assignment=second)
+    client.force_login(second.reviewee.user)
+    url = reverse("reviews:review_helpful", args=[review.pk])
+
+    page = client.get(reverse("reviews:review_detail", args=[review.pk])).content.decode()
+    refused = client.post(url, {"helpfulness": "7"}, follow=True).content.decode()
+    assert Review.objects.get(pk=review.pk).helpfulness is None
+    rated = client.post(url, {"helpfulness": "3"}, follow=True).content.decode()
+
+    assert "Was this review helpful?" in page
+    assert "Choose how helpful the review was." in refused
+    review.refresh_from_db()
+    assert (review.helpfulness, review.seen_at is not None) == (3, True)
+    assert 'value="3" class="secondary" aria-pressed="true">Very helpful' in rated
+    client.force_login(doubled["lead"])
+    agreement_page = client.get(reverse("reviews:agreement", args=[doubled["team"].pk])).content.decode()
+    assert f"<tr><td>{second.reviewer.name}</td><td>1</td><td>100%</td><td>3.0</td></tr>" in agreement_page
+
+
+def test_only_the_reviewee_rates_a_reviews_helpfulness(client, doubled):
+    second = doubled["seconds"][0]
+    review = Review.objects.get(assignment=second)
+    url = reverse("reviews:review_helpful", args=[review.pk])
+
+    for user in (second.reviewer.user, doubled["lead"]):
+        client.force_login(user)
+        assert client.post(url, {"helpfulness": "1"}).status_code == 403
+    outsider = next(a for a in doubled["agents"] if a.pk not in (second.reviewer_id, second.reviewee_id))
+    if not Review.objects.filter(conversation=review.conversation, reviewer=outsider).exists():
+        client.force_login(outsider.user)
+        assert client.post(url, {"helpfulness": "1"}).status_code == 404
+    assert Review.objects.get(pk=review.pk).helpfulness is None

@@ -93,6 +93,26 @@ def review_seen(request: AuthenticatedRequest, review_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def review_helpful(request: AuthenticatedRequest, review_id: int) -> HttpResponse:
+    review = access.get_visible_review(request.user, review_id)
+    if not access.is_reviewee(request.user, review):
+        raise PermissionDenied("Only the person reviewed says how helpful a review was.")
+    try:
+        services.review_helpfulness_rate(review=review, value=int(request.POST.get("helpfulness", "0")))
+    except (ValueError, services.ReviewError):
+        messages.error(request, "Choose how helpful the review was.")
+    else:
+        messages.success(
+            request, "Thanks: your lead sees how helpful each reviewer's reviews are; the review stays as it is."
+        )
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect("reviews:review_detail", review_id=review.pk)
+
+
+@login_required
+@require_POST
 def review_comment(request: AuthenticatedRequest, review_id: int) -> HttpResponse:
     review = access.get_visible_review(request.user, review_id)
     if not access.can_reply(request.user, review):
