@@ -266,20 +266,37 @@ def unshareable(user: Person, reviews: Iterable[Review]) -> set[int]:
     return {review.pk for review in reviews if review.is_highlighted and review.assignment.week.team_id in led}
 
 
-def scores_visible(user: Person, reviews: Iterable[Review]) -> set[int]:
-    """Of these reviews, the ids whose quality score `user` may see: their own conversations',
-    and every review in a team they lead. It is coaching information, not for teammates."""
+@dataclass(frozen=True)
+class Shown:
+    """What the reader may see of some reviews, by review id."""
+
+    scores: set[int]  # the quality score
+    reviewers: set[int]  # who wrote it, by name ("a teammate" otherwise)
+
+
+def review_shown(user: Person, reviews: Iterable[Review]) -> Shown:
+    """The quality score is coaching information, not for teammates: the reader's own
+    conversations' and every review in a team they lead. The reviewer's name is every
+    review's, but a review written anonymously (the team's setting when it was written)
+    names its reviewer only to the reviewer and the team's leads."""
     if not _is_someone(user):
-        return set()
+        return Shown(set(), set())
     agent = agent_of(user)
     led = None if _is_staff(user) else set(led_teams(user).values_list("pk", flat=True))
-    return {
-        review.pk
-        for review in reviews
-        if (agent is not None and review.reviewee_id == agent.pk)
-        or led is None
-        or review.assignment.week.team_id in led
-    }
+    scores, reviewers = set(), set()
+    for review in reviews:
+        leads = led is None or review.assignment.week.team_id in led
+        if leads or (agent is not None and review.reviewee_id == agent.pk):
+            scores.add(review.pk)
+        if leads or not review.anonymous or (agent is not None and review.reviewer_id == agent.pk):
+            reviewers.add(review.pk)
+    return Shown(scores, reviewers)
+
+
+def sees_who_handled(user: Person, team_id: int, *, blind: bool) -> bool:
+    """Whether a reviewer sees who handled the conversations they score in a team's week:
+    not when the team reviews blind, unless they lead the team."""
+    return not blind or leads_team(user, team_id)
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,8 @@ class TeamSettingsForm(forms.ModelForm):
             "second_opinion_percent",
             "ramp_weeks",
             "ramp_multiplier",
+            "blind_reviewee",
+            "anonymous_reviewer",
         ]
         widgets = {
             "week_starts_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

@@ -84,6 +84,17 @@ class TeamSettings(models.Model):
         help_text="In their first week a new hire receives this many times the reviews and gives this many times "
         "fewer; it tapers to normal over the ramp.",
     )
+    blind_reviewee = models.BooleanField(
+        "blind reviews",
+        default=False,
+        help_text="Reviewers do not see who handled a conversation while they score it (leads always do).",
+    )
+    anonymous_reviewer = models.BooleanField(
+        "anonymous reviewers",
+        default=False,
+        help_text="Agents see “a teammate” instead of who reviewed them (leads always see both). A review "
+        "written anonymously stays anonymous.",
+    )
     second_opinion_percent = models.PositiveSmallIntegerField(
         "second opinions (%)",
         default=10,
@@ -515,6 +526,8 @@ class Review(models.Model):
         "low CSAT", max_length=20, choices=CsatCause.choices, blank=True, help_text="Asked when the CSAT is low."
     )
     share_as_example = models.BooleanField(default=False)
+    # The team's setting when it was written: a reviewer promised anonymity keeps it.
+    anonymous = models.BooleanField(default=False)
     unshared_at = models.DateTimeField(null=True, blank=True)
     unshared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -121,10 +121,10 @@ QUERY_BOUNDS = {
     "reviews:export": 6,
     "reviews:export_completion": 7,
     "reviews:export_reviews": 11,  # two more a week with reviews: its ratings and root causes
-    "reviews:feedback": 20,
+    "reviews:feedback": 22,
     "reviews:highlights": 17,
     "reviews:home": 6,
-    "reviews:my_week": 12,
+    "reviews:my_week": 13,
     "reviews:notifications": 6,
     "reviews:review": 21,
     "reviews:review_detail": 16,

@@ -22,7 +22,7 @@ from ..models import (
     level_score,
 )
 from ..scorecards import SCORECARD_PREFETCH, RatingAnswer, criterion_spec, review_score
-from .quota import assignment_complete
+from .quota import assignment_complete, team_settings_get
 from .scorecards import scorecard_current
 
 
@@ -110,6 +110,7 @@ def review_submit(
                         reviewee_id=assignment.reviewee_id,
                         scorecard=scorecard,
                         score=score,
+                        anonymous=team_settings_get(team=assignment.week.team).anonymous_reviewer,
                         created_at=now,
                         updated_at=now,
                         **values,

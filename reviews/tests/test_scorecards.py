@@ -513,9 +513,10 @@ def test_saving_a_review_costs_the_same_queries_for_three_criteria_or_twelve(tea
     with_twelve = _save_queries(team["team"], team["lead"], second, large, 2)
 
     # To write: the assignment and its week, the review (none), the scorecard (four) and its
-    # team, the review and its audit, the ratings and their root causes, the assignment done,
-    # and the savepoints. To edit, the old ratings are read, compared and replaced.
-    assert with_three == with_twelve == (16, 19)
+    # team, the team's settings (anonymous or not), the review and its audit, the ratings and
+    # their root causes, the assignment done, and the savepoints. To edit, the old ratings
+    # are read, compared and replaced.
+    assert with_three == with_twelve == (17, 19)
     assert Rating.objects.filter(review__assignment=second).count() == 12
     assert Rating.root_causes.through.objects.filter(rating__review__assignment=second).count() == 12
 

@@ -34,7 +34,7 @@ def feedback(request: AuthenticatedRequest) -> HttpResponse:
             "summary": selectors.level_summary(
                 selectors.feedback_for(agent), scorecard=selectors.scorecard_now(team=agent.team)
             ),
-            "score_ids": {review.pk for review in page},  # their own
+            "shown": access.review_shown(request.user, page),
             "unread": selectors.feedback_for(agent).filter(seen_at__isnull=True).count(),
         },
     )
@@ -49,7 +49,7 @@ def reviews_written(request: AuthenticatedRequest) -> HttpResponse:
         "reviews/written.html",
         {
             "page": page,
-            "score_ids": access.scores_visible(request.user, page),
+            "shown": access.review_shown(request.user, page),
             "leniency": selectors.own_leniency(agent),
         },
     )
@@ -69,7 +69,7 @@ def _review_page(request: AuthenticatedRequest, review: Review, comment_form: Co
             "comments": ReviewComment.objects.filter(review=review).select_related("author"),
             "comment_form": comment_form,
             "can_reply": access.can_reply(request.user, review),
-            "score_ids": access.scores_visible(request.user, [review]),
+            "shown": access.review_shown(request.user, [review]),
             "is_reviewee": access.is_reviewee(request.user, review),
             "can_unshare": access.can_unshare(request.user, review),
         },
@@ -137,7 +137,7 @@ def highlights(request: AuthenticatedRequest) -> HttpResponse:
         {
             "page": page,
             "unshareable": access.unshareable(request.user, page),
-            "score_ids": access.scores_visible(request.user, page),
+            "shown": access.review_shown(request.user, page),
         },
     )
 

@@ -35,12 +35,13 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
     )
     scorecard = selectors.scorecard_of_review(review) if review else selectors.scorecard_now(team=assignment.week.team)
     editable = assignment.is_reviewable()
+    team_settings = services.team_settings_get(team=assignment.week.team)
     form = ReviewForm(
         request.POST or None,
         scorecard=scorecard,
         review=review,
         low_csat=selectors.asks_csat_cause(assignment.conversation),
-        start_stop_continue=services.team_settings_get(team=assignment.week.team).start_stop_continue,
+        start_stop_continue=team_settings.start_stop_continue,
     )
     if request.method == "POST":
         if not editable:
@@ -52,6 +53,7 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
                 messages.error(request, str(exc))
             else:
                 return _after_saving(request, assignment)
+    second_opinion = selectors.second_opinion(assignment, visible=access.visible_reviews(request.user))
     return render(
         request,
         "reviews/review_form.html",
@@ -64,8 +66,11 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
             "review": review,
             "editable": editable,
             "progress": selectors.batch_progress(assignment),
-            "second_opinion": selectors.second_opinion(assignment, visible=access.visible_reviews(request.user)),
-            "score_ids": access.scores_visible(request.user, [review] if review else []),
+            "second_opinion": second_opinion,
+            "shown": access.review_shown(request.user, [r for r in (review, second_opinion.review) if r is not None]),
+            "blind": not access.sees_who_handled(
+                request.user, assignment.week.team_id, blind=team_settings.blind_reviewee
+            ),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -97,6 +102,6 @@ def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> 
             "conversation": conversation,
             "transcript": _transcript(conversation),
             "reviews": reviews,
-            "score_ids": access.scores_visible(request.user, reviews),
+            "shown": access.review_shown(request.user, reviews),
         },
     )

@@ -222,6 +222,7 @@ def agent_detail(request: AuthenticatedRequest, team_id: int, agent_id: int) -> 
     weeks = _recent_weeks(team, _week_count(request))
     scorecard = selectors.scorecard_now(team=team)
     coaching = selectors.agent_coaching(agent, weeks=weeks, scorecard=scorecard)
+    ids = {review.pk for review in coaching["notes"]}
     return render(
         request,
         "reviews/agent_detail.html",
@@ -230,7 +231,7 @@ def agent_detail(request: AuthenticatedRequest, team_id: int, agent_id: int) -> 
             "agent": agent,
             "coaching": coaching,
             "scorecard": scorecard,
-            "score_ids": {review.pk for review in coaching["notes"]},  # a team the user leads
+            "shown": access.Shown(scores=ids, reviewers=ids),  # a team the user leads: everything
             "week_count": _week_count(request),
             "week_choices": WEEK_CHOICES,
         },

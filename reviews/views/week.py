@@ -60,6 +60,10 @@ def my_week(request: AuthenticatedRequest) -> HttpResponse:
             "pull_form": PullForm(),
             "skip_reasons": SkipReason.choices,
             "note_max_length": NOTE_MAX_LENGTH,
+            "blind": week is not None
+            and not access.sees_who_handled(
+                request.user, week.team_id, blind=services.team_settings_get(team=week.team).blind_reviewee
+            ),
         },
     )
 
