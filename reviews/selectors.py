@@ -810,6 +810,10 @@ class TeamAgreement:
     helpfulness: list[ReviewerHelpfulness]
     calibrate_below: float = agreement.CALIBRATE_BELOW
 
+    @property
+    def to_calibrate(self) -> list[CriterionAgreement]:
+        return [row for row in self.criteria if row.overall.calibrate]
+
 
 # The trend's periods: alpha on one week's few second opinions would be mostly noise.
 TREND_PERIOD_WEEKS = 4

@@ -23,7 +23,16 @@ from conversations.models import Agent, Source, SyncRun, Team
 from conversations.services import conversations_sync
 
 from .. import services
-from ..models import LOW_CSAT_AT_MOST, Assignment, Review, ReviewWeek, Scale, Scorecard, SkipReason, TeamSettings
+from ..models import (
+    LOW_CSAT_AT_MOST,
+    Assignment,
+    Review,
+    ReviewWeek,
+    Scale,
+    Scorecard,
+    SkipReason,
+    TeamSettings,
+)
 from ..scorecards import CriterionSpec, RatingAnswer, default_levels
 from . import content
 from .content import TOPICS, DemoTeam, Person
@@ -229,6 +238,24 @@ def _verdict(rng: random.Random, weeks_ago: int) -> tuple[int, int]:
     return quality, tone
 
 
+def _seconded(assignment: Assignment, quality: int, tone: int) -> tuple[int, int]:
+    """A second opinion mostly agrees with the first review, when it is in: teammates who
+    read the same scorecard, not two dice. Drawn apart so the rest of the demo stays as it was."""
+    first = (
+        Review.objects.filter(conversation_id=assignment.conversation_id, assignment__week_id=assignment.week_id)
+        .exclude(assignment=assignment)
+        .first()
+    )
+    if first is None:
+        return quality, tone
+    levels = dict(first.ratings.values_list("criterion__key", "level"))
+    agree = random.Random(_seed("second opinion", assignment.pk))
+    return (
+        levels["quality"] if agree.random() < 0.75 else quality,
+        levels["tone"] if agree.random() < 0.75 else tone,
+    )
+
+
 def _conversation_details(assignment: Assignment) -> tuple[str, dict[str, str]]:
     conversation = assignment.conversation
     topic = conversation.tags[0].replace("-", "_") if conversation.tags else ""
@@ -243,6 +270,8 @@ def _review(
     assignment: Assignment, *, rng: random.Random, notes: _Notes, weeks_ago: int, at: datetime, extras: _Extras
 ) -> Review:
     quality, tone = _verdict(rng, weeks_ago)
+    if assignment.role == Assignment.Role.SECOND:
+        quality, tone = _seconded(assignment, quality, tone)
     topic, details = _conversation_details(assignment)
     process_note, missed = ("", 0) if rng.random() > 0.15 else rng.choice(content.PROCESS_NOTES)
     ratings = {
@@ -296,6 +325,13 @@ def _afterwards(review: Review, *, rng: random.Random, at: datetime, now: dateti
             services.review_comment_add(review=review, author=reviewer, body=body, now=at + timedelta(hours=3))
     elif rng.random() < 0.75:
         services.review_acknowledge(review=review, now=at)
+    else:
+        return
+    # Half of those who read a review say how helpful it was, mostly "very"; drawn apart so
+    # the rest of the demo stays as it was.
+    helpful = random.Random(_seed("helpful", review.pk))
+    if helpful.random() < 0.5:
+        services.review_helpfulness_rate(review=review, value=helpful.choices([3, 2, 1], weights=[6, 3, 1])[0], now=at)
 
 
 # How reliably each agent finishes their batch: most do, a couple often fall short.

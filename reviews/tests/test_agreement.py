@@ -150,8 +150,8 @@ def test_the_lead_sees_alpha_per_criterion_with_its_interval_hint_and_leniency(c
     assert f"({seconds} conversations reviewed twice in these weeks)" in page
     quality = agreement.alpha([(1 + n % 2, 2 + n % 2) for n in range(seconds)], size=3, nominal=False)
     assert f"<strong>{floatformat(quality, 3)}</strong>" in page
-    assert "Quality: reviewers agree less than they should" in page
-    assert "Tone: reviewers agree less" not in page  # all Good: no variation, alpha undefined
+    assert f"Reviewers agree less than they should on <strong>Quality</strong> ({floatformat(quality, 3)})." in page
+    assert "<strong>Tone</strong>" not in page  # all Good: no variation, alpha undefined
     for agent in {second.reviewer for second in doubled["seconds"]}:
         assert f"<td>{agent.name}</td>" in page
 
