@@ -26,7 +26,7 @@ from django.http import Http404
 
 from conversations.models import Agent, Conversation, Team
 
-from .models import Absence, Assignment, Review, ReviewComment, ReviewQuerySet
+from .models import Absence, Assignment, Dispute, Review, ReviewComment, ReviewQuerySet
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -297,6 +297,41 @@ def sees_who_handled(user: Person, team_id: int, *, blind: bool) -> bool:
     """Whether a reviewer sees who handled the conversations they score in a team's week:
     not when the team reviews blind, unless they lead the team."""
     return not blind or leads_team(user, team_id)
+
+
+# --- Disputes -------------------------------------------------------------------------------
+
+
+def get_visible_dispute(user: Person, dispute_id: int) -> Dispute:
+    """A dispute is between the reviewer and the person reviewed; the team's leads (staff
+    among them) and the teammate named to resolve it see it too. Nobody else."""
+    if not _is_someone(user):
+        raise Http404("No such dispute.")
+    rule = Q(review__assignment__week__team__in=led_teams(user)) | Q(resolver=user.pk)
+    agent = agent_of(user)
+    if agent is not None:
+        rule |= Q(review__reviewer=agent) | Q(review__reviewee=agent)
+    dispute = Dispute.objects.select_related("resolver").filter(rule, pk=dispute_id).first()
+    if dispute is None:
+        raise Http404("No such dispute.")
+    dispute.review = Review.objects.with_people().with_ratings().get(pk=dispute.review_id)
+    return dispute
+
+
+def sees_disputes(user: Person, review: Review) -> bool:
+    """A review's disputes, listed with it: its two sides and the team's leads."""
+    return _in_thread(agent_of(user), review) or leads_team(user, review.assignment.week.team_id)
+
+
+def can_resolve(user: Person, dispute: Dispute) -> bool:
+    """The team's leads, or the teammate a lead named; never the reviewer or the person
+    reviewed, who are its two sides."""
+    review = dispute.review
+    agent = agent_of(user)
+    if agent is not None and agent.pk in (review.reviewer_id, review.reviewee_id):
+        return False
+    named = dispute.resolver_id is not None and dispute.resolver_id == user.pk
+    return named or leads_team(user, review.assignment.week.team_id)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from .models import (
     SkipReason,
     TeamSettings,
 )
-from .scorecards import CriterionSpec, LevelSpec, RatingAnswer, ScorecardSpec, default_levels
+from .scorecards import CriterionSpec, LevelSpec, RatingAnswer, ScorecardSpec, criterion_spec, default_levels
 from .selectors import AgentName
 
 NOTE_HELP = f"Up to {NOTE_MAX_LENGTH:,} characters."
@@ -86,6 +86,7 @@ class TeamSettingsForm(forms.ModelForm):
             "ramp_multiplier",
             "blind_reviewee",
             "anonymous_reviewer",
+            "dispute_days",
         ]
         widgets = {
             "week_starts_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -494,3 +495,81 @@ def _criterion_initial(criterion: CriterionSpec) -> dict:
         initial[f"level_{level.value}_label"] = level.label
         initial[f"level_{level.value}_definition"] = level.definition
     return initial
+
+
+class DisputeForm(forms.Form):
+    """The reviewee disputes a review, or one criterion of it, saying why."""
+
+    criterion = forms.ChoiceField(label="What you dispute", required=False)
+    reason = forms.CharField(
+        label="Why",
+        max_length=NOTE_MAX_LENGTH,
+        help_text="What the reviewer missed or misread; the person resolving it reads this first.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say in a few words why: it is what the person resolving it reads first."},
+    )
+
+    def __init__(self, *args, review: Review, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["criterion"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "The whole review"), *((r.criterion.key, r.criterion.name) for r in review.ratings.all())]
+
+
+class DisputeResolveForm(forms.Form):
+    """Upheld, or changed to new levels, with the reason both sides will read."""
+
+    outcome = forms.ChoiceField(
+        label="Outcome",
+        choices=[("upheld", "Uphold the review as it is"), ("changed", "Change its ratings to those below")],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=NOTE_MAX_LENGTH,
+        help_text="Both the reviewer and the person reviewed read it.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Give the reason for the outcome: both sides read it."},
+    )
+
+    def __init__(self, *args, review: Review, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.review = review
+        for rating in review.ratings.all():
+            spec = criterion_spec(rating.criterion)
+            choices = [(str(level.value), level.label) for level in spec.shown_levels]
+            if spec.allow_na:
+                choices.append(("na", "N/A"))
+            # Not required: an outcome that upholds sends none; a missing one keeps the level.
+            self.fields[f"level_{spec.key}"] = forms.ChoiceField(
+                label=spec.name,
+                choices=choices,
+                initial="na" if rating.level is None else str(rating.level),
+                required=False,
+                widget=LongSelect,
+            )
+
+    def level_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith("level_")]
+
+    def answers(self) -> dict[str, RatingAnswer] | None:
+        """None to uphold; else each criterion's answer, its note and root causes kept."""
+        if self.cleaned_data["outcome"] == "upheld":
+            return None
+        answers = {}
+        for rating in self.review.ratings.all():
+            value = self.cleaned_data[f"level_{rating.criterion.key}"]
+            level = rating.level if value == "" else None if value == "na" else int(value)
+            causes = tuple(sorted(cause.position for cause in rating.root_causes.all()))
+            answers[rating.criterion.key] = RatingAnswer(level, rating.note, causes)
+        return answers
+
+
+class DisputeAssignForm(forms.Form):
+    """A lead names who resolves a dispute: a teammate, or the leads themselves."""
+
+    agent = forms.TypedChoiceField(coerce=int, label="Who resolves it", required=False, empty_value=None)
+
+    def __init__(self, *args, agents: Iterable[Agent], **kwargs):
+        super().__init__(*args, **kwargs)
+        _agents_offer(self, agents, empty="The team's leads")

@@ -95,6 +95,12 @@ class TeamSettings(models.Model):
         help_text="Agents see “a teammate” instead of who reviewed them (leads always see both). A review "
         "written anonymously stays anonymous.",
     )
+    dispute_days = models.PositiveSmallIntegerField(
+        "days to dispute",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="How long after a review its agent may dispute it.",
+    )
     second_opinion_percent = models.PositiveSmallIntegerField(
         "second opinions (%)",
         default=10,
@@ -638,6 +644,65 @@ class ReviewComment(models.Model):
         return f"Comment by {self.author} on {self.review}"
 
 
+class Dispute(models.Model):
+    """The reviewee's challenge of a review, or of one criterion of it, and how it ended."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        UPHELD = "upheld", "Upheld"
+        CHANGED = "changed", "Changed"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="disputes")
+    criterion_key = models.SlugField(max_length=40, blank=True, help_text="Empty: the whole review.")
+    reason = models.TextField(max_length=NOTE_MAX_LENGTH)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    opened_at = models.DateTimeField(default=timezone.now)
+    # A teammate a lead named to resolve it; empty: the team's leads.
+    resolver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="disputes_to_resolve"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolution = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH, help_text="Why it ended so.")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # The levels by criterion key before a change: the history a changed review keeps.
+    ratings_before = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["review"], condition=Q(status="open"), name="dispute_one_open_per_review"),
+            models.CheckConstraint(condition=~Q(reason=""), name="dispute_has_reason"),
+            models.CheckConstraint(
+                condition=Q(status="open", resolved_at__isnull=True, resolution="")
+                | (~Q(status="open") & Q(resolved_at__isnull=False) & ~Q(resolution="")),
+                name="dispute_resolved_with_time_and_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute of {self.review} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    def criterion_name(self) -> str:
+        """The disputed criterion's name in the review's own version (`with_ratings`)."""
+        if not self.criterion_key:
+            return "The whole review"
+        return next(
+            (
+                rating.criterion.name
+                for rating in self.review.ratings.all()
+                if rating.criterion.key == self.criterion_key
+            ),
+            self.criterion_key,
+        )
+
+
 class NotificationSettings(models.Model):
     """What email a person wants; everyone can turn theirs off."""
 
@@ -687,6 +752,9 @@ class AuditEvent(models.Model):
         HIGHLIGHT_SHARED = "highlight_shared", "Shared as an example"
         HIGHLIGHT_UNSHARED = "highlight_unshared", "Stopped sharing as an example"
         REVIEW_DELETED = "review_deleted", "Review deleted (admin)"
+        DISPUTE_OPENED = "dispute_opened", "Dispute opened"
+        DISPUTE_ASSIGNED = "dispute_assigned", "Dispute resolver named"
+        DISPUTE_RESOLVED = "dispute_resolved", "Dispute resolved"
         REPLY_DELETED = "reply_deleted", "Reply deleted (admin)"
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

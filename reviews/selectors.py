@@ -3,6 +3,7 @@ feedback, trends. Nothing here writes; scoping to what a person may see is revie
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -37,6 +38,7 @@ from .models import (
     AgentWeek,
     Assignment,
     CsatCause,
+    Dispute,
     Helpfulness,
     Invitation,
     Rating,
@@ -868,3 +870,90 @@ def own_leniency(agent: Agent) -> agreement.Leniency | None:
     weeks = list(ReviewWeek.objects.filter(Exists(wrote)).order_by("-starts_at")[:OWN_LENIENCY_WEEKS])
     rows = agreement.leniency(_score_pairs(_opinions(weeks, reviewer=agent)))
     return next((row for row in rows if row.reviewer_id == agent.pk), None)
+
+
+# --- Disputes -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisputeRate:
+    label: str  # a criterion's name, or "The whole review"
+    resolved: int
+    changed: int
+
+    @property
+    def accepted_percent(self) -> int | None:
+        return round(100 * self.changed / self.resolved) if self.resolved else None
+
+
+@dataclass(frozen=True)
+class ReviewerDisputes:
+    agent: Agent
+    disputes: int
+    changed: int
+
+
+@dataclass(frozen=True)
+class OpenDispute:
+    dispute: Dispute
+    age_days: int
+    criterion_label: str
+
+
+@dataclass(frozen=True)
+class TeamDisputes:
+    open: list[OpenDispute]  # oldest first
+    resolved: int
+    median_days_to_resolve: float | None
+    by_criterion: list[DisputeRate]
+    by_reviewer: list[ReviewerDisputes]
+
+
+def team_disputes(team: Team, *, weeks: list[ReviewWeek], scorecard: ScorecardSpec, now: datetime) -> TeamDisputes:
+    """The team's open disputes (any week) and, for reviews of these weeks, how disputes
+    ended per criterion, how long they took and how many each reviewer's reviews drew:
+    three queries."""
+    names = {criterion.key: criterion.name for criterion in scorecard.criteria}
+
+    def label(key: str) -> str:
+        return names.get(key, key) or "The whole review"
+
+    open_disputes = [
+        OpenDispute(dispute, (now - dispute.opened_at).days, label(dispute.criterion_key))
+        for dispute in Dispute.objects.filter(review__assignment__week__team=team, status=Dispute.Status.OPEN)
+        .select_related("review__conversation", "review__reviewer", "review__reviewee", "resolver")
+        .order_by("opened_at", "pk")
+    ]
+    rows = list(
+        Dispute.objects.filter(review__assignment__week__in=weeks).values_list(
+            "criterion_key", "status", "opened_at", "resolved_at", "review__reviewer_id"
+        )
+    )
+    rates: dict[str, list[int]] = {}
+    per_reviewer: dict[int, list[int]] = {}
+    durations = []
+    for key, status, opened_at, resolved_at, reviewer_id in rows:
+        counts = per_reviewer.setdefault(reviewer_id, [0, 0])
+        counts[0] += 1
+        counts[1] += status == Dispute.Status.CHANGED
+        if status == Dispute.Status.OPEN or resolved_at is None:
+            continue
+        rate = rates.setdefault(key, [0, 0])
+        rate[0] += 1
+        rate[1] += status == Dispute.Status.CHANGED
+        durations.append((resolved_at - opened_at).total_seconds() / 86400)
+    agents = Agent.objects.in_bulk(per_reviewer)
+    order = ["", *names]
+    return TeamDisputes(
+        open=open_disputes,
+        resolved=len(durations),
+        median_days_to_resolve=statistics.median(durations) if durations else None,
+        by_criterion=[
+            DisputeRate(label(key), *rates[key])
+            for key in sorted(rates, key=lambda key: (order.index(key) if key in order else len(order), key))
+        ],
+        by_reviewer=sorted(
+            (ReviewerDisputes(agents[pk], total, changed) for pk, (total, changed) in per_reviewer.items()),
+            key=lambda row: (-row.disputes, row.agent.name),
+        ),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, feedback, people, reviewing, scorecard, team, week
+from .views import account, disputes, feedback, people, reviewing, scorecard, team, week
 
 app_name = "reviews"
 urlpatterns = [
@@ -19,6 +19,9 @@ urlpatterns = [
     path("reviews/<int:review_id>/", feedback.review_detail, name="review_detail"),
     path("reviews/<int:review_id>/seen/", feedback.review_seen, name="review_seen"),
     path("reviews/<int:review_id>/helpful/", feedback.review_helpful, name="review_helpful"),
+    path("reviews/<int:review_id>/dispute/", disputes.dispute_open, name="dispute_open"),
+    path("disputes/<int:dispute_id>/", disputes.dispute_detail, name="dispute"),
+    path("disputes/<int:dispute_id>/resolver/", disputes.dispute_assign, name="dispute_assign"),
     path("reviews/<int:review_id>/comments/", feedback.review_comment, name="review_comment"),
     path("highlights/", feedback.highlights, name="highlights"),
     path("highlights/<int:review_id>/unshare/", feedback.highlight_unshare, name="highlight_unshare"),
@@ -28,6 +31,7 @@ urlpatterns = [
     path("teams/<int:team_id>/trends/", team.trends, name="trends"),
     path("teams/<int:team_id>/reports/", team.reports, name="reports"),
     path("teams/<int:team_id>/agreement/", team.agreement, name="agreement"),
+    path("teams/<int:team_id>/disputes/", disputes.team_disputes, name="team_disputes"),
     path("teams/<int:team_id>/agents/<int:agent_id>/", team.agent_detail, name="agent_detail"),
     path("teams/<int:team_id>/export/", team.export, name="export"),
     path("teams/<int:team_id>/export/reviews.csv", team.export_reviews, name="export_reviews"),

@@ -251,8 +251,8 @@ def _seconded(assignment: Assignment, quality: int, tone: int) -> tuple[int, int
     levels = dict(first.ratings.values_list("criterion__key", "level"))
     agree = random.Random(_seed("second opinion", assignment.pk))
     return (
-        levels["quality"] if agree.random() < 0.75 else quality,
-        levels["tone"] if agree.random() < 0.75 else tone,
+        (levels["quality"] or quality) if agree.random() < 0.75 else quality,
+        (levels["tone"] or tone) if agree.random() < 0.75 else tone,
     )
 
 

@@ -1,5 +1,5 @@
 """Review workflows: the weekly quota (quota.py), writing and reading reviews (reviewing.py),
-the team's scorecard versions (scorecards.py),
+the team's scorecard versions (scorecards.py), disputes of reviews (disputes.py),
 what a lead does for a teammate's account (accounts.py), and the emails (notifications.py)."""
 
 from .accounts import (
@@ -11,6 +11,7 @@ from .accounts import (
     sign_in_unlock,
     start_date_set,
 )
+from .disputes import DisputeError, dispute_assign, dispute_deadline, dispute_open, dispute_resolve
 from .notifications import nudges_send, weekly_emails_send
 from .quota import (
     QuotaError,
@@ -59,6 +60,11 @@ __all__ = [
     "invitation_find",
     "invitation_send",
     "lead_set",
+    "DisputeError",
+    "dispute_assign",
+    "dispute_deadline",
+    "dispute_open",
+    "dispute_resolve",
     "QuotaError",
     "ReviewError",
     "assignment_complete",

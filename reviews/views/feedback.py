@@ -7,13 +7,14 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from carousel.requests import AuthenticatedRequest
 
 from .. import access, selectors, services
-from ..forms import CommentForm
+from ..forms import CommentForm, DisputeForm
 from ..models import Review, ReviewComment, ReviewWeek
 
 
@@ -61,6 +62,10 @@ def review_detail(request: AuthenticatedRequest, review_id: int) -> HttpResponse
 
 
 def _review_page(request: AuthenticatedRequest, review: Review, comment_form: CommentForm) -> HttpResponse:
+    is_reviewee = access.is_reviewee(request.user, review)
+    disputes = list(review.disputes.all()) if access.sees_disputes(request.user, review) else []
+    deadline = services.dispute_deadline(review)
+    may_dispute = is_reviewee and timezone.now() <= deadline and not any(d.is_open for d in disputes)
     return render(
         request,
         "reviews/review_detail.html",
@@ -70,8 +75,11 @@ def _review_page(request: AuthenticatedRequest, review: Review, comment_form: Co
             "comment_form": comment_form,
             "can_reply": access.can_reply(request.user, review),
             "shown": access.review_shown(request.user, [review]),
-            "is_reviewee": access.is_reviewee(request.user, review),
+            "is_reviewee": is_reviewee,
             "can_unshare": access.can_unshare(request.user, review),
+            "disputes": disputes,
+            "dispute_form": DisputeForm(review=review) if may_dispute else None,
+            "dispute_deadline": deadline,
         },
         # A reply the form refused comes back with what was typed and why, not as a redirect.
         status=400 if comment_form.errors else 200,
