@@ -22,6 +22,7 @@ from reviews.models import (
     Absence,
     Assignment,
     Criterion,
+    Dispute,
     Invitation,
     NotificationSettings,
     Rating,
@@ -100,6 +101,9 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
     "reviews:criterion_edit": ({"team_id": "team", "key": "criterion"}, _only(LEADS, 404)),
     "reviews:reports": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:agreement": ({"team_id": "team"}, _only(LEADS, 404)),
+    "reviews:team_disputes": ({"team_id": "team"}, _only(LEADS, 404)),
+    # Between the reviewer and the person reviewed, and the team's leads.
+    "reviews:dispute": ({"dispute_id": "dispute"}, _only({**LEADS, "reviewer": 200, "reviewee": 200}, 404)),
     "reviews:team_people": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:notifications": ({}, _only({}, 200)),
     "password_change": ({}, _only({}, 200)),
@@ -127,12 +131,14 @@ QUERY_BOUNDS = {
     "reviews:my_week": 13,
     "reviews:notifications": 6,
     "reviews:review": 21,
-    "reviews:review_detail": 16,
+    "reviews:review_detail": 20,  # the reviewee: the dispute window and form too
     "reviews:scorecard": 10,
     "reviews:criterion_new": 9,
     "reviews:criterion_edit": 9,
     "reviews:reports": 15,
     "reviews:agreement": 12,
+    "reviews:team_disputes": 13,
+    "reviews:dispute": 16,
     "reviews:team_people": 10,
     "reviews:team_settings": 6,
     "reviews:team_week": 16,
@@ -198,6 +204,17 @@ def world(team_of_five, build, monday):
     )
     run = SyncRun.objects.create(source="file", status="succeeded")
     SyncProblem.objects.create(run=run, external_id="9", message="bad", payload_excerpt=SECRET_BODY)
+    # A resolved dispute of the review (its reviewee may open another), and an open one of
+    # the highlight, which its team's leads may give to a teammate to resolve.
+    dispute = Dispute.objects.create(
+        review=review,
+        reason=SECRET_NOTE,
+        opened_by=assignment.reviewee.user,
+        status="upheld",
+        resolution="Fair.",
+        resolved_at=MONDAY,
+    )
+    open_dispute = Dispute.objects.create(review=highlight, reason="Unfair.", opened_by=other.reviewee.user)
     return {
         "objects": {
             "team": builder.team.pk,
@@ -212,6 +229,9 @@ def world(team_of_five, build, monday):
             "newcomer": newcomer.pk,
             "absence": absence.pk,
             "criterion": "tone",
+            "dispute": dispute.pk,
+            "open_dispute": open_dispute.pk,
+            "teammate_agent": teammate.pk,
         },
         "people": {
             "outsider": outsider.user,
@@ -346,6 +366,7 @@ ACTIONS: dict[str, tuple[dict[str, str], dict[str, object], Callable[[Any], obje
             "second_opinion_percent": 10,
             "ramp_weeks": 4,
             "ramp_multiplier": 2,
+            "dispute_days": 7,
         },
         lambda world: list(TeamSettings.objects.filter(team=world["objects"]["team"]).values_list("reviews_per_week")),
         _only({"lead": 302, "staff": 302}, 404),
@@ -413,6 +434,20 @@ ACTIONS: dict[str, tuple[dict[str, str], dict[str, object], Callable[[Any], obje
         _review_field("helpfulness"),
         # Leads and the reviewer may read the review but never rate it for the reviewee.
         _only({"reviewee": 302, "reviewer": 403, "lead": 403, "staff": 403}, 404),
+        set(),
+    ),
+    "reviews:dispute_open": (
+        {"review_id": "review"},
+        {"criterion": "", "reason": "The customer asked for exactly this."},
+        lambda world: Dispute.objects.count(),
+        _only({"reviewee": 302, "reviewer": 403, "lead": 403, "staff": 403}, 404),
+        set(),
+    ),
+    "reviews:dispute_assign": (
+        {"dispute_id": "open_dispute"},
+        {"agent": "teammate_agent"},
+        lambda world: Dispute.objects.get(pk=world["objects"]["open_dispute"]).resolver_id,
+        _only({"lead": 302, "staff": 302}, 404),
         set(),
     ),
     "reviews:absence_delete": (

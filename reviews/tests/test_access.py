@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from reviews import access, services
-from reviews.models import Assignment, Review
+from reviews.models import Assignment, Review, TeamSettings
 from reviews.tests.factories import answers
 
 
@@ -30,6 +30,8 @@ def two_teams(build, monday):
         agents = [builder.agent(f"{name} {n}") for n in range(4)]
         for agent in agents:
             builder.conversations(agent, 6)
+        # One review per conversation: second opinions' rules have their own tests.
+        TeamSettings.objects.create(team=builder.team, second_opinion_percent=0)
         week = services.week_assign(team=builder.team)
         assignment = Assignment.objects.filter(week=week).select_related("reviewer", "reviewee").first()
         lead = _user(f"lead@{name.lower()}.example")

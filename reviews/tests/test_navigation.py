@@ -150,6 +150,7 @@ def test_the_menu_counts_new_feedback_for_the_reviewee(client, people):
         ("export", "support"),
         ("team_settings", "support"),
         ("reports", "support"),
+        ("team_disputes", "support"),
         ("agreement", "support"),
         ("scorecard", "support"),
     ],
@@ -168,6 +169,7 @@ def test_every_team_page_has_the_same_sub_navigation_and_an_h1(client, people, n
         "Export",
         "Review settings",
         "Reports",
+        "Disputes",
         "Agreement",
         "Scorecard",
     ]

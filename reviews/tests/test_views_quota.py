@@ -155,6 +155,7 @@ def test_the_lead_changes_the_teams_settings_with_clear_errors(client, lead, wee
         "second_opinion_percent": 15,
         "ramp_weeks": 6,
         "ramp_multiplier": 3,
+        "dispute_days": 10,
     }
 
     form = client.get(url).content.decode()

@@ -64,8 +64,8 @@ def review_detail(request: AuthenticatedRequest, review_id: int) -> HttpResponse
 def _review_page(request: AuthenticatedRequest, review: Review, comment_form: CommentForm) -> HttpResponse:
     is_reviewee = access.is_reviewee(request.user, review)
     disputes = list(review.disputes.all()) if access.sees_disputes(request.user, review) else []
-    deadline = services.dispute_deadline(review)
-    may_dispute = is_reviewee and timezone.now() <= deadline and not any(d.is_open for d in disputes)
+    deadline = services.dispute_deadline(review) if is_reviewee else None
+    may_dispute = deadline is not None and timezone.now() <= deadline and not any(d.is_open for d in disputes)
     return render(
         request,
         "reviews/review_detail.html",
