@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from conversations.models import Agent, Conversation, SyncRun, Team
 from reviews import services
-from reviews.models import Assignment, Review
+from reviews.models import Assignment, Dispute, Review
 
 from .conftest import SCREENSHOTS
 
@@ -65,6 +65,8 @@ def demo(settings):
     conversation_id = received.conversation_id
     # Marco, who has no account, is invited: the sign-up page is a page too (the email is sent
     # on commit, which this transactional test has).
+    open_dispute = Dispute.objects.get(status="open")
+    changed_dispute = Dispute.objects.get(status="changed")
     marco = Agent.objects.get(name="Marco Bianchi")
     services.invitation_send(agent=marco, invited_by=users.get(email="lead@ledgerly.example"))
     invitation_path = urlsplit(re.search(r"http://\S+/accounts/invitation/\S+/", str(mail.outbox[-1].body))[0]).path
@@ -98,6 +100,10 @@ def demo(settings):
             Visit("criterion-new", "lead@ledgerly.example", reverse("reviews:criterion_new", args=[product.pk])),
             Visit("reports", "lead@ledgerly.example", reverse("reviews:reports", args=[product.pk])),
             Visit("agreement", "lead@ledgerly.example", reverse("reviews:agreement", args=[product.pk]) + "?weeks=12"),
+            Visit("team-disputes", "lead@ledgerly.example", reverse("reviews:team_disputes", args=[team.pk])),
+            Visit("dispute-to-resolve", "lead@ledgerly.example", reverse("reviews:dispute", args=[open_dispute.pk])),
+            Visit("dispute-mine", "maya@ledgerly.example", reverse("reviews:dispute", args=[open_dispute.pk])),
+            Visit("dispute-changed", "lead@ledgerly.example", reverse("reviews:dispute", args=[changed_dispute.pk])),
             Visit("product-trends", "lead@ledgerly.example", reverse("reviews:trends", args=[product.pk])),
             Visit("export", "lead@ledgerly.example", reverse("reviews:export", args=[team.pk])),
             Visit("people", "lead@ledgerly.example", reverse("reviews:team_people", args=[team.pk])),

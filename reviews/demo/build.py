@@ -393,6 +393,47 @@ def _absences_add(teams: dict[str, Team], week_starts: dict[str, datetime], now:
     services.absence_add(agent=grace, starts_on=next_monday, ends_on=next_monday + timedelta(days=4), by=lead, now=now)
 
 
+def _disputes_add(team: Team) -> None:
+    """Maya disputes a "needs improvement" on quality of recent weeks (still open); a dispute
+    of Tom's was changed by the lead."""
+    lead = User.objects.get(username=content.LEAD.email)
+    weeks = list(ReviewWeek.objects.filter(team=team).order_by("-starts_at")[1:6])
+    cases = [
+        (content.DEMO_AGENT.email, weeks, content.DISPUTE_REASONS[0], None),
+        (f"tom@{content.DOMAIN}", weeks[1:], content.DISPUTE_REASONS[1], content.DISPUTE_RESOLUTION),
+    ]
+    for email, in_weeks, reason, resolution in cases:
+        # A "needs improvement" on quality is what gets disputed.
+        review = (
+            Review.objects.filter(
+                assignment__week__in=in_weeks,
+                reviewee__email=email,
+                ratings__criterion__key="quality",
+                ratings__level=1,
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if review is None or review.reviewee.user is None:
+            continue
+        opened_at = review.created_at + timedelta(days=1)
+        dispute = services.dispute_open(
+            review=review, by=review.reviewee.user, criterion_key="quality", reason=reason, now=opened_at
+        )
+        if resolution is not None:
+            ratings = {
+                rating.criterion.key: RatingAnswer(
+                    2 if rating.criterion.key == "quality" else rating.level,
+                    rating.note,
+                    tuple(cause.position for cause in rating.root_causes.all()),
+                )
+                for rating in review.ratings.select_related("criterion").prefetch_related("root_causes")
+            }
+            services.dispute_resolve(
+                dispute=dispute, by=lead, reason=resolution, ratings=ratings, now=opened_at + timedelta(days=2)
+            )
+
+
 def demo_build(*, now: datetime | None = None) -> SyncRun:
     """The whole demo on an empty database (the caller checks it is one)."""
     now = now or timezone.now()
@@ -416,6 +457,7 @@ def demo_build(*, now: datetime | None = None) -> SyncRun:
                 )
                 _week_play(week, weeks_ago=weeks_ago, rng=rng, notes=notes, now=now, extras=_extras(key, weeks_ago))
     _absences_add(teams, week_starts, now)
+    _disputes_add(teams["billing"])
     for week in services.due_weeks_assign(now=now):
         key = week.team.external_id
         with transaction.atomic():

@@ -806,3 +806,13 @@ REVIEWER_ANSWERS = (
     "Sure, bring one to the 1:1 on Thursday.",
     "No worries, it happens to all of us.",
 )
+
+DISPUTE_REASONS = [
+    "The customer had already tried the reset steps with us the day before (see the earlier conversation), "
+    "so sending them again would have wasted their time.",
+    "The refund policy changed that Monday: the 30-day limit I quoted was the new one.",
+]
+DISPUTE_RESOLUTION = (
+    "Tom is right: the policy page was updated that morning and the review quoted the old limit. "
+    "Quality changed to Good; I have asked the team to re-read the policy page."
+)

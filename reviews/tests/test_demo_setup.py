@@ -148,3 +148,12 @@ def test_the_demo_shows_a_scorecard_that_grew_root_causes_csat_in_context_and_st
     assert billing.exclude(start_note="").count() == billing.count()
     assert not Review.objects.exclude(scorecard__team__name="Billing & Accounts").exclude(start_note="").exists()
     assert all(review.score is not None for review in Review.objects.all())
+
+
+def test_the_demo_has_second_opinions_helpfulness_and_an_open_and_a_changed_dispute(demo):
+    from reviews.models import Dispute
+
+    assert Assignment.objects.filter(role=Assignment.Role.SECOND, status="completed").count() > 20
+    assert Review.objects.filter(helpfulness__isnull=False).count() > 50
+    disputes = {(d.review.reviewee.email, d.status) for d in Dispute.objects.select_related("review__reviewee")}
+    assert disputes == {("maya@ledgerly.example", "open"), ("tom@ledgerly.example", "changed")}
