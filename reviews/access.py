@@ -299,6 +299,20 @@ def sees_who_handled(user: Person, team_id: int, *, blind: bool) -> bool:
     return not blind or leads_team(user, team_id)
 
 
+def scores_blind(user: Person, conversation: Conversation) -> bool:
+    """Whether the conversation's page hides who handled it from this reader: they still
+    have it to review in a team that reviews blind, and do not lead that team."""
+    if not _is_someone(user):
+        return False
+    waiting = Assignment.objects.filter(
+        reviewer__user=user.pk,
+        conversation=conversation,
+        status=Assignment.Status.ASSIGNED,
+        week__team__review_settings__blind_reviewee=True,
+    ).values_list("week__team_id", flat=True)
+    return any(not leads_team(user, team_id) for team_id in waiting)
+
+
 # --- Disputes -------------------------------------------------------------------------------
 
 

@@ -121,7 +121,7 @@ QUERY_BOUNDS = {
     "password_change": 2,
     "password_change_done": 2,
     "reviews:agent_detail": 20,
-    "reviews:conversation": 17,
+    "reviews:conversation": 18,
     "reviews:export": 6,
     "reviews:export_completion": 7,
     "reviews:export_reviews": 11,  # two more a week with reviews: its ratings and root causes

@@ -50,10 +50,16 @@ def test_a_blind_reviewer_does_not_see_who_handled_the_conversation(client, week
     my_week = client.get(reverse("reviews:my_week")).content.decode()
     page = client.get(reverse("reviews:review", args=[assignment.pk])).content.decode()
 
+    conversation = client.get(reverse("reviews:conversation", args=[assignment.conversation_id])).content.decode()
+
     name = escape(assignment.reviewee.name)
     assert "<td>A teammate</td>" in my_week and f"<td>{name}</td>" not in my_week
     assert "Handled by <strong>a teammate</strong>" in page
     assert "Happy to help." in page and name not in page
+    assert "Handled by <strong>a teammate</strong>" in conversation and name not in conversation
+    client.force_login(week["lead"])
+    as_lead = client.get(reverse("reviews:conversation", args=[assignment.conversation_id])).content.decode()
+    assert f"Handled by <strong>{name}</strong>" in as_lead
 
 
 def test_without_blind_reviews_the_reviewer_sees_who_handled_it(client, week):

@@ -103,5 +103,6 @@ def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> 
             "transcript": _transcript(conversation),
             "reviews": reviews,
             "shown": access.review_shown(request.user, reviews),
+            "blind": access.scores_blind(request.user, conversation),
         },
     )
