@@ -81,6 +81,9 @@ def dispute_assign(*, dispute: Dispute, resolver: Agent | None, by: User) -> Non
         raise DisputeError("This dispute is resolved already.")
     Dispute.objects.filter(pk=dispute.pk).update(resolver_id=resolver.user_id if resolver else None)
     _audit(by, AuditEvent.Action.DISPUTE_ASSIGNED, review, {"resolver": resolver.name if resolver else "the leads"})
+    if resolver is not None and resolver.user is not None:
+        named = resolver.user
+        transaction.on_commit(lambda: _notify(dispute, "dispute_opened", to={named}))
 
 
 def dispute_resolve(
@@ -136,17 +139,18 @@ def dispute_resolve(
     return dispute
 
 
-def _notify(dispute: Dispute, template: str) -> None:
+def _notify(dispute: Dispute, template: str, *, to: set[User] | None = None) -> None:
     """The reviewer, and for a resolution the reviewee too; opened disputes also reach the
-    team's leads and the named resolver."""
+    team's leads. `to`: only these people (a teammate just named to resolve it)."""
     review = Review.objects.select_related("reviewer__user", "reviewee__user", "assignment__week__team").get(
         pk=dispute.review_id
     )
-    people = {review.reviewer.user}
-    if template == "dispute_opened":
+    dispute.refresh_from_db()
+    people: set[User | None] = {review.reviewer.user}
+    if to is not None:
+        people = set(to)
+    elif template == "dispute_opened":
         people |= set(review.assignment.week.team.leads.all())
-        if dispute.resolver is not None:
-            people.add(dispute.resolver)
     else:
         people.add(review.reviewee.user)
     context = {

@@ -139,7 +139,9 @@ def test_upholding_keeps_the_review_and_says_why(client, reviewed):
     assert levels(Review.objects.get(pk=reviewed["review"].pk)) == (1, 2, 2)
 
 
-def test_a_named_teammate_resolves_and_the_two_sides_never_do(client, reviewed):
+def test_a_named_teammate_resolves_and_the_two_sides_never_do(
+    client, reviewed, mailoutbox, django_capture_on_commit_callbacks
+):
     open_dispute(client, reviewed)
     dispute = Dispute.objects.get()
     url = reverse("reviews:dispute", args=[dispute.pk])
@@ -152,7 +154,11 @@ def test_a_named_teammate_resolves_and_the_two_sides_never_do(client, reviewed):
         reverse("reviews:dispute_assign", args=[dispute.pk]), {"agent": reviewed["assignment"].reviewer_id}, follow=True
     )
     assert "The reviewer and the person reviewed cannot resolve their own dispute." in refused.content.decode()
-    client.post(reverse("reviews:dispute_assign", args=[dispute.pk]), {"agent": reviewed["third"].pk})
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("reviews:dispute_assign", args=[dispute.pk]), {"agent": reviewed["third"].pk})
+    assert [mail.to for mail in mailoutbox] == [[reviewed["third"].user.email]]
+    assert "It is resolved by" in mailoutbox[0].body
     for side in (reviewed["assignment"].reviewer.user, reviewed["assignment"].reviewee.user):
         client.force_login(side)
         assert client.post(url, resolve).status_code == 403

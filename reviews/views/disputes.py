@@ -106,11 +106,8 @@ def dispute_assign(request: AuthenticatedRequest, dispute_id: int) -> HttpRespon
     if not form.is_valid():
         messages.error(request, "Choose a teammate of the team, or the team's leads.")
         return redirect("reviews:dispute", dispute_id=dispute.pk)
-    resolver = (
-        access.get_team_agent(request.user, dispute.review.assignment.week.team, form.cleaned_data["agent"])
-        if (form.cleaned_data["agent"])
-        else None
-    )
+    agent_id = form.cleaned_data["agent"]
+    resolver = access.get_team_agent(request.user, dispute.review.assignment.week.team, agent_id) if agent_id else None
     try:
         services.dispute_assign(dispute=dispute, resolver=resolver, by=request.user)
     except services.DisputeError as exc:
