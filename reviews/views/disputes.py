@@ -15,7 +15,7 @@ from conversations.models import Agent
 from .. import access, selectors, services
 from ..forms import DisputeAssignForm, DisputeForm, DisputeResolveForm
 from ..models import Dispute
-from .team import WEEK_CHOICES, _recent_weeks, _week_count
+from .team import _window
 
 
 @login_required
@@ -119,18 +119,6 @@ def dispute_assign(request: AuthenticatedRequest, dispute_id: int) -> HttpRespon
 
 @login_required
 def team_disputes(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
-    team = access.get_led_team(request.user, team_id)
-    count = _week_count(request)
-    weeks = _recent_weeks(team, count)
-    return render(
-        request,
-        "reviews/team_disputes.html",
-        {
-            "team": team,
-            "disputes": selectors.team_disputes(
-                team, weeks=weeks, scorecard=selectors.scorecard_now(team=team), now=timezone.now()
-            ),
-            "week_count": count,
-            "week_choices": WEEK_CHOICES,
-        },
-    )
+    window = _window(request, team_id)
+    disputes = selectors.team_disputes(window.team, weeks=window.weeks, scorecard=window.scorecard, now=timezone.now())
+    return render(request, "reviews/team_disputes.html", window.context(disputes=disputes))

@@ -2,6 +2,7 @@
 team's settings, and unpausing a teammate's sign-in."""
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.contrib import messages
@@ -21,6 +22,7 @@ from conversations.selectors import sync_health
 from .. import access, charts, exports, selectors, services
 from ..forms import ExportForm, TeamSettingsForm
 from ..models import Review, ReviewWeek, SkipReason
+from ..scorecards import ScorecardSpec
 
 WEEK_CHOICES = [4, 8, 12, 26, 52]
 AGENTS_A_PAGE = 25
@@ -38,6 +40,26 @@ def _recent_weeks(team: Team, count: int) -> list[ReviewWeek]:
     weeks = list(ReviewWeek.objects.filter(team=team).order_by("-starts_at")[:count])
     weeks.reverse()
     return weeks
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A led team's page over its last weeks: the team, how many weeks (?weeks=), those weeks
+    oldest first and the scorecard now."""
+
+    team: Team
+    count: int
+    weeks: list[ReviewWeek]
+    scorecard: ScorecardSpec
+
+    def context(self, **extra: object) -> dict[str, object]:
+        return {"team": self.team, "week_count": self.count, "week_choices": WEEK_CHOICES, **extra}
+
+
+def _window(request: AuthenticatedRequest, team_id: int) -> _Window:
+    team = access.get_led_team(request.user, team_id)
+    count = _week_count(request)
+    return _Window(team, count, _recent_weeks(team, count), selectors.scorecard_now(team=team))
 
 
 def _url_for_id(viewname: str, *args: object, absolute_for: HttpRequest | None = None) -> Callable[[int], str]:
@@ -157,62 +179,32 @@ def sign_in_unlock(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
 
 @login_required
 def trends(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
-    team = access.get_led_team(request.user, team_id)
-    count = _week_count(request)
-    weeks = _recent_weeks(team, count)
-    scorecard = selectors.scorecard_now(team=team)
+    window = _window(request, team_id)
     week_trends = selectors.review_trends(
-        reviews=Review.objects.filter(assignment__week__team=team), weeks=weeks, scorecard=scorecard
+        reviews=Review.objects.filter(assignment__week__team=window.team),
+        weeks=window.weeks,
+        scorecard=window.scorecard,
     )
-    return render(
-        request,
-        "reviews/trends.html",
-        {
-            "team": team,
-            "trends": week_trends,
-            "week_count": count,
-            "week_choices": WEEK_CHOICES,
-            "scorecard": scorecard,
-            "charts": charts.criterion_charts(week_trends, scorecard.criteria),
-        },
+    context = window.context(
+        trends=week_trends,
+        scorecard=window.scorecard,
+        charts=charts.criterion_charts(week_trends, window.scorecard.criteria),
     )
+    return render(request, "reviews/trends.html", context)
 
 
 @login_required
 def agreement(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
-    team = access.get_led_team(request.user, team_id)
-    count = _week_count(request)
-    weeks = _recent_weeks(team, count)
-    scorecard = selectors.scorecard_now(team=team)
-    return render(
-        request,
-        "reviews/agreement.html",
-        {
-            "team": team,
-            "agreement": selectors.team_agreement(team, weeks=weeks, scorecard=scorecard),
-            "week_count": count,
-            "week_choices": WEEK_CHOICES,
-        },
-    )
+    window = _window(request, team_id)
+    agreement = selectors.team_agreement(window.team, weeks=window.weeks, scorecard=window.scorecard)
+    return render(request, "reviews/agreement.html", window.context(agreement=agreement))
 
 
 @login_required
 def reports(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
-    team = access.get_led_team(request.user, team_id)
-    count = _week_count(request)
-    weeks = _recent_weeks(team, count)
-    scorecard = selectors.scorecard_now(team=team)
-    return render(
-        request,
-        "reviews/reports.html",
-        {
-            "team": team,
-            "scorecard": scorecard,
-            "report": selectors.team_report(team, weeks=weeks, scorecard=scorecard),
-            "week_count": count,
-            "week_choices": WEEK_CHOICES,
-        },
-    )
+    window = _window(request, team_id)
+    report = selectors.team_report(window.team, weeks=window.weeks, scorecard=window.scorecard)
+    return render(request, "reviews/reports.html", window.context(scorecard=window.scorecard, report=report))
 
 
 @login_required
