@@ -6,7 +6,7 @@ import csv
 import json
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,16 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
     except csv.Error as exc:
         raise ImportFileError(f"{path.name} is not a readable CSV file ({exc}); nothing was imported.") from exc
     return [{key: (value or "").strip() for key, value in row.items() if isinstance(key, str) and key} for row in rows]
+
+
+def _start_date(agent: dict[str, Any]) -> date | None:
+    """An agent's `started_on` (YYYY-MM-DD), if it is one: a start date is a nicety, and a
+    teammate is never skipped for a bad one."""
+    value = agent.get("started_on")
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
 
 
 def _csv_agents_add(agents: dict[str, dict[str, Any]], row: dict[str, str]) -> None:
@@ -229,6 +239,7 @@ class FileHelpdesk:
                         is_active=fields.flag(agent, "active", default=True),
                         is_away=fields.flag(agent, "away"),
                         team_external_ids=(team,) if team else (),
+                        started_on=_start_date(agent),
                     )
                 )
             except RecordError as exc:

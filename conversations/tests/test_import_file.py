@@ -1,7 +1,7 @@
 """File import: the documented JSON and CSV formats, through the same sync as the connectors."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -82,6 +82,19 @@ def test_a_json_file_is_imported_with_agents_teams_and_messages(tmp_path):
     assert (stored.csat_rating, stored.csat_remark, stored.tags) == (2, "slow", ["vat"])
     assert stored.exclusion_reason == ""
     assert list(stored.messages.values_list("author_kind", flat=True)) == ["customer", "agent", "customer", "agent"]
+
+
+def test_an_agents_start_date_is_imported_and_a_bad_one_costs_nothing(tmp_path):
+    agents = [
+        {"id": "a1", "name": "Maya Patel", "email": "maya@example.com", "team": "billing", "started_on": "2026-11-02"},
+        {"id": "a2", "name": "John Smith", "email": "john@example.com", "team": "billing", "started_on": "soon"},
+    ]
+    path = write(tmp_path, document(conversation(), agents=agents))
+
+    call_command("import_conversations", str(path))
+
+    assert Agent.objects.get(email="maya@example.com").started_on == date(2026, 11, 2)
+    assert Agent.objects.get(email="john@example.com").started_on is None
 
 
 def test_importing_the_same_file_twice_changes_nothing_and_an_edit_updates(tmp_path):
