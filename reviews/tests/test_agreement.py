@@ -88,6 +88,30 @@ def test_the_interval_holds_alpha_and_narrows_with_more_conversations():
     assert 0.6 < many.alpha < 0.9
 
 
+def test_each_conversation_keeps_its_own_row_of_counts_and_pairable_ones_are_counted():
+    counts = agreement.value_counts([[1, 2], [3, 3], [2, None], [1, 1, 2]], 3)
+
+    # Row by row, as the trend slices them by week.
+    assert counts.tolist() == [[1, 1, 0], [0, 0, 2], [0, 1, 0], [2, 1, 0]]
+    assert agreement.rated_twice(counts) == 3  # the third has one level only
+    assert agreement.value_counts([], 3).shape == (0, 3)
+
+
+def test_the_interval_is_the_middle_95_percent_of_alpha_over_resampled_conversations():
+    units = [(1, 1), (2, 2), (3, 3), (1, 2), (2, 3), (3, 1), (2, 2), (1, 1), (3, 3), (2, 1)] * 2
+    counts = agreement.value_counts(units, 3)
+    kinds, per_kind = np.unique(counts, axis=0, return_counts=True)
+    # The same resamples, each conversation drawn again with replacement, scored by the package.
+    draws = np.random.default_rng(0).multinomial(len(counts), per_kind / len(counts), size=agreement.RESAMPLES)
+    alphas = [agreement.alpha_of(np.repeat(kinds, draw, axis=0), nominal=False) for draw in draws]
+    expected = np.percentile([value for value in alphas if value is not None], [2.5, 97.5])
+
+    result = agreement.agreement(units, size=3, nominal=False)
+
+    assert (result.low, result.high) == pytest.approx(tuple(expected), abs=1e-9)
+    assert agreement.agreement(units, size=3, nominal=False) == result, "the same figures on every visit"
+
+
 def test_alpha_below_two_thirds_asks_for_calibration():
     disagreeing = [(1, 3), (3, 1), (2, 2), (1, 1), (3, 2), (2, 3)]
     agreeing = [(1, 1), (2, 2), (3, 3), (1, 1), (3, 3), (2, 3)]
@@ -102,6 +126,7 @@ def test_leniency_is_the_mean_signed_difference_from_the_other_reviewer():
     by_reviewer = {row.reviewer_id: row for row in rows}
     assert [row.reviewer_id for row in rows] == [1, 3, 2]  # most lenient first
     assert (by_reviewer[1].mean_difference, by_reviewer[1].conversations) == (pytest.approx(100 / 3), 3)
+    assert (by_reviewer[1].ratings, by_reviewer[2].ratings) == (3, 1)
     assert by_reviewer[1].points == "+33.3" and by_reviewer[1].reading == "more lenient than the other reviewers"
     assert by_reviewer[2].reading == "stricter than the other reviewers"
     assert agreement.leniency([(1, 1, 2, 50.0, 52.0)])[0].reading == "in line with the other reviewers"
