@@ -349,3 +349,17 @@ def test_a_new_hire_at_twice_the_weight_receives_about_twice_the_reviews():
     # 50 reviews over 11 shares: the new hire two (9 or 10), everyone else one (4 or 5).
     assert received[0] in (9, 10)
     assert all(4 <= received[agent] <= 5 for agent in range(1, 10))
+
+
+def test_second_opinions_are_spread_over_reviewers_as_evenly_as_they_can_be():
+    for seed in range(10):
+        needs = dict.fromkeys(range(8), 6)
+        candidates = [Candidate(agent * 100 + n, agent) for agent in range(8) for n in range(20)]
+        assigned = allocate(needs=needs, candidates=candidates, rng=random.Random(seed))
+
+        seconds = second_opinions(assigned=assigned, percent=40, rng=random.Random(seed))
+
+        # 48 reviews: 14 second opinions over 8 reviewers, so 1 or 2 each.
+        given = Counter({reviewer: len(batch) for reviewer, batch in seconds.items()})
+        assert sum(given.values()) == 14
+        assert {given[reviewer] for reviewer in needs} <= {1, 2}, f"seed {seed}: {given}"
