@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviews.allocation import HIGH, LOW, Candidate, Mix, allocate, second_opinions
+from reviews.allocation import HIGH, LOW, Candidate, Mix, allocate, reviewee_targets, second_opinions
 
 
 @st.composite
@@ -363,3 +363,12 @@ def test_second_opinions_are_spread_over_reviewers_as_evenly_as_they_can_be():
         given = Counter({reviewer: len(batch) for reviewer, batch in seconds.items()})
         assert sum(given.values()) == 14
         assert {given[reviewer] for reviewer in needs} <= {1, 2}, f"seed {seed}: {given}"
+
+
+def test_when_reviews_are_scarce_a_new_hire_gets_the_first_one():
+    for seed in range(10):
+        pools = {reviewee: [Candidate(reviewee * 10 + n, reviewee) for n in range(3)] for reviewee in (1, 2, 3)}
+
+        targets = reviewee_targets(needs={0: 1}, pools=pools, rng=random.Random(seed), weights={2: 2.0})
+
+        assert targets == {1: 0, 2: 1, 3: 0}
