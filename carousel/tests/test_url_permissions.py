@@ -102,8 +102,8 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
     "reviews:reports": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:agreement": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:team_disputes": ({"team_id": "team"}, _only(LEADS, 404)),
-    # Between the reviewer and the person reviewed, and the team's leads.
-    "reviews:dispute": ({"dispute_id": "dispute"}, _only({**LEADS, "reviewer": 200, "reviewee": 200}, 404)),
+    # Between the highlight's reviewer and reviewee (tests/test_disputes.py) and the team's leads.
+    "reviews:dispute": ({"dispute_id": "open_dispute"}, _only(LEADS, 404)),
     "reviews:team_people": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:notifications": ({}, _only({}, 200)),
     "password_change": ({}, _only({}, 200)),
@@ -138,7 +138,7 @@ QUERY_BOUNDS = {
     "reviews:reports": 15,
     "reviews:agreement": 12,
     "reviews:team_disputes": 13,
-    "reviews:dispute": 16,
+    "reviews:dispute": 18,
     "reviews:team_people": 10,
     "reviews:team_settings": 6,
     "reviews:team_week": 16,
@@ -204,16 +204,8 @@ def world(team_of_five, build, monday):
     )
     run = SyncRun.objects.create(source="file", status="succeeded")
     SyncProblem.objects.create(run=run, external_id="9", message="bad", payload_excerpt=SECRET_BODY)
-    # A resolved dispute of the review (its reviewee may open another), and an open one of
-    # the highlight, which its team's leads may give to a teammate to resolve.
-    dispute = Dispute.objects.create(
-        review=review,
-        reason=SECRET_NOTE,
-        opened_by=assignment.reviewee.user,
-        status="upheld",
-        resolution="Fair.",
-        resolved_at=MONDAY,
-    )
+    # An open dispute of the highlight, which its team's leads may give to a teammate to
+    # resolve (the review stays undisputed: a disputed review is no longer edited).
     open_dispute = Dispute.objects.create(review=highlight, reason="Unfair.", opened_by=other.reviewee.user)
     return {
         "objects": {
@@ -229,7 +221,6 @@ def world(team_of_five, build, monday):
             "newcomer": newcomer.pk,
             "absence": absence.pk,
             "criterion": "tone",
-            "dispute": dispute.pk,
             "open_dispute": open_dispute.pk,
             "teammate_agent": teammate.pk,
         },

@@ -17,7 +17,7 @@ from django.utils import timezone
 from carousel.mail import send_templated_email
 from conversations.models import Agent
 
-from ..models import NOTE_MAX_LENGTH, AuditEvent, Dispute, Review
+from ..models import NOTE_MAX_LENGTH, Assignment, AuditEvent, Dispute, Review
 from ..scorecards import RatingAnswer, criterion_spec, review_score
 from .quota import team_settings_get
 from .reviewing import ReviewError, _answers_checked, _audit, _rating_changes, _ratings_replace, _scorecard_of
@@ -77,6 +77,8 @@ def dispute_assign(*, dispute: Dispute, resolver: Agent | None, by: User) -> Non
             raise DisputeError(f"{resolver.name} has no Carousel account yet: invite them first.")
         if resolver.pk in (review.reviewer_id, review.reviewee_id):
             raise DisputeError("The reviewer and the person reviewed cannot resolve their own dispute.")
+        if resolver.pk in reviewers_of(review):
+            raise DisputeError(f"{resolver.name} reviews this conversation too: choose someone who does not.")
     if not dispute.is_open:
         raise DisputeError("This dispute is resolved already.")
     Dispute.objects.filter(pk=dispute.pk).update(resolver_id=resolver.user_id if resolver else None)
@@ -84,6 +86,13 @@ def dispute_assign(*, dispute: Dispute, resolver: Agent | None, by: User) -> Non
     if resolver is not None and resolver.user is not None:
         named = resolver.user
         transaction.on_commit(lambda: _notify(dispute, "dispute_opened", to={named}))
+
+
+def reviewers_of(review: Review) -> set[int]:
+    """Everyone holding this conversation to review (a second opinion among them): never its judge."""
+    return set(
+        Assignment.objects.active().filter(conversation_id=review.conversation_id).values_list("reviewer_id", flat=True)
+    )
 
 
 def dispute_resolve(
@@ -133,7 +142,7 @@ def dispute_resolve(
             by,
             AuditEvent.Action.DISPUTE_RESOLVED,
             review,
-            {"outcome": dispute.get_status_display(), "reason": reason, **changes},
+            {"outcome": dispute.get_status_display(), "reason": reason, "ratings": changes},
         )
     transaction.on_commit(lambda: _notify(dispute, "dispute_resolved"))
     return dispute
@@ -160,5 +169,9 @@ def _notify(dispute: Dispute, template: str, *, to: set[User] | None = None) -> 
     }
     for user in people:
         if user is not None and user.email and user.is_active:
-            send_templated_email(to=user.email, template=template, context={**context, "user": user})
+            try:
+                send_templated_email(to=user.email, template=template, context={**context, "user": user})
+            except Exception:
+                # The dispute is saved; one address failing must neither undo it nor stop the rest.
+                logger.exception("Dispute %s: %s could not be sent to user %s", dispute.pk, template, user.pk)
     logger.info("Dispute %s: %s sent to %d people", dispute.pk, template, len(people))

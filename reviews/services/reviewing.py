@@ -95,6 +95,11 @@ def review_submit(
     values = {field: answers[field] for field in Review.ANSWER_FIELDS}
     with transaction.atomic():
         review = Review.objects.select_for_update().filter(assignment=assignment).first()
+        if review is not None and review.disputes.exists():
+            raise ReviewError(
+                "This review is disputed, so its ratings are settled by the dispute, not by an edit: reply on the "
+                "review to add anything."
+            )
         scorecard = _scorecard_of(review) if review else scorecard_current(team=assignment.week.team, now=now)
         criteria = list(scorecard.criteria.all())
         checked = _answers_checked(criteria, answers["ratings"])

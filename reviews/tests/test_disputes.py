@@ -74,6 +74,17 @@ def test_one_open_dispute_at_a_time(client, reviewed):
     assert Dispute.objects.count() == 1
 
 
+def test_the_two_sides_and_the_lead_see_a_dispute_and_nobody_else(client, reviewed):
+    open_dispute(client, reviewed)
+    url = reverse("reviews:dispute", args=[Dispute.objects.get().pk])
+
+    for user in (reviewed["assignment"].reviewer.user, reviewed["assignment"].reviewee.user, reviewed["lead"]):
+        client.force_login(user)
+        assert client.get(url).status_code == 200
+    client.force_login(reviewed["third"].user)
+    assert client.get(url).status_code == 404
+
+
 def test_only_the_reviewee_may_dispute(client, reviewed):
     url = reverse("reviews:dispute_open", args=[reviewed["review"].pk])
     for user in (reviewed["assignment"].reviewer.user, reviewed["lead"]):
@@ -120,7 +131,8 @@ def test_the_lead_changes_the_rating_the_score_follows_the_quota_does_not(
     told = {address for mail in mailoutbox for address in mail.to}
     assert told == {reviewed["assignment"].reviewer.user.email, reviewed["assignment"].reviewee.user.email}
     event = AuditEvent.objects.get(action=AuditEvent.Action.DISPUTE_RESOLVED)
-    assert event.changes["quality"] == ["Needs improvement", "Good"]
+    assert event.changes["ratings"]["quality"] == ["Needs improvement", "Good"]
+    assert event.changes["outcome"] == "Changed"
 
 
 def test_upholding_keeps_the_review_and_says_why(client, reviewed):
@@ -188,3 +200,50 @@ def test_the_lead_sees_open_disputes_with_their_age_and_the_outcomes(client, rev
 def test_the_disputes_page_is_for_the_teams_leads(client, reviewed):
     client.force_login(reviewed["third"].user)
     assert client.get(reverse("reviews:team_disputes", args=[reviewed["team"].pk])).status_code == 404
+
+
+def test_a_disputed_review_is_no_longer_edited_by_its_reviewer(client, reviewed):
+    open_dispute(client, reviewed)
+
+    with pytest.raises(services.ReviewError, match="This review is disputed"):
+        services.review_submit(assignment=reviewed["assignment"], answers=answers(quality=3))
+
+    assert levels(Review.objects.get(pk=reviewed["review"].pk)) == (1, 2, 2)
+
+
+def test_someone_who_reviews_the_conversation_too_cannot_resolve_its_dispute(client, reviewed):
+    open_dispute(client, reviewed)
+    dispute = Dispute.objects.get()
+    review = reviewed["review"]
+    Assignment.objects.create(
+        week=review.assignment.week,
+        reviewer=reviewed["third"],
+        conversation=review.conversation,
+        reviewee=review.reviewee,
+        role=Assignment.Role.SECOND,
+    )
+    client.force_login(reviewed["lead"])
+
+    page = client.get(reverse("reviews:dispute", args=[dispute.pk])).content.decode()
+    refused = client.post(
+        reverse("reviews:dispute_assign", args=[dispute.pk]), {"agent": reviewed["third"].pk}, follow=True
+    ).content.decode()
+
+    assert f'<option value="{reviewed["third"].pk}">{reviewed["third"].name}</option>' not in page
+    assert "Who resolves it" in page
+    assert "reviews this conversation too: choose someone who does not." in refused
+    assert Dispute.objects.get().resolver is None
+
+
+def test_a_dispute_is_saved_even_when_its_email_cannot_be_sent(
+    client, reviewed, settings, django_capture_on_commit_callbacks
+):
+    # A real SMTP connection to a port where nothing listens: the mail server is down.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = open_dispute(client, reviewed)
+
+    assert response.status_code == 200
+    assert Dispute.objects.count() == 1

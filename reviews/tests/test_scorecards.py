@@ -514,9 +514,9 @@ def test_saving_a_review_costs_the_same_queries_for_three_criteria_or_twelve(tea
 
     # To write: the assignment and its week, the review (none), the scorecard (four) and its
     # team, the team's settings (anonymous or not), the review and its audit, the ratings and
-    # their root causes, the assignment done, and the savepoints. To edit, the old ratings
-    # are read, compared and replaced.
-    assert with_three == with_twelve == (17, 19)
+    # their root causes, the assignment done, and the savepoints. To edit, whether it is
+    # disputed, then the old ratings are read, compared and replaced.
+    assert with_three == with_twelve == (17, 20)
     assert Rating.objects.filter(review__assignment=second).count() == 12
     assert Rating.root_causes.through.objects.filter(rating__review__assignment=second).count() == 12
 

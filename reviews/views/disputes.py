@@ -15,6 +15,7 @@ from conversations.models import Agent
 from .. import access, selectors, services
 from ..forms import DisputeAssignForm, DisputeForm, DisputeResolveForm
 from ..models import Dispute
+from ..services.disputes import reviewers_of
 from .team import _window
 
 
@@ -54,7 +55,7 @@ def _dispute_page(
     leads = access.leads_team(request.user, review.assignment.week.team_id)
     resolvers = (
         Agent.objects.filter(team_id=review.assignment.week.team_id, is_active=True, user__isnull=False)
-        .exclude(pk__in=[review.reviewer_id, review.reviewee_id])
+        .exclude(pk__in={review.reviewer_id, review.reviewee_id} | reviewers_of(review))
         .order_by("name")
     )
     return render(
