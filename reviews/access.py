@@ -156,7 +156,11 @@ def visible_conversations(user: Person) -> QuerySet[Conversation]:
     led = led_teams(user)
     # ...or the team whose week it was handed out in.
     in_led_weeks = Assignment.objects.filter(conversation=OuterRef("pk"), week__team__in=led)
-    rule: Q = Q(team__in=led) | Q(Exists(in_led_weeks))
+    # A teammate named to resolve a dispute reads what they judge.
+    to_resolve = Dispute.objects.filter(
+        review__conversation=OuterRef("pk"), resolver=user.pk, status=Dispute.Status.OPEN
+    )
+    rule: Q = Q(team__in=led) | Q(Exists(in_led_weeks)) | Q(Exists(to_resolve))
     if agent is not None:
         assigned_to_me = Assignment.objects.active().filter(conversation=OuterRef("pk"), reviewer=agent)
         rule |= Q(assignee=agent) | Q(Exists(assigned_to_me))
@@ -177,8 +181,10 @@ def visible_reviews(user: Person) -> ReviewQuerySet:
     if _is_staff(user):
         return Review.objects.all()
     agent = agent_of(user)
-    # Reviews belong to the team whose week they were made in.
-    rule = Q(assignment__week__team__in=led_teams(user))
+    # Reviews belong to the team whose week they were made in; a teammate named to resolve a
+    # dispute reads the review they judge.
+    to_resolve = Dispute.objects.filter(review=OuterRef("pk"), resolver=user.pk, status=Dispute.Status.OPEN)
+    rule = Q(assignment__week__team__in=led_teams(user)) | Q(Exists(to_resolve))
     if agent is not None:
         # A second opinion and the review it seconds: each reviewer sees the other's once
         # their own is in, and so both are.

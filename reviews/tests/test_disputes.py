@@ -175,7 +175,12 @@ def test_a_named_teammate_resolves_and_the_two_sides_never_do(
         client.force_login(side)
         assert client.post(url, resolve).status_code == 403
     client.force_login(reviewed["third"].user)
+    review = reviewed["review"]
+    assert client.get(reverse("reviews:review_detail", args=[review.pk])).status_code == 200
+    assert client.get(reverse("reviews:conversation", args=[review.conversation_id])).status_code == 200
     assert client.post(url, resolve).status_code == 302
+    # Once it is resolved, the review and the conversation are not theirs to read any more.
+    assert client.get(reverse("reviews:review_detail", args=[review.pk])).status_code == 404
 
     assert Dispute.objects.get().resolved_by == reviewed["third"].user
 
