@@ -252,3 +252,17 @@ def test_a_dispute_is_saved_even_when_its_email_cannot_be_sent(
 
     assert response.status_code == 200
     assert Dispute.objects.count() == 1
+
+
+def test_a_reviewer_who_also_leads_the_team_still_cannot_resolve_a_dispute_of_their_review(client, reviewed):
+    open_dispute(client, reviewed)
+    reviewer = reviewed["assignment"].reviewer.user
+    reviewed["team"].leads.add(reviewer)
+    client.force_login(reviewer)
+
+    response = client.post(
+        reverse("reviews:dispute", args=[Dispute.objects.get().pk]), {"outcome": "upheld", "reason": "Mine is right."}
+    )
+
+    assert response.status_code == 403
+    assert Dispute.objects.get().is_open
