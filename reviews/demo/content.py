@@ -814,5 +814,5 @@ DISPUTE_REASONS = [
 ]
 DISPUTE_RESOLUTION = (
     "Tom is right: the policy page was updated that morning and the review quoted the old limit. "
-    "Quality changed to Good; I have asked the team to re-read the policy page."
+    "Quality raised a level; I have asked the team to re-read the policy page."
 )
