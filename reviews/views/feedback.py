@@ -1,6 +1,8 @@
 """Feedback: the reviews an agent received and wrote, one review with its replies, and the
 team's highlights."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -86,6 +88,14 @@ def _review_page(request: AuthenticatedRequest, review: Review, comment_form: Co
     )
 
 
+def _back(request: AuthenticatedRequest, default: str, **kwargs: Any) -> HttpResponse:
+    """To the page the form was on (its `next`, if it is this site's), else to `default`."""
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect(default, **kwargs)
+
+
 @login_required
 @require_POST
 def review_seen(request: AuthenticatedRequest, review_id: int) -> HttpResponse:
@@ -93,10 +103,7 @@ def review_seen(request: AuthenticatedRequest, review_id: int) -> HttpResponse:
     if not access.is_reviewee(request.user, review):
         raise PermissionDenied("Only the person reviewed can mark a review as seen.")
     services.review_acknowledge(review=review)
-    next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(next_url)
-    return redirect("reviews:feedback")
+    return _back(request, "reviews:feedback")
 
 
 @login_required
@@ -113,10 +120,7 @@ def review_helpful(request: AuthenticatedRequest, review_id: int) -> HttpRespons
         messages.success(
             request, "Thanks: your lead sees how helpful each reviewer's reviews are; the review stays as it is."
         )
-    next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(next_url)
-    return redirect("reviews:review_detail", review_id=review.pk)
+    return _back(request, "reviews:review_detail", review_id=review.pk)
 
 
 @login_required
