@@ -26,7 +26,18 @@ from django.http import Http404
 
 from conversations.models import Agent, Conversation, Team
 
-from .models import Absence, Assignment, Dispute, Review, ReviewComment, ReviewQuerySet
+from .models import (
+    Absence,
+    Assignment,
+    CalibrationItem,
+    CalibrationSession,
+    Dispute,
+    LevelExample,
+    Review,
+    ReviewComment,
+    ReviewQuerySet,
+    SelfReview,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -169,7 +180,9 @@ def visible_conversations(user: Person) -> QuerySet[Conversation]:
             highlighted = Review.objects.highlights().filter(
                 conversation=OuterRef("pk"), assignment__week__team=team_id
             )
-            rule |= Q(Exists(highlighted))
+            # The agreed examples of a level, linked from the review form.
+            example = LevelExample.objects.filter(conversation=OuterRef("pk"), team=team_id)
+            rule |= Q(Exists(highlighted)) | Q(Exists(example))
     return Conversation.objects.filter(rule)
 
 
@@ -200,8 +213,37 @@ def visible_reviews(user: Person) -> ReviewQuerySet:
         still_mine = Assignment.objects.filter(
             reviewer=agent, conversation=OuterRef("conversation"), status=Assignment.Status.ASSIGNED
         )
-        rule |= as_agent & ~Q(Exists(still_mine))
+        rule |= as_agent & ~Q(Exists(still_mine)) & ~own_rating_due(agent)
     return Review.objects.filter(rule)
+
+
+def own_rating_due(agent: Agent) -> Q:
+    """Reviews of the agent's conversations written to be read only after the agent rated the
+    conversation themselves (the team's "rate your own first"), while they have not."""
+    rated = SelfReview.objects.filter(conversation=OuterRef("conversation"), agent=agent)
+    return Q(reviewee=agent, self_review_first=True) & ~Q(Exists(rated))
+
+
+def get_own_rating_conversation(user: Person, conversation_id: int) -> Conversation:
+    """A conversation the reader handled and was reviewed on with "rate your own first": only
+    they rate it themselves."""
+    agent = agent_of(user)
+    conversation = (
+        Conversation.objects.filter(
+            pk=conversation_id, reviews__reviewee=agent, reviews__self_review_first=True
+        ).first()
+        if agent is not None
+        else None
+    )
+    if conversation is None:
+        raise Http404("No such conversation.")
+    return conversation
+
+
+def sees_own_rating(user: Person, review: Review) -> bool:
+    """The agent's own rating of a reviewed conversation, beside the review: the agent and the
+    team's leads."""
+    return is_reviewee(user, review) or leads_team(user, review.assignment.week.team_id)
 
 
 def highlight_team_ids(user: Person) -> list[int] | None:
@@ -352,6 +394,59 @@ def can_resolve(user: Person, dispute: Dispute) -> bool:
         return False
     named = dispute.resolver_id is not None and dispute.resolver_id == user.pk
     return named or leads_team(user, review.assignment.week.team_id)
+
+
+# --- Calibration ---------------------------------------------------------------------------
+
+
+def get_visible_calibration(user: Person, session_id: int) -> CalibrationSession:
+    """A calibration session: the team's leads and its participants."""
+    if not _is_someone(user):
+        raise Http404("No such calibration session.")
+    rule = Q(team__in=led_teams(user))
+    agent = agent_of(user)
+    if agent is not None:
+        rule |= Q(participants=agent)
+    session = CalibrationSession.objects.filter(rule, pk=session_id).select_related("team").distinct().first()
+    if session is None:
+        raise Http404("No such calibration session.")
+    return session
+
+
+def get_calibration_item(user: Person, session_id: int, item_id: int) -> CalibrationItem:
+    session = get_visible_calibration(user, session_id)
+    item = CalibrationItem.objects.filter(session=session, pk=item_id).select_related("conversation").first()
+    if item is None:
+        raise Http404("No such conversation in this session.")
+    item.session = session
+    return item
+
+
+def runs_calibration(user: Person, session: CalibrationSession) -> bool:
+    """Revealing the spread and recording the agreed answers: the team's leads."""
+    return leads_team(user, session.team_id)
+
+
+def calibration_scorer(user: Person, item: CalibrationItem) -> Agent | None:
+    """The participant who scores this conversation: an active participant who did not
+    handle it, while the session is still blind."""
+    agent = reviewing_agent(user)
+    if agent is None or item.session.is_revealed or agent.pk == item.conversation.assignee_id:
+        return None
+    return agent if item.session.participants.filter(pk=agent.pk).exists() else None
+
+
+def sees_calibration_scores(user: Person, session: CalibrationSession) -> bool:
+    """Everyone's scores, by name: nobody while the session is blind, then its leads and participants."""
+    return session.is_revealed
+
+
+def get_team_level_example(user: Person, team_id: int, example_id: int) -> LevelExample:
+    """A level example of a team `user` leads, for the lead to remove."""
+    example = LevelExample.objects.filter(pk=example_id, team=get_led_team(user, team_id)).first()
+    if example is None:
+        raise Http404("No such example.")
+    return example
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from .models import (
     NOTE_MAX_LENGTH,
     SCALE_SIZES,
     CsatCause,
+    LevelExample,
     NotificationSettings,
     Review,
     Scale,
@@ -23,7 +24,8 @@ from .models import (
     TeamSettings,
 )
 from .scorecards import CriterionSpec, LevelSpec, RatingAnswer, ScorecardSpec, criterion_spec, default_levels
-from .selectors import AgentName
+from .selectors import AgentName, Candidate
+from .services.calibration import AgreedAnswer
 
 NOTE_HELP = f"Up to {NOTE_MAX_LENGTH:,} characters."
 TIME_ZONES = sorted(zoneinfo.available_timezones() - {"Factory", "localtime"})
@@ -87,6 +89,7 @@ class TeamSettingsForm(forms.ModelForm):
             "blind_reviewee",
             "anonymous_reviewer",
             "dispute_days",
+            "self_review_first",
         ]
         widgets = {
             "week_starts_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -110,8 +113,16 @@ NOT_APPLICABLE = "na"
 
 
 @dataclass(frozen=True)
+class LevelChoice:
+    """One level as the form offers it, with the team's agreed examples of it."""
+
+    level: LevelSpec
+    examples: tuple[LevelExample, ...] = ()
+
+
+@dataclass(frozen=True)
 class CriterionFields:
-    """One criterion's part of the review form, as its template draws it."""
+    """One criterion's part of a scorecard form, as its template draws it."""
 
     criterion: CriterionSpec
     level: forms.BoundField
@@ -119,6 +130,7 @@ class CriterionFields:
     causes: forms.BoundField | None
     shortcuts: dict[str, str]  # level value -> key to press
     note_shortcut: str
+    levels: tuple[LevelChoice, ...]
 
 
 def _shortcuts(criteria: tuple[CriterionSpec, ...]) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
@@ -143,23 +155,26 @@ def _shortcuts(criteria: tuple[CriterionSpec, ...]) -> tuple[dict[str, dict[str,
     return levels, notes
 
 
-class ReviewForm(forms.Form):
-    """The review of one conversation on a scorecard version: a level (or N/A), a note and,
-    when rated low, root causes per criterion; then the team's extras."""
-
-    share_as_example = forms.BooleanField(required=False, label="Share as an example for the team")
+class ScorecardForm(forms.Form):
+    """A level (or N/A), a note and, when rated low, root causes per criterion of one
+    scorecard version: what a review, a calibration score and an agent's own rating share
+    (those two without root causes, which only a review keeps)."""
 
     def __init__(
         self,
         data=None,
         *,
         scorecard: ScorecardSpec,
-        review: Review | None = None,
-        low_csat: bool = False,
-        start_stop_continue: bool = False,
+        initial: dict | None = None,
+        examples: Iterable[LevelExample] = (),
+        root_causes: bool = True,
     ):
-        super().__init__(data, initial=_initial(review) if review else None)
+        super().__init__(data, initial=initial)
         self.scorecard = scorecard
+        self.root_causes = root_causes
+        self.examples: dict[tuple[str, int], list[LevelExample]] = {}
+        for example in examples:
+            self.examples.setdefault((example.criterion_key, example.level), []).append(example)
         self.level_shortcuts, self.note_shortcuts = _shortcuts(scorecard.criteria)
         for criterion in scorecard.criteria:
             choices = [(str(level.value), level.label) for level in criterion.levels]
@@ -181,7 +196,7 @@ class ReviewForm(forms.Form):
                 help_text=NOTE_HELP,
                 widget=forms.Textarea(attrs=note_attrs),
             )
-            if criterion.root_causes:
+            if criterion.root_causes and root_causes:
                 self.fields[f"{criterion.key}_causes"] = forms.TypedMultipleChoiceField(
                     label=f"If {criterion.low_labels}: what was missed",
                     choices=list(enumerate(criterion.root_causes, start=1)),
@@ -189,6 +204,65 @@ class ReviewForm(forms.Form):
                     required=False,
                     widget=forms.CheckboxSelectMultiple,
                 )
+
+    def criteria_fields(self) -> list[CriterionFields]:
+        return [
+            CriterionFields(
+                criterion=criterion,
+                level=self[criterion.key],
+                note=self[f"{criterion.key}_note"],
+                causes=self[f"{criterion.key}_causes"] if f"{criterion.key}_causes" in self.fields else None,
+                shortcuts=self.level_shortcuts.get(criterion.key, {}),
+                note_shortcut=self.note_shortcuts.get(criterion.key, ""),
+                levels=tuple(
+                    LevelChoice(level, tuple(self.examples.get((criterion.key, level.value), ())))
+                    for level in criterion.shown_levels
+                ),
+            )
+            for criterion in self.scorecard.criteria
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for criterion in self.scorecard.criteria:
+            level = _level(cleaned.get(criterion.key))
+            note = cleaned.get(f"{criterion.key}_note", "")
+            if criterion.note_required_when_low and criterion.is_low(level) and not note.strip():
+                self.add_error(
+                    f"{criterion.key}_note",
+                    f"Say what to improve: a note is required when {criterion.name} is {criterion.label_of(level)}.",
+                )
+        return cleaned
+
+    def ratings(self) -> dict[str, RatingAnswer]:
+        """A RatingAnswer per criterion key, once the form is valid."""
+        cleaned = self.cleaned_data
+        return {
+            criterion.key: RatingAnswer(
+                level=_level(cleaned[criterion.key]),
+                note=cleaned[f"{criterion.key}_note"],
+                causes=tuple(cleaned.get(f"{criterion.key}_causes", ())),
+            )
+            for criterion in self.scorecard.criteria
+        }
+
+
+class ReviewForm(ScorecardForm):
+    """The review of one conversation: the scorecard, then the team's extras."""
+
+    share_as_example = forms.BooleanField(required=False, label="Share as an example for the team")
+
+    def __init__(
+        self,
+        data=None,
+        *,
+        scorecard: ScorecardSpec,
+        review: Review | None = None,
+        low_csat: bool = False,
+        start_stop_continue: bool = False,
+        examples: Iterable[LevelExample] = (),
+    ):
+        super().__init__(data, scorecard=scorecard, initial=_initial(review) if review else None, examples=examples)
         if low_csat:
             self.fields["csat_cause"] = forms.ChoiceField(
                 label="Was the low CSAT rating within the agent's control?",
@@ -207,32 +281,11 @@ class ReviewForm(forms.Form):
         # Drawn after the criteria, whatever the order of the fields above.
         self.order_fields([name for name in self.fields if name != "share_as_example"] + ["share_as_example"])
 
-    def criteria_fields(self) -> list[CriterionFields]:
-        return [
-            CriterionFields(
-                criterion=criterion,
-                level=self[criterion.key],
-                note=self[f"{criterion.key}_note"],
-                causes=self[f"{criterion.key}_causes"] if criterion.root_causes else None,
-                shortcuts=self.level_shortcuts.get(criterion.key, {}),
-                note_shortcut=self.note_shortcuts.get(criterion.key, ""),
-            )
-            for criterion in self.scorecard.criteria
-        ]
-
     def extra_notes(self) -> list[forms.BoundField]:
         return [self[name] for name in ("start_note", "stop_note", "continue_note") if name in self.fields]
 
     def clean(self):
         cleaned = super().clean()
-        for criterion in self.scorecard.criteria:
-            level = _level(cleaned.get(criterion.key))
-            note = cleaned.get(f"{criterion.key}_note", "")
-            if criterion.note_required_when_low and criterion.is_low(level) and not note.strip():
-                self.add_error(
-                    f"{criterion.key}_note",
-                    f"Say what to improve: a note is required when {criterion.name} is {criterion.label_of(level)}.",
-                )
         notes = [cleaned.get(f"{criterion.key}_note", "") for criterion in self.scorecard.criteria]
         if cleaned.get("share_as_example") and not any(note.strip() for note in notes):
             first = self.scorecard.criteria[0].key
@@ -243,14 +296,7 @@ class ReviewForm(forms.Form):
         """What `services.review_submit` takes, once the form is valid."""
         cleaned = self.cleaned_data
         return {
-            "ratings": {
-                criterion.key: RatingAnswer(
-                    level=_level(cleaned[criterion.key]),
-                    note=cleaned[f"{criterion.key}_note"],
-                    causes=tuple(cleaned.get(f"{criterion.key}_causes", ())),
-                )
-                for criterion in self.scorecard.criteria
-            },
+            "ratings": self.ratings(),
             "share_as_example": cleaned["share_as_example"],
             "start_note": cleaned.get("start_note", ""),
             "stop_note": cleaned.get("stop_note", ""),
@@ -573,3 +619,111 @@ class DisputeAssignForm(forms.Form):
     def __init__(self, *args, agents: Iterable[Agent], **kwargs):
         super().__init__(*args, **kwargs)
         _agents_offer(self, agents, empty="The team's leads")
+
+
+class CalibrationStartForm(forms.Form):
+    """A lead's new calibration session: a title, the conversations and the people."""
+
+    title = forms.CharField(
+        max_length=120,
+        error_messages={"required": "Give the session a title, such as the week or the topic."},
+        help_text="Participants see it, for example “Refund tone, week 49”.",
+    )
+    conversations = forms.TypedMultipleChoiceField(
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one conversation to calibrate on."},
+    )
+    participants = forms.TypedMultipleChoiceField(
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose the teammates who score: two or more."},
+    )
+
+    def __init__(self, *args, candidates: Iterable[Candidate], agents: Iterable[Agent], **kwargs):
+        super().__init__(*args, **kwargs)
+        conversations = self.fields["conversations"]
+        participants = self.fields["participants"]
+        assert isinstance(conversations, forms.TypedMultipleChoiceField)
+        assert isinstance(participants, forms.TypedMultipleChoiceField)
+        conversations.choices = [
+            (
+                candidate.conversation.pk,
+                f"{candidate.conversation}"
+                + (" · its reviewers disagreed" if candidate.disagreed else "")
+                + (f" · handled by {candidate.conversation.assignee.name}" if candidate.conversation.assignee else ""),
+            )
+            for candidate in candidates
+        ]
+        participants.choices = [(agent.pk, agent.name) for agent in agents]
+
+
+class AgreedAnswerForm(forms.Form):
+    """The agreed level of each criterion for one conversation, why, and whether it becomes the
+    scorecard's example of that level. A criterion left without a level is not recorded."""
+
+    def __init__(self, *args, scorecard: ScorecardSpec, recorded: dict[str, tuple[int | None, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scorecard = scorecard
+        for criterion in scorecard.criteria:
+            choices = [("", "Not recorded"), *((str(level.value), level.label) for level in criterion.shown_levels)]
+            if criterion.allow_na:
+                choices.append((NOT_APPLICABLE, "N/A"))
+            level, reason = recorded.get(criterion.key, (None, ""))
+            initial = "" if criterion.key not in recorded else NOT_APPLICABLE if level is None else str(level)
+            self.fields[f"{criterion.key}_level"] = forms.ChoiceField(
+                label=f"{criterion.name}: agreed level", choices=choices, required=False, initial=initial
+            )
+            self.fields[f"{criterion.key}_reason"] = forms.CharField(
+                label="Why",
+                required=False,
+                max_length=NOTE_MAX_LENGTH,
+                initial=reason,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+            self.fields[f"{criterion.key}_example"] = forms.BooleanField(
+                label="Add to the scorecard as an example of this level", required=False
+            )
+
+    def rows(self) -> list[tuple[CriterionSpec, forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [
+            (
+                criterion,
+                self[f"{criterion.key}_level"],
+                self[f"{criterion.key}_reason"],
+                self[f"{criterion.key}_example"],
+            )
+            for criterion in self.scorecard.criteria
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = False
+        for criterion in self.scorecard.criteria:
+            level = cleaned.get(f"{criterion.key}_level", "")
+            reason = cleaned.get(f"{criterion.key}_reason", "").strip()
+            if level:
+                chosen = True
+                if not reason:
+                    self.add_error(f"{criterion.key}_reason", f"Say why {criterion.name} is that level.")
+                if level == NOT_APPLICABLE and cleaned.get(f"{criterion.key}_example"):
+                    self.add_error(f"{criterion.key}_example", "N/A is not a level, so it cannot have an example.")
+            elif reason:
+                self.add_error(
+                    f"{criterion.key}_level", f"Choose the agreed level of {criterion.name} for this reason."
+                )
+        if not chosen and not self.errors:
+            raise forms.ValidationError("Choose the agreed level, and say why, for at least one criterion.")
+        return cleaned
+
+    def answers(self) -> dict[str, AgreedAnswer]:
+        cleaned = self.cleaned_data
+        return {
+            criterion.key: AgreedAnswer(
+                level=_level(cleaned[f"{criterion.key}_level"]),
+                reason=cleaned[f"{criterion.key}_reason"],
+                as_example=cleaned[f"{criterion.key}_example"],
+            )
+            for criterion in self.scorecard.criteria
+            if cleaned[f"{criterion.key}_level"]
+        }

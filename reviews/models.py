@@ -107,6 +107,12 @@ class TeamSettings(models.Model):
         validators=[MaxValueValidator(50)],
         help_text="Share of each week's conversations a second teammate reviews too, to measure agreement.",
     )
+    self_review_first = models.BooleanField(
+        "rate your own first",
+        default=False,
+        help_text="Agents rate their own conversation on the scorecard before its peer review is shown to them, "
+        "and then see the gap.",
+    )
 
     class Meta:
         verbose_name_plural = "team settings"
@@ -532,8 +538,10 @@ class Review(models.Model):
         "low CSAT", max_length=20, choices=CsatCause.choices, blank=True, help_text="Asked when the CSAT is low."
     )
     share_as_example = models.BooleanField(default=False)
-    # The team's setting when it was written: a reviewer promised anonymity keeps it.
+    # The team's settings when it was written: a reviewer promised anonymity keeps it, and a
+    # review written to be read after the agent's own rating stays so.
     anonymous = models.BooleanField(default=False)
+    self_review_first = models.BooleanField(default=False)
     unshared_at = models.DateTimeField(null=True, blank=True)
     unshared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -701,6 +709,166 @@ class Dispute(models.Model):
             ),
             self.criterion_key,
         )
+
+
+class CalibrationSession(models.Model):
+    """A lead's calibration: chosen teammates score chosen conversations blind, then the lead
+    reveals the spread and records the agreed answer. Its scores live in its own tables, so
+    they never reach feedback, the quality score or the quota."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="calibration_sessions")
+    title = models.CharField(max_length=120)
+    # The version everyone scores on, fixed when the session starts.
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="calibration_sessions")
+    participants = models.ManyToManyField(Agent, related_name="calibration_sessions")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    revealed_at = models.DateTimeField(null=True, blank=True, help_text="Empty while everyone scores blind.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=~Q(title=""), name="calibrationsession_has_title")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_revealed(self) -> bool:
+        return self.revealed_at is not None
+
+
+class CalibrationItem(models.Model):
+    """One conversation of a session."""
+
+    session = models.ForeignKey(CalibrationSession, on_delete=models.CASCADE, related_name="items")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="calibration_items")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["session", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "conversation"], name="calibrationitem_once_per_session"),
+            models.UniqueConstraint(fields=["session", "position"], name="calibrationitem_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation} in {self.session}"
+
+
+class CalibrationScore(models.Model):
+    """A participant's level for one criterion of one conversation (empty for N/A)."""
+
+    item = models.ForeignKey(CalibrationItem, on_delete=models.CASCADE, related_name="scores")
+    participant = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="calibration_scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="calibration_scores")
+    level = models.PositiveSmallIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    scored_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["item", "criterion__position", "participant__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "participant", "criterion"], name="calibrationscore_one_per_criterion"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__isnull=True) | Q(level__gte=1, level__lte=5), name="calibrationscore_level_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} on {self.criterion.name}: {self.level}"
+
+
+class CalibrationAnswer(models.Model):
+    """The level the session agreed on for one criterion of one conversation, and why."""
+
+    item = models.ForeignKey(CalibrationItem, on_delete=models.CASCADE, related_name="answers")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="calibration_answers")
+    level = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: not applicable.")
+    reason = models.TextField(max_length=NOTE_MAX_LENGTH)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["item", "criterion__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "criterion"], name="calibrationanswer_one_per_criterion"),
+            models.CheckConstraint(condition=~Q(reason=""), name="calibrationanswer_has_reason"),
+            models.CheckConstraint(
+                condition=Q(level__isnull=True) | Q(level__gte=1, level__lte=5), name="calibrationanswer_level_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.name} agreed at {self.level} for {self.item}"
+
+
+class LevelExample(models.Model):
+    """A conversation a calibration agreed is an example of one level of a criterion, shown
+    beside that level's definition on the review form. Keyed by the criterion's key, so it
+    outlives scorecard versions while the criterion keeps the level."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="level_examples")
+    criterion_key = models.SlugField(max_length=40)
+    level = models.PositiveSmallIntegerField()
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="level_examples")
+    reason = models.TextField(max_length=NOTE_MAX_LENGTH, help_text="Why it is this level: the agreed reason.")
+    answer = models.ForeignKey(
+        CalibrationAnswer, null=True, blank=True, on_delete=models.SET_NULL, related_name="examples"
+    )
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["criterion_key", "level", "-added_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "criterion_key", "conversation"], name="levelexample_one_level_per_conversation"
+            ),
+            models.CheckConstraint(condition=Q(level__gte=1, level__lte=5), name="levelexample_level_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation} as {self.criterion_key} level {self.level}"
+
+
+class SelfReview(models.Model):
+    """The agent's own rating of a conversation they handled, on the scorecard its peer review
+    used, made before that review is shown to them (the team's setting). Never scored, never
+    counted: it is there so the agent sees the gap."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="self_reviews")
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="self_reviews")
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="self_reviews")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "agent"], name="selfreview_once_per_conversation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent}'s own rating of {self.conversation}"
+
+
+class SelfRating(models.Model):
+    self_review = models.ForeignKey(SelfReview, on_delete=models.CASCADE, related_name="ratings")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="self_ratings")
+    level = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: not applicable.")
+    note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+
+    class Meta:
+        ordering = ["self_review", "criterion__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["self_review", "criterion"], name="selfrating_one_per_criterion"),
+            models.CheckConstraint(
+                condition=Q(level__isnull=True) | Q(level__gte=1, level__lte=5), name="selfrating_level_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.name}: {self.level}"
 
 
 class NotificationSettings(models.Model):

@@ -18,6 +18,8 @@ from django.db.models import (
     F,
     FilteredRelation,
     IntegerField,
+    Max,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -31,23 +33,31 @@ from django.utils import timezone
 from conversations.models import Agent, Conversation, Team
 
 from . import agreement, services
+from .access import own_rating_due
 from .models import (
     CSAT_OUTSIDE_AGENT,
     LOW_CSAT_AT_MOST,
     Absence,
     AgentWeek,
     Assignment,
+    CalibrationAnswer,
+    CalibrationItem,
+    CalibrationScore,
+    CalibrationSession,
     CsatCause,
     Dispute,
     Helpfulness,
     Invitation,
+    LevelExample,
     Rating,
     Review,
     ReviewQuerySet,
     ReviewWeek,
+    Scale,
     Scorecard,
+    SelfReview,
 )
-from .scorecards import CriterionSpec, ScorecardSpec, criterion_spec, scorecard_spec
+from .scorecards import SCORECARD_PREFETCH, CriterionSpec, ScorecardSpec, criterion_spec, scorecard_spec
 
 
 def scorecard_now(*, team: Team | None) -> ScorecardSpec:
@@ -957,3 +967,279 @@ def team_disputes(team: Team, *, weeks: list[ReviewWeek], scorecard: ScorecardSp
             key=lambda row: (-row.disputes, row.agent.name),
         ),
     )
+
+
+# --- Calibration sessions -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    conversation: Conversation
+    disagreed: bool  # its two reviewers gave it different scores
+
+
+def calibration_candidates(team: Team, *, now: datetime, limit: int = 40) -> list[Candidate]:
+    """What a lead may calibrate on: first the conversations whose two reviewers disagreed in
+    the last eight weeks (the drift a session is for), then the team's latest reviewable ones."""
+    disagreed_ids = set(
+        Review.objects.filter(assignment__week__team=team, created_at__gte=now - timedelta(weeks=8))
+        .values("conversation")
+        .annotate(reviews=Count("pk"), low=Min("score"), high=Max("score"))
+        .filter(reviews__gte=2, low__lt=F("high"))
+        .values_list("conversation", flat=True)[:limit]
+    )
+    conversations = Conversation.objects.select_related("assignee").order_by("-closed_at", "-id")
+    disagreed = list(conversations.filter(pk__in=disagreed_ids))
+    recent = conversations.filter(team=team, exclusion_reason="", closed_at__gte=now - timedelta(days=28)).exclude(
+        pk__in=disagreed_ids
+    )[: max(limit - len(disagreed), 0)]
+    return [Candidate(conversation, True) for conversation in disagreed] + [
+        Candidate(conversation, False) for conversation in recent
+    ]
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    session: CalibrationSession
+    conversations: int
+    participants: int
+    scored: int  # participants who scored at least once
+
+
+def calibration_sessions(team: Team) -> list[SessionRow]:
+    sessions = CalibrationSession.objects.filter(team=team).annotate(
+        conversation_count=Count("items", distinct=True),
+        participant_count=Count("participants", distinct=True),
+        scored_count=Count("items__scores__participant", distinct=True),
+    )
+    return [
+        SessionRow(session, session.conversation_count, session.participant_count, session.scored_count)
+        for session in sessions
+    ]
+
+
+@dataclass(frozen=True)
+class ToScore:
+    session: CalibrationSession
+    to_score: int  # conversations the agent scores in it
+    scored: int
+
+
+def calibrations_to_score(agent: Agent) -> list[ToScore]:
+    """The blind sessions the agent takes part in, with how far they are."""
+    sessions = (
+        CalibrationSession.objects.filter(participants=agent, revealed_at__isnull=True)
+        .select_related("team")
+        .annotate(
+            to_score=Count("items", filter=~Q(items__conversation__assignee=agent), distinct=True),
+            scored=Count("items", filter=Q(items__scores__participant=agent), distinct=True),
+        )
+    )
+    return [ToScore(session, session.to_score, session.scored) for session in sessions if session.to_score]
+
+
+@dataclass(frozen=True)
+class LevelSpread:
+    label: str
+    count: int
+    names: list[str]  # who chose it
+    agreed: bool  # the level the session agreed on
+
+
+@dataclass(frozen=True)
+class CriterionSpread:
+    criterion: CriterionSpec
+    levels: list[LevelSpread]  # every level of the scale, lowest first, N/A last if chosen
+    scored: int
+    levels_apart: int | None  # highest level chosen minus lowest: 0 when everyone agreed
+    notes: list[tuple[str, str]]  # (who, note)
+    agreed: CalibrationAnswer | None
+
+    @property
+    def agreed_label(self) -> str:
+        return self.criterion.label_of(self.agreed.level) if self.agreed is not None else ""
+
+
+@dataclass(frozen=True)
+class ItemBoard:
+    item: CalibrationItem
+    scorers: int  # participants who score it (all but who handled it)
+    scored_by: set[int]  # agent ids
+    spread: list[CriterionSpread]  # empty until revealed
+
+
+@dataclass(frozen=True)
+class ParticipantProgress:
+    agent: Agent
+    scored: int
+    to_score: int
+
+
+@dataclass(frozen=True)
+class CalibrationBoard:
+    session: CalibrationSession
+    scorecard: ScorecardSpec
+    items: list[ItemBoard]
+    participants: list[ParticipantProgress]
+    # Krippendorff's alpha per criterion over the session's conversations; None below two.
+    alphas: list[tuple[CriterionSpec, float | None]]
+
+    @property
+    def scores_in(self) -> int:
+        return sum(len(item.scored_by) for item in self.items)
+
+    @property
+    def scores_expected(self) -> int:
+        return sum(item.scorers for item in self.items)
+
+
+def calibration_scorecard(session: CalibrationSession) -> ScorecardSpec:
+    """The version the session scores on, fixed when it started."""
+    return scorecard_spec(Scorecard.objects.prefetch_related(*SCORECARD_PREFETCH).get(pk=session.scorecard_id))
+
+
+def calibration_board(session: CalibrationSession, *, revealed: bool) -> CalibrationBoard:
+    """Who has scored what; once `revealed`, the spread of levels per conversation and criterion,
+    the agreed answers and alpha. In six queries, whatever the session's size."""
+    scorecard = calibration_scorecard(session)
+    items = list(session.items.select_related("conversation__assignee"))
+    participants = sorted(session.participants.all(), key=lambda agent: agent.name)
+    names = {agent.pk: agent.name for agent in participants}
+    scores = list(
+        CalibrationScore.objects.filter(item__session=session).values_list(
+            "item_id", "participant_id", "criterion__key", "level", "note"
+        )
+    )
+    answers = {
+        (answer.item_id, answer.criterion.key): answer
+        for answer in CalibrationAnswer.objects.filter(item__session=session).select_related("criterion")
+    }
+    scored_by: dict[int, set[int]] = {}
+    levels: dict[tuple[int, str], list[tuple[int, int | None, str]]] = {}
+    for item_id, participant_id, key, level, note in scores:
+        scored_by.setdefault(item_id, set()).add(participant_id)
+        levels.setdefault((item_id, key), []).append((participant_id, level, note))
+    boards = []
+    for item in items:
+        scorers = sum(1 for agent in participants if agent.pk != item.conversation.assignee_id)
+        spread = []
+        if revealed:
+            for criterion in scorecard.criteria:
+                given = sorted(levels.get((item.pk, criterion.key), []), key=lambda row: names.get(row[0], ""))
+                agreed = answers.get((item.pk, criterion.key))
+                chosen = [level for _, level, _ in given if level is not None]
+                rows = [
+                    LevelSpread(
+                        level.label,
+                        sum(1 for _, chosen_level, _ in given if chosen_level == level.value),
+                        [names.get(who, "") for who, chosen_level, _ in given if chosen_level == level.value],
+                        agreed is not None and agreed.level == level.value,
+                    )
+                    for level in criterion.levels
+                ]
+                not_applicable = [names.get(who, "") for who, chosen_level, _ in given if chosen_level is None]
+                if not_applicable:
+                    rows.append(
+                        LevelSpread(
+                            "N/A", len(not_applicable), not_applicable, agreed is not None and agreed.level is None
+                        )
+                    )
+                spread.append(
+                    CriterionSpread(
+                        criterion=criterion,
+                        levels=rows,
+                        scored=len(given),
+                        levels_apart=max(chosen) - min(chosen) if chosen else None,
+                        notes=[(names.get(who, ""), note) for who, _, note in given if note],
+                        agreed=agreed,
+                    )
+                )
+        boards.append(ItemBoard(item, scorers, scored_by.get(item.pk, set()), spread))
+    progress = [
+        ParticipantProgress(
+            agent,
+            sum(1 for board in boards if agent.pk in board.scored_by),
+            sum(1 for item in items if item.conversation.assignee_id != agent.pk),
+        )
+        for agent in participants
+    ]
+    alphas = []
+    if revealed:
+        for criterion in scorecard.criteria:
+            units = [[level for _, level, _ in levels.get((item.pk, criterion.key), [])] for item in items]
+            alphas.append(
+                (
+                    criterion,
+                    agreement.alpha(units, size=criterion.size, nominal=criterion.scale == Scale.YES_NO),
+                )
+            )
+    return CalibrationBoard(session, scorecard, boards, progress, alphas)
+
+
+def level_examples(team: Team | None) -> QuerySet[LevelExample]:
+    """The team's agreed examples of its scorecard's levels, shown on the review form."""
+    if team is None:
+        return LevelExample.objects.none()
+    return LevelExample.objects.filter(team=team).select_related("conversation")
+
+
+@dataclass(frozen=True)
+class ExampleRow:
+    example: LevelExample
+    criterion: str
+    level: str
+
+
+def level_example_rows(team: Team, scorecard: ScorecardSpec) -> list[ExampleRow]:
+    """The examples as the scorecard page lists them, named by today's version; one of a
+    criterion archived since is named by its key."""
+    rows = []
+    for example in level_examples(team):
+        criterion = scorecard.criterion(example.criterion_key)
+        named = criterion is not None and example.level <= criterion.size
+        rows.append(
+            ExampleRow(
+                example,
+                criterion.name if criterion is not None else example.criterion_key,
+                criterion.label_of(example.level) if named and criterion is not None else f"level {example.level}",
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class OwnRatingRow:
+    criterion: CriterionSpec
+    own: str  # the agent's own level's label
+    reviewer: str
+    gap: int | None  # reviewer's level minus the agent's: negative, the agent rated themselves higher
+
+
+def own_rating_gap(review: Review) -> list[OwnRatingRow] | None:
+    """The agent's own rating of the reviewed conversation beside the review's (with_ratings);
+    None if they did not rate it. Compared by criterion key on the review's scale."""
+    own = SelfReview.objects.filter(conversation_id=review.conversation_id, agent_id=review.reviewee_id).first()
+    if own is None:
+        return None
+    own_levels = dict(own.ratings.values_list("criterion__key", "level"))
+    rows = []
+    for rating in review.ratings.all():
+        spec = criterion_spec(rating.criterion)
+        if rating.criterion.key not in own_levels:
+            continue
+        level = own_levels[rating.criterion.key]
+        rows.append(
+            OwnRatingRow(
+                spec,
+                spec.label_of(level),
+                spec.label_of(rating.level),
+                None if level is None or rating.level is None else rating.level - level,
+            )
+        )
+    return rows
+
+
+def own_ratings_due(agent: Agent) -> QuerySet[Conversation]:
+    """The agent's conversations whose reviews wait for the agent's own rating first."""
+    waiting = Review.objects.filter(own_rating_due(agent))
+    return Conversation.objects.filter(pk__in=waiting.values("conversation")).order_by("-closed_at", "-id").distinct()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, disputes, feedback, people, reviewing, scorecard, team, week
+from .views import account, calibration, disputes, feedback, people, reviewing, scorecard, team, week
 
 app_name = "reviews"
 urlpatterns = [
@@ -22,6 +22,7 @@ urlpatterns = [
     path("reviews/<int:review_id>/dispute/", disputes.dispute_open, name="dispute_open"),
     path("disputes/<int:dispute_id>/", disputes.dispute_detail, name="dispute"),
     path("disputes/<int:dispute_id>/resolver/", disputes.dispute_assign, name="dispute_assign"),
+    path("conversations/<int:conversation_id>/own-rating/", feedback.own_rating, name="own_rating"),
     path("reviews/<int:review_id>/comments/", feedback.review_comment, name="review_comment"),
     path("highlights/", feedback.highlights, name="highlights"),
     path("highlights/<int:review_id>/unshare/", feedback.highlight_unshare, name="highlight_unshare"),
@@ -38,6 +39,25 @@ urlpatterns = [
     path("teams/<int:team_id>/export/completion.csv", team.export_completion, name="export_completion"),
     path("teams/<int:team_id>/unlock-sign-in/", team.sign_in_unlock, name="sign_in_unlock"),
     path("teams/<int:team_id>/settings/", team.team_settings, name="team_settings"),
+    # Calibration sessions (views/calibration.py)
+    path("teams/<int:team_id>/calibration/", calibration.team_calibrations, name="team_calibrations"),
+    path("calibration/<int:session_id>/", calibration.calibration_detail, name="calibration"),
+    path("calibration/<int:session_id>/reveal/", calibration.calibration_reveal, name="calibration_reveal"),
+    path(
+        "calibration/<int:session_id>/conversations/<int:item_id>/",
+        calibration.calibration_item,
+        name="calibration_item",
+    ),
+    path(
+        "calibration/<int:session_id>/conversations/<int:item_id>/agreed/",
+        calibration.calibration_answers,
+        name="calibration_answers",
+    ),
+    path(
+        "teams/<int:team_id>/scorecard/examples/<int:example_id>/remove/",
+        calibration.level_example_remove,
+        name="level_example_remove",
+    ),
     # A lead's scorecard (views/scorecard.py)
     path("teams/<int:team_id>/scorecard/", scorecard.scorecard, name="scorecard"),
     path("teams/<int:team_id>/scorecard/new/", scorecard.criterion_edit, name="criterion_new"),

@@ -1,6 +1,7 @@
 """Review workflows: the weekly quota (quota.py), writing and reading reviews (reviewing.py),
-the team's scorecard versions (scorecards.py), disputes of reviews (disputes.py),
-what a lead does for a teammate's account (accounts.py), and the emails (notifications.py)."""
+the team's scorecard versions (scorecards.py), disputes of reviews (disputes.py), calibration
+sessions (calibration.py), what a lead does for a teammate's account (accounts.py), and the
+emails (notifications.py)."""
 
 from .accounts import (
     AccountError,
@@ -10,6 +11,15 @@ from .accounts import (
     lead_set,
     sign_in_unlock,
     start_date_set,
+)
+from .calibration import (
+    AgreedAnswer,
+    CalibrationError,
+    calibration_answers_record,
+    calibration_reveal,
+    calibration_score,
+    calibration_start,
+    level_example_remove,
 )
 from .disputes import DisputeError, dispute_assign, dispute_deadline, dispute_open, dispute_resolve
 from .notifications import nudges_send, weekly_emails_send
@@ -32,6 +42,7 @@ from .quota import (
 from .reviewing import (
     ReviewError,
     highlight_unshare,
+    own_rating_submit,
     review_acknowledge,
     review_comment_add,
     review_comment_delete,
@@ -60,6 +71,14 @@ __all__ = [
     "invitation_find",
     "invitation_send",
     "lead_set",
+    "AgreedAnswer",
+    "CalibrationError",
+    "calibration_answers_record",
+    "calibration_reveal",
+    "calibration_score",
+    "calibration_start",
+    "level_example_remove",
+    "own_rating_submit",
     "DisputeError",
     "dispute_assign",
     "dispute_deadline",

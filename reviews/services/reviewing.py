@@ -9,6 +9,8 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from conversations.models import Agent, Conversation
+
 from ..models import (
     NOTE_MAX_LENGTH,
     Assignment,
@@ -19,6 +21,8 @@ from ..models import (
     Review,
     ReviewComment,
     Scorecard,
+    SelfRating,
+    SelfReview,
     level_score,
 )
 from ..scorecards import SCORECARD_PREFETCH, RatingAnswer, criterion_spec, review_score
@@ -106,6 +110,7 @@ def review_submit(
         score = review_score((criterion_spec(criterion), checked[criterion.pk].level) for criterion in criteria)
         created = False
         if review is None:
+            team_settings = team_settings_get(team=assignment.week.team)
             try:
                 with transaction.atomic():
                     review = Review.objects.create(
@@ -115,7 +120,8 @@ def review_submit(
                         reviewee_id=assignment.reviewee_id,
                         scorecard=scorecard,
                         score=score,
-                        anonymous=team_settings_get(team=assignment.week.team).anonymous_reviewer,
+                        anonymous=team_settings.anonymous_reviewer,
+                        self_review_first=team_settings.self_review_first,
                         created_at=now,
                         updated_at=now,
                         **values,
@@ -190,6 +196,38 @@ def _ratings_replace(
             for position in answers[criterion.pk].causes
         ]
     )
+
+
+def own_rating_submit(
+    *, conversation: Conversation, agent: Agent, ratings: dict[str, RatingAnswer], now: datetime | None = None
+) -> SelfReview:
+    """The agent rates their own conversation on the scorecard its review used, before that
+    review is shown to them. Made once: it is the "before" the gap is measured from."""
+    review = Review.objects.filter(conversation=conversation, reviewee=agent).order_by("created_at", "id").first()
+    if review is None:
+        raise ReviewError("This conversation has no review to compare with.")
+    scorecard = _scorecard_of(review)
+    criteria = list(scorecard.criteria.all())
+    checked = _answers_checked(criteria, ratings)
+    try:
+        with transaction.atomic():
+            own = SelfReview.objects.create(
+                conversation=conversation, agent=agent, scorecard=scorecard, created_at=now or timezone.now()
+            )
+            SelfRating.objects.bulk_create(
+                [
+                    SelfRating(
+                        self_review=own,
+                        criterion=criterion,
+                        level=checked[criterion.pk].level,
+                        note=checked[criterion.pk].note,
+                    )
+                    for criterion in criteria
+                ]
+            )
+    except IntegrityError:
+        raise ReviewError("You rated this conversation already: your rating and the review are shown.") from None
+    return own
 
 
 def review_acknowledge(*, review: Review, now: datetime | None = None) -> None:

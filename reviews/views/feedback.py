@@ -16,15 +16,18 @@ from django.views.decorators.http import require_POST
 from carousel.requests import AuthenticatedRequest
 
 from .. import access, selectors, services
-from ..forms import CommentForm, DisputeForm
+from ..forms import CommentForm, DisputeForm, ScorecardForm
 from ..models import Review, ReviewComment, ReviewWeek
+from .reviewing import _transcript
 
 
 @login_required
 def feedback(request: AuthenticatedRequest) -> HttpResponse:
     agent = access.get_own_agent(request.user)
     week_label = request.GET.get("week", "")
-    reviews = selectors.feedback_for(agent, week_label=week_label)
+    # Reviews waiting for the agent's own rating are listed apart, their content unseen.
+    readable = ~access.own_rating_due(agent)
+    reviews = selectors.feedback_for(agent, week_label=week_label).filter(readable)
     page = Paginator(reviews, 25).get_page(request.GET.get("page"))
     weeks = ReviewWeek.objects.filter(assignments__review__reviewee=agent).values_list("label", flat=True).distinct()
     return render(
@@ -35,10 +38,11 @@ def feedback(request: AuthenticatedRequest) -> HttpResponse:
             "week_label": week_label,
             "weeks": sorted(set(weeks), reverse=True),
             "summary": selectors.level_summary(
-                selectors.feedback_for(agent), scorecard=selectors.scorecard_now(team=agent.team)
+                selectors.feedback_for(agent).filter(readable), scorecard=selectors.scorecard_now(team=agent.team)
             ),
             "shown": access.review_shown(request.user, page),
-            "unread": selectors.feedback_for(agent).filter(seen_at__isnull=True).count(),
+            "unread": selectors.feedback_for(agent).filter(readable, seen_at__isnull=True).count(),
+            "own_ratings_due": selectors.own_ratings_due(agent),
         },
     )
 
@@ -82,6 +86,7 @@ def _review_page(request: AuthenticatedRequest, review: Review, comment_form: Co
             "disputes": disputes,
             "dispute_form": DisputeForm(review=review) if may_dispute else None,
             "dispute_deadline": deadline,
+            "own_rating": selectors.own_rating_gap(review) if access.sees_own_rating(request.user, review) else None,
         },
         # A reply the form refused comes back with what was typed and why, not as a redirect.
         status=400 if comment_form.errors else 200,
@@ -94,6 +99,45 @@ def _back(request: AuthenticatedRequest, default: str, **kwargs: Any) -> HttpRes
     if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(next_url)
     return redirect(default, **kwargs)
+
+
+@login_required
+def own_rating(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
+    """The agent rates their own conversation before its review is shown to them."""
+    conversation = access.get_own_rating_conversation(request.user, conversation_id)
+    agent = access.get_own_agent(request.user)
+    if not selectors.own_ratings_due(agent).filter(pk=conversation.pk).exists():
+        messages.info(request, "You rated this conversation already: here is its review beside your rating.")
+        return _to_review(request, conversation.pk, agent.pk)
+    first = Review.objects.filter(conversation=conversation, reviewee=agent).order_by("created_at", "id").first()
+    assert first is not None  # get_own_rating_conversation found it
+    scorecard = selectors.scorecard_of_review(first)
+    form = ScorecardForm(request.POST or None, scorecard=scorecard, root_causes=False)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.own_rating_submit(conversation=conversation, agent=agent, ratings=form.ratings())
+        except services.ReviewError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Your rating is saved: here is how your teammate saw it, and the gap.")
+            return _to_review(request, conversation.pk, agent.pk)
+    return render(
+        request,
+        "reviews/own_rating.html",
+        {"conversation": conversation, "transcript": _transcript(conversation), "form": form, "scorecard": scorecard},
+        status=400 if form.errors else 200,
+    )
+
+
+def _to_review(request: AuthenticatedRequest, conversation_id: int, agent_id: int) -> HttpResponse:
+    """To the first review of the agent's conversation they may read now."""
+    review = (
+        access.visible_reviews(request.user)
+        .filter(conversation=conversation_id, reviewee=agent_id)
+        .order_by("created_at", "id")
+        .first()
+    )
+    return redirect("reviews:review_detail", review_id=review.pk) if review else redirect("reviews:feedback")
 
 
 @login_required

@@ -42,6 +42,7 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
         review=review,
         low_csat=selectors.asks_csat_cause(assignment.conversation),
         start_stop_continue=team_settings.start_stop_continue,
+        examples=selectors.level_examples(assignment.week.team),
     )
     if request.method == "POST":
         if not editable:

@@ -23,13 +23,15 @@ def _based_on(request: AuthenticatedRequest) -> int:
 @login_required
 def scorecard(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     team = access.get_led_team(request.user, team_id)
+    current = selectors.scorecard_now(team=team)
     return render(
         request,
         "reviews/scorecard.html",
         {
             "team": team,
-            "scorecard": selectors.scorecard_now(team=team),
+            "scorecard": current,
             "versions": selectors.scorecard_versions(team),
+            "examples": selectors.level_example_rows(team, current),
         },
     )
 

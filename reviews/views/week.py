@@ -57,6 +57,7 @@ def my_week(request: AuthenticatedRequest) -> HttpResponse:
             "batch_pending": week is not None and completion is None and gets_batches,
             "gets_batches": gets_batches,
             "last_week": next(iter(selectors.week_completion(previous, agent=agent)), None) if previous else None,
+            "calibrations": selectors.calibrations_to_score(agent),
             "pull_form": PullForm(),
             "skip_reasons": SkipReason.choices,
             "note_max_length": NOTE_MAX_LENGTH,
