@@ -21,9 +21,13 @@ from reviews import services
 from reviews.models import (
     Absence,
     Assignment,
+    CalibrationAnswer,
+    CalibrationScore,
+    CalibrationSession,
     Criterion,
     Dispute,
     Invitation,
+    LevelExample,
     NotificationSettings,
     Rating,
     Review,
@@ -71,6 +75,7 @@ def _only(allowed: dict[str, int], refused: int) -> dict[str, int]:
 
 
 LEADS = {"lead": 200, "staff": 200}
+PARTICIPANTS = {"reviewer": 200, "reviewee": 200}
 # Per page: which objects its ids point at, and the exact status each person gets on a GET.
 PAGES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
     # Runs are per helpdesk, not per team: any lead sees them, never other teams' payloads.
@@ -105,6 +110,15 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
     # Between the highlight's reviewer and reviewee (tests/test_disputes.py) and the team's leads.
     "reviews:dispute": ({"dispute_id": "open_dispute"}, _only(LEADS, 404)),
     "reviews:team_people": ({"team_id": "team"}, _only(LEADS, 404)),
+    "reviews:team_calibrations": ({"team_id": "team"}, _only(LEADS, 404)),
+    # Its participants (the reviewer and the reviewee among them) and the team's leads.
+    "reviews:calibration": ({"session_id": "calibration"}, _only({**PARTICIPANTS, **LEADS}, 404)),
+    "reviews:calibration_item": (
+        {"session_id": "calibration", "item_id": "calibration_item"},
+        _only({**PARTICIPANTS, **LEADS}, 404),
+    ),
+    # The reviewee rated their conversation already: on to its review.
+    "reviews:own_rating": ({"conversation_id": "conversation"}, _only({"reviewee": 302}, 404)),
     "reviews:notifications": ({}, _only({}, 200)),
     "password_change": ({}, _only({}, 200)),
     "password_change_done": ({}, _only({}, 200)),
@@ -125,14 +139,14 @@ QUERY_BOUNDS = {
     "reviews:export": 6,
     "reviews:export_completion": 7,
     "reviews:export_reviews": 11,  # two more a week with reviews: its ratings and root causes
-    "reviews:feedback": 22,
+    "reviews:feedback": 23,
     "reviews:highlights": 17,
     "reviews:home": 6,
-    "reviews:my_week": 13,
+    "reviews:my_week": 14,
     "reviews:notifications": 6,
-    "reviews:review": 21,
-    "reviews:review_detail": 20,  # the reviewee: the dispute window and form too
-    "reviews:scorecard": 10,
+    "reviews:review": 22,
+    "reviews:review_detail": 23,  # the reviewee: the dispute window and form, their own rating
+    "reviews:scorecard": 11,
     "reviews:criterion_new": 9,
     "reviews:criterion_edit": 9,
     "reviews:reports": 15,
@@ -140,6 +154,10 @@ QUERY_BOUNDS = {
     "reviews:team_disputes": 13,
     "reviews:dispute": 18,
     "reviews:team_people": 10,
+    "reviews:team_calibrations": 9,
+    "reviews:calibration": 17,  # the session's scorecard version is four
+    "reviews:calibration_item": 23,
+    "reviews:own_rating": 8,
     "reviews:team_settings": 6,
     "reviews:team_week": 16,
     "reviews:teams": 6,
@@ -207,6 +225,34 @@ def world(team_of_five, build, monday):
     # An open dispute of the highlight, which its team's leads may give to a teammate to
     # resolve (the review stays undisputed: a disputed review is no longer edited).
     open_dispute = Dispute.objects.create(review=highlight, reason="Unfair.", opened_by=other.reviewee.user)
+    # A calibration on the reviewee's conversation (so the reviewer scores it and the reviewee
+    # does not), still blind; and a revealed one, whose answers the leads record.
+    participants = [assignment.reviewer, assignment.reviewee, other.reviewer]
+    calibration = services.calibration_start(
+        team=builder.team,
+        by=lead,
+        title="Week 48",
+        conversations=[assignment.conversation],
+        participants=participants,
+    )
+    revealed = services.calibration_start(
+        team=builder.team,
+        by=lead,
+        title="Week 47",
+        conversations=[assignment.conversation],
+        participants=participants,
+    )
+    for session in (calibration, revealed):
+        services.calibration_score(item=session.items.get(), participant=other.reviewer, ratings=answers()["ratings"])
+    services.calibration_reveal(session=revealed)
+    example = LevelExample.objects.create(
+        team=builder.team, criterion_key="tone", level=3, conversation=other.conversation, reason="Warm."
+    )
+    # The team rates its own conversations first; the reviewee has rated this one.
+    Review.objects.filter(pk=review.pk).update(self_review_first=True)
+    services.own_rating_submit(
+        conversation=assignment.conversation, agent=assignment.reviewee, ratings=answers()["ratings"]
+    )
     return {
         "objects": {
             "team": builder.team.pk,
@@ -223,6 +269,13 @@ def world(team_of_five, build, monday):
             "criterion": "tone",
             "open_dispute": open_dispute.pk,
             "teammate_agent": teammate.pk,
+            "calibration": calibration.pk,
+            "calibration_item": calibration.items.get().pk,
+            "revealed_calibration": revealed.pk,
+            "revealed_item": revealed.items.get().pk,
+            "example": example.pk,
+            "other_conversation": other.conversation_id,
+            "participant_agents": [agent.pk for agent in participants],
         },
         "people": {
             "outsider": outsider.user,
@@ -445,6 +498,42 @@ ACTIONS: dict[str, tuple[dict[str, str], dict[str, object], Callable[[Any], obje
         {"team_id": "team", "absence_id": "absence"},
         {},
         lambda world: Absence.objects.filter(pk=world["objects"]["absence"]).exists(),
+        _only({"lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:team_calibrations": (
+        {"team_id": "team"},
+        {"title": "Week 49", "conversations": "other_conversation", "participants": "participant_agents"},
+        lambda world: CalibrationSession.objects.count(),
+        _only({"lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:calibration_item": (
+        {"session_id": "calibration", "item_id": "calibration_item"},
+        ANSWERS,
+        lambda world: CalibrationScore.objects.filter(item=world["objects"]["calibration_item"]).count(),
+        # The reviewee handled the conversation; leads run the session but do not score.
+        _only({"reviewer": 302, "reviewee": 403, "lead": 403, "staff": 403}, 404),
+        set(),
+    ),
+    "reviews:calibration_reveal": (
+        {"session_id": "calibration"},
+        {},
+        lambda world: CalibrationSession.objects.get(pk=world["objects"]["calibration"]).revealed_at,
+        _only({"reviewer": 403, "reviewee": 403, "lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:calibration_answers": (
+        {"session_id": "revealed_calibration", "item_id": "revealed_item"},
+        {"quality_level": "2", "quality_reason": "Accurate and complete."},
+        lambda world: CalibrationAnswer.objects.count(),
+        _only({"reviewer": 403, "reviewee": 403, "lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:level_example_remove": (
+        {"team_id": "team", "example_id": "example"},
+        {},
+        lambda world: LevelExample.objects.filter(pk=world["objects"]["example"]).exists(),
         _only({"lead": 302, "staff": 302}, 404),
         set(),
     ),

@@ -152,6 +152,7 @@ def test_the_menu_counts_new_feedback_for_the_reviewee(client, people):
         ("reports", "support"),
         ("team_disputes", "support"),
         ("agreement", "support"),
+        ("team_calibrations", "support"),
         ("scorecard", "support"),
     ],
 )
@@ -171,6 +172,7 @@ def test_every_team_page_has_the_same_sub_navigation_and_an_h1(client, people, n
         "Reports",
         "Disputes",
         "Agreement",
+        "Calibration",
         "Scorecard",
     ]
     assert subnav.count('aria-current="page"') == 1

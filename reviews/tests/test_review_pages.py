@@ -330,7 +330,7 @@ def test_list_pages_have_a_fixed_number_of_queries(client, build, monday, page, 
     # Each review's ratings take four queries together (`with_ratings`); Feedback's summary
     # reads the team's scorecard (four) and counts the ratings (one); the other two ask whose
     # scores the reader may see (two).
-    with django_assert_max_num_queries({"feedback": 22, "written": 16, "highlights": 17}[page]):
+    with django_assert_max_num_queries({"feedback": 23, "written": 16, "highlights": 17}[page]):
         response = client.get(reverse(f"reviews:{page}"))
 
     assert response.content.decode().count("Reviewed by") == 25  # one page
@@ -350,8 +350,9 @@ def test_the_review_page_has_a_fixed_number_of_queries(client, scene, django_ass
         )
     client.force_login(scene["ana"].user)
 
-    # The menu's three, the scorecard's four and whether a teammate reviews it too among them.
-    with django_assert_max_num_queries(18):
+    # The menu's three, the scorecard's four, whether a teammate reviews it too and the
+    # team's examples of levels among them.
+    with django_assert_max_num_queries(19):
         response = client.get(reverse("reviews:review", args=[scene["assignment"].pk]))
 
     assert response.content.decode().count("message-agent") == 50

@@ -86,7 +86,10 @@ def _review_page(request: AuthenticatedRequest, review: Review, comment_form: Co
             "disputes": disputes,
             "dispute_form": DisputeForm(review=review) if may_dispute else None,
             "dispute_deadline": deadline,
-            "own_rating": selectors.own_rating_gap(review) if access.sees_own_rating(request.user, review) else None,
+            # Only a review written to be read after the agent's own rating has one beside it.
+            "own_rating": selectors.own_rating_gap(review)
+            if review.self_review_first and access.sees_own_rating(request.user, review)
+            else None,
         },
         # A reply the form refused comes back with what was typed and why, not as a redirect.
         status=400 if comment_form.errors else 200,
