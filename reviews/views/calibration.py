@@ -131,7 +131,7 @@ def _item_page(
             "blind": not runs,
             "form": score_form if scorer is not None else None,
             "scored": scorer is not None and scorer.pk in item_board.scored_by,
-            "answer_form": answer_form if runs and revealed else None,
+            "answer_form": answer_form if runs else None,
             "next_id": positions[index + 1] if index + 1 < len(positions) else None,
             "position": index + 1,
             "handled_by_me": agent is not None and agent.pk == item.conversation.assignee_id,
