@@ -339,6 +339,7 @@ def test_the_session_page_costs_the_same_however_many_conversations_and_people(
     # scorecard's four, its items, people, scores and agreed answers.
     with django_assert_max_num_queries(16):
         assert client.get(reverse("reviews:calibration", args=[the_session.pk])).status_code == 200
-    with django_assert_max_num_queries(21):
-        item = the_session.items.last()
+    item = the_session.items.last()
+    # The same and the transcript, the agreed answers' form and the next conversation.
+    with django_assert_max_num_queries(22):
         assert client.get(reverse("reviews:calibration_item", args=[the_session.pk, item.pk])).status_code == 200
