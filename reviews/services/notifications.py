@@ -16,6 +16,7 @@ from django.utils import timezone
 from carousel.mail import send_templated_email
 
 from .. import selectors
+from ..access import own_rating_due
 from ..models import AgentWeek, NotificationSent, NotificationSettings, Review, ReviewWeek
 
 logger = logging.getLogger(__name__)
@@ -93,16 +94,14 @@ def weekly_emails_send(*, now: datetime | None = None) -> int:
         for agent_week in AgentWeek.objects.filter(week=week, is_away=False, agent__user__isnull=False).select_related(
             "agent__user"
         ):
-            feedback = (
-                Review.objects.filter(
-                    reviewee=agent_week.agent,
-                    created_at__gte=week.starts_at - timedelta(days=7),
-                    created_at__lt=week.starts_at,
-                )
-                .with_people()
-                .with_ratings()
-                .order_by("-created_at")
+            received = Review.objects.filter(
+                reviewee=agent_week.agent,
+                created_at__gte=week.starts_at - timedelta(days=7),
+                created_at__lt=week.starts_at,
             )
+            # A review waiting for the agent's own rating is announced, never shown.
+            due = own_rating_due(agent_week.agent)
+            feedback = received.exclude(due).with_people().with_ratings().order_by("-created_at")
             sent += _send_once(
                 user=agent_week.agent.user,
                 week=week,
@@ -112,6 +111,7 @@ def weekly_emails_send(*, now: datetime | None = None) -> int:
                     "week": week,
                     "agent_week": agent_week,
                     "feedback": list(feedback),
+                    "own_ratings_due": received.filter(due).count(),
                     "my_week_url": _url("reviews:my_week"),
                     "feedback_url": _url("reviews:feedback"),
                 },

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from reviews import services
-from reviews.models import Assignment, NotificationSettings
+from reviews.models import Assignment, NotificationSettings, Review
 from reviews.services import assignment_complete, week_assign
 from reviews.services.notifications import nudges_send, weekly_emails_send
 from reviews.tasks import send_digests_and_nudges
@@ -45,6 +45,19 @@ def test_monday_brings_each_agent_their_batch_and_last_weeks_feedback(weeks, mai
     assert to_ben.alternatives[0][1] == "text/html"
     to_ana = next(mail for mail in mailoutbox if mail.to == [agents[0].user.email])
     assert "No feedback on your conversations last week." in to_ana.body
+
+
+def test_a_review_waiting_for_the_agents_own_rating_is_announced_not_shown(weeks, mailoutbox):
+    _, agents, _, _, _, reviewed = weeks
+    Review.objects.filter(pk=reviewed.review.pk).update(self_review_first=True)
+
+    weekly_emails_send()
+
+    to_ben = next(mail for mail in mailoutbox if mail.to == [agents[1].user.email])
+    assert "Quality: Exceptional" not in to_ben.body
+    assert "Quality: Exceptional" not in to_ben.alternatives[0][0]
+    assert "1 review of your conversations waits for your own rating first" in to_ben.body
+    assert "No feedback on your conversations last week." not in to_ben.body
 
 
 def test_the_lead_gets_last_weeks_completion(weeks, mailoutbox):
