@@ -16,10 +16,11 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from conversations.helpdesks.files import FileHelpdesk
-from conversations.models import Agent, Source, SyncRun, Team
+from conversations.models import Agent, Conversation, Source, SyncRun, Team
 from conversations.services import conversations_sync
 
 from .. import services
@@ -428,6 +429,94 @@ def _disputes_add(team: Team) -> None:
             )
 
 
+def _calibrations_add(team: Team, *, now: datetime) -> None:
+    """Billing's lead calibrated a fortnight ago on two conversations its reviewers disagreed
+    on (revealed, with agreed answers, one the scorecard's example of exceptional tone), and
+    started a session this week that Maya has still to score."""
+    lead = User.objects.get(username=content.LEAD.email)
+    people = list(Agent.objects.filter(team=team, user__isnull=False).order_by("external_id"))
+    weeks = list(ReviewWeek.objects.filter(team=team).order_by("-starts_at"))
+    # Conversations reviewed twice, in a fixed order (external ids, not row ids, which differ
+    # between databases); those whose two scores differ first.
+    seconded = (
+        Conversation.objects.filter(assignments__week__team=team, assignments__role=Assignment.Role.SECOND)
+        .annotate(low=Min("reviews__score"), high=Max("reviews__score"))
+        .order_by("external_id")
+    )
+    chosen = sorted(seconded, key=lambda conversation: conversation.low == conversation.high)
+    refunds = [conversation for conversation in chosen if {"double-charge", "refund"} & set(conversation.tags)][:2]
+    others = [conversation for conversation in chosen if conversation not in refunds][:3]
+    past = services.calibration_start(
+        team=team,
+        by=lead,
+        title=content.CALIBRATION_PAST.format(label=weeks[2].label),
+        conversations=refunds,
+        participants=people,
+        now=weeks[2].starts_at + timedelta(days=2),
+    )
+    current = services.calibration_start(
+        team=team,
+        by=lead,
+        title=content.CALIBRATION_NOW.format(label=weeks[0].label),
+        conversations=others,
+        participants=people,
+        now=weeks[0].starts_at,
+    )
+    agreed = {key: level for key, (level, _) in content.CALIBRATION_AGREED.items()}
+    for session, scorers in ((past, people), (current, [p for p in people if p.email != content.DEMO_AGENT.email][:4])):
+        for item in session.items.select_related("conversation"):
+            for agent in scorers:
+                if agent.pk == item.conversation.assignee_id:
+                    continue
+                rng = random.Random(_seed("calibration", item.conversation.external_id, agent.external_id))
+                # Mostly the agreed level, a level either side now and then: the spread a session is for.
+                ratings = {
+                    "quality": RatingAnswer(max(1, min(3, agreed["quality"] + rng.choice((-1, 0, 0, 1))))),
+                    "tone": RatingAnswer(
+                        max(1, min(3, agreed["tone"] + rng.choice((-1, 0, 0, 0)))),
+                        rng.choice(content.CALIBRATION_NOTES) if rng.random() < 0.5 else "",
+                    ),
+                    "process": RatingAnswer(2 if rng.random() < 0.85 else 1),
+                }
+                services.calibration_score(item=item, participant=agent, ratings=ratings, now=session.created_at)
+    services.calibration_reveal(session=past, now=past.created_at + timedelta(days=1))
+    first = past.items.order_by("position").first()
+    if first is not None:
+        services.calibration_answers_record(
+            item=first,
+            by=lead,
+            answers={
+                key: services.AgreedAnswer(level, reason, as_example=key == "tone")
+                for key, (level, reason) in content.CALIBRATION_AGREED.items()
+            },
+            now=past.created_at + timedelta(days=1),
+        )
+
+
+def _own_rating_first(team: Team) -> None:
+    settings = services.team_settings_get(team=team)
+    settings.self_review_first = True
+    settings.save()
+
+
+def _own_ratings_add(team: Team) -> None:
+    """Emma rated one of her reviewed conversations herself, a level kinder on tone than her
+    reviewer; the rest of the team's recent reviews wait for theirs."""
+    review = (
+        Review.objects.filter(reviewee__team=team, reviewee__email=f"emma@{content.DOMAIN}", self_review_first=True)
+        .order_by("created_at", "id")
+        .first()
+    )
+    if review is None:
+        return
+    levels = dict(review.ratings.values_list("criterion__key", "level"))
+    ratings = {
+        key: RatingAnswer(min(3, level + 1) if key == "tone" and level is not None else level)
+        for key, level in levels.items()
+    }
+    services.own_rating_submit(conversation=review.conversation, agent=review.reviewee, ratings=ratings)
+
+
 def demo_build(*, now: datetime | None = None) -> SyncRun:
     """The whole demo on an empty database (the caller checks it is one)."""
     now = now or timezone.now()
@@ -445,6 +534,8 @@ def demo_build(*, now: datetime | None = None) -> SyncRun:
             starts_at = week_starts[key] - timedelta(days=7 * weeks_ago)
             if key == "product" and weeks_ago == PRODUCT_KNOWLEDGE_WEEKS:
                 _product_knowledge_add(team, at=starts_at)
+            if key == "onboarding" and weeks_ago == OWN_RATING_WEEKS:
+                _own_rating_first(team)
             with transaction.atomic():
                 week = services.week_assign(
                     team=team, starts_at=starts_at, now=starts_at + timedelta(hours=1), seed=_seed(key, weeks_ago)
@@ -452,6 +543,8 @@ def demo_build(*, now: datetime | None = None) -> SyncRun:
                 _week_play(week, weeks_ago=weeks_ago, rng=rng, notes=notes, now=now, extras=_extras(key, weeks_ago))
     _absences_add(teams, week_starts, now)
     _disputes_add(teams["billing"])
+    _calibrations_add(teams["billing"], now=now)
+    _own_ratings_add(teams["onboarding"])
     for week in services.due_weeks_assign(now=now):
         key = week.team.external_id
         with transaction.atomic():
@@ -461,6 +554,7 @@ def demo_build(*, now: datetime | None = None) -> SyncRun:
 
 
 PRODUCT_KNOWLEDGE_WEEKS = 4  # Product added the criterion this many weeks ago
+OWN_RATING_WEEKS = 2  # Onboarding's agents rate their own conversations first since then
 
 
 def _extras(key: str, weeks_ago: int) -> _Extras:

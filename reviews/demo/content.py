@@ -816,3 +816,27 @@ DISPUTE_RESOLUTION = (
     "Tom is right: the policy page was updated that morning and the review quoted the old limit. "
     "Quality raised a level; I have asked the team to re-read the policy page."
 )
+
+# Calibration: Billing's lead runs one session a fortnight ago (revealed, with an agreed answer
+# that became the scorecard's example of exceptional tone) and one this week, still blind.
+CALIBRATION_PAST = "Refunds and tone, week {label}"
+CALIBRATION_NOW = "Where our reviewers disagreed, week {label}"
+CALIBRATION_AGREED = {
+    "tone": (
+        3,
+        "Named the customer's worry (a double charge before payroll) before fixing it, and said when the money "
+        "would be back: warm without a single stock phrase.",
+    ),
+    "quality": (
+        2,
+        "The refund was right and explained; exceptional would have also turned on the duplicate-payment guard "
+        "so it cannot happen again.",
+    ),
+}
+CALIBRATION_NOTES = [
+    "Clear and kind, but the refund date was vague.",
+    "Good fix; I would have offered the duplicate guard.",
+    "Warm all through; the customer felt heard.",
+    "Solid, a little long for a billing question.",
+    "Exactly what our refund process says.",
+]

@@ -148,7 +148,7 @@ def calibration_answers_record(
     """The agreed answers for one conversation, by criterion key; recorded again, they replace
     the old. A level chosen as an example appears beside its definition on the review form."""
     now = now or timezone.now()
-    session = item.session
+    session = CalibrationSession.objects.get(pk=item.session_id)
     if not session.is_revealed:
         raise CalibrationError("Reveal the scores first: the agreed answer comes after the discussion.")
     criteria = {criterion.key: criterion for criterion in _criteria(session)}
