@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from conversations.models import Agent, Conversation, SyncRun, Team
 from reviews import services
-from reviews.models import Assignment, Dispute, Review
+from reviews.models import Assignment, CalibrationSession, Dispute, Review
 
 from .conftest import SCREENSHOTS
 
@@ -67,6 +67,12 @@ def demo(settings):
     # on commit, which this transactional test has).
     open_dispute = Dispute.objects.get(status="open")
     changed_dispute = Dispute.objects.get(status="changed")
+    blind = CalibrationSession.objects.get(revealed_at__isnull=True)
+    to_score = blind.items.exclude(conversation__assignee=agent).first()
+    revealed = CalibrationSession.objects.get(revealed_at__isnull=False)
+    emma = users.get(email="emma@ledgerly.example")
+    rated = Review.objects.filter(reviewee__user=emma, conversation__self_reviews__isnull=False).first()
+    waiting = Review.objects.filter(reviewee__user=emma, self_review_first=True, conversation__self_reviews=None)
     marco = Agent.objects.get(name="Marco Bianchi")
     services.invitation_send(agent=marco, invited_by=users.get(email="lead@ledgerly.example"))
     invitation_path = urlsplit(re.search(r"http://\S+/accounts/invitation/\S+/", str(mail.outbox[-1].body))[0]).path
@@ -104,6 +110,23 @@ def demo(settings):
             Visit("dispute-to-resolve", "lead@ledgerly.example", reverse("reviews:dispute", args=[open_dispute.pk])),
             Visit("dispute-mine", "maya@ledgerly.example", reverse("reviews:dispute", args=[open_dispute.pk])),
             Visit("dispute-changed", "lead@ledgerly.example", reverse("reviews:dispute", args=[changed_dispute.pk])),
+            Visit("calibrations", "lead@ledgerly.example", reverse("reviews:team_calibrations", args=[team.pk])),
+            Visit("calibration-blind", "maya@ledgerly.example", reverse("reviews:calibration", args=[blind.pk])),
+            Visit(
+                "calibration-score",
+                "maya@ledgerly.example",
+                reverse("reviews:calibration_item", args=[blind.pk, to_score.pk]),
+            ),
+            Visit("calibration-revealed", "lead@ledgerly.example", reverse("reviews:calibration", args=[revealed.pk])),
+            Visit(
+                "calibration-spread",
+                "lead@ledgerly.example",
+                reverse("reviews:calibration_item", args=[revealed.pk, revealed.items.first().pk]),
+            ),
+            Visit(
+                "own-rating", "emma@ledgerly.example", reverse("reviews:own_rating", args=[waiting[0].conversation_id])
+            ),
+            Visit("own-rating-gap", "emma@ledgerly.example", reverse("reviews:review_detail", args=[rated.pk])),
             Visit("product-trends", "lead@ledgerly.example", reverse("reviews:trends", args=[product.pk])),
             Visit("export", "lead@ledgerly.example", reverse("reviews:export", args=[team.pk])),
             Visit("people", "lead@ledgerly.example", reverse("reviews:team_people", args=[team.pk])),

@@ -445,7 +445,11 @@ def _calibrations_add(team: Team, *, now: datetime) -> None:
     )
     chosen = sorted(seconded, key=lambda conversation: conversation.low == conversation.high)
     refunds = [conversation for conversation in chosen if {"double-charge", "refund"} & set(conversation.tags)][:2]
-    others = [conversation for conversation in chosen if conversation not in refunds][:3]
+    # Maya, the demo's agent, has all three to score.
+    maya = next((agent.pk for agent in people if agent.email == content.DEMO_AGENT.email), None)
+    others = [
+        conversation for conversation in chosen if conversation not in refunds and conversation.assignee_id != maya
+    ][:3]
     past = services.calibration_start(
         team=team,
         by=lead,
@@ -471,7 +475,7 @@ def _calibrations_add(team: Team, *, now: datetime) -> None:
                 rng = random.Random(_seed("calibration", item.conversation.external_id, agent.external_id))
                 # Mostly the agreed level, a level either side now and then: the spread a session is for.
                 ratings = {
-                    "quality": RatingAnswer(max(1, min(3, agreed["quality"] + rng.choice((-1, 0, 0, 1))))),
+                    "quality": RatingAnswer(max(1, min(3, agreed["quality"] + rng.choice((-1, 0, 0, 0, 1))))),
                     "tone": RatingAnswer(
                         max(1, min(3, agreed["tone"] + rng.choice((-1, 0, 0, 0)))),
                         rng.choice(content.CALIBRATION_NOTES) if rng.random() < 0.5 else "",

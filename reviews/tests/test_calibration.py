@@ -155,7 +155,7 @@ def test_a_score_without_a_level_says_which_and_keeps_what_was_typed(client, tea
 
 def test_the_spread_shows_each_level_who_chose_it_and_how_far_apart(client, team, session):
     the_session, item = session["session"], session["devs"]
-    score(client, team["ana"], the_session, item, quality=1, tone=2)
+    score(client, team["ana"], the_session, item, quality=1, tone=2, process="no")
     score(client, team["ben"], the_session, item, quality=3, tone=2)
     score(client, team["cleo"], the_session, item, quality=3, tone=2)
     client.force_login(team["lead"])
@@ -165,6 +165,8 @@ def test_the_spread_shows_each_level_who_chose_it_and_how_far_apart(client, team
     board = page(client, team["cleo"].user, the_session)
 
     assert "Quality <small>3 scored · 2 levels apart</small>" in view
+    assert "Followed internal processes <small>3 scored · split</small>" in view
+    assert "Followed internal processes (split)" in board
     assert "<strong>Exceptional</strong>: 2 <small>(Ben, Cleo)</small>" in view
     assert "Tone <small>3 scored · all agreed</small>" in view
     assert "Quality (2 levels)" in board
