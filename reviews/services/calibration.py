@@ -5,6 +5,7 @@ quota: calibration has its own tables."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,8 +41,8 @@ def calibration_start(
     team: Team,
     by: User,
     title: str,
-    conversations: list[Conversation],
-    participants: list[Agent],
+    conversations: Sequence[Conversation],
+    participants: Sequence[Agent],
     now: datetime | None = None,
 ) -> CalibrationSession:
     """A session on the team's current scorecard, in the order the conversations were chosen.
