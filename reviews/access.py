@@ -349,7 +349,8 @@ def sees_who_handled(user: Person, team_id: int, *, blind: bool) -> bool:
 
 def scores_blind(user: Person, conversation: Conversation) -> bool:
     """Whether the conversation's page hides who handled it from this reader: they still
-    have it to review in a team that reviews blind, and do not lead that team."""
+    have it to review in a team that reviews blind, and do not lead that team; or they see
+    it only as an example of a level."""
     if not _is_someone(user):
         return False
     waiting = Assignment.objects.filter(
@@ -358,7 +359,21 @@ def scores_blind(user: Person, conversation: Conversation) -> bool:
         status=Assignment.Status.ASSIGNED,
         week__team__review_settings__blind_reviewee=True,
     ).values_list("week__team_id", flat=True)
-    return any(not leads_team(user, team_id) for team_id in waiting)
+    if any(not leads_team(user, team_id) for team_id in waiting):
+        return True
+    return shown_as_example(user, conversation)
+
+
+def shown_as_example(user: Person, conversation: Conversation) -> bool:
+    """The reader opens the conversation only as their team's example of a level (a calibration
+    agreed it): they learn from it without learning whose it was. Its handler, whoever
+    reviewed it and the team's leads still see the name."""
+    if not LevelExample.objects.filter(conversation=conversation).exists():
+        return False
+    agent = agent_of(user)
+    if agent is None or agent.pk == conversation.assignee_id or leads_team(user, conversation.team_id):
+        return False
+    return not Assignment.objects.filter(conversation=conversation, reviewer=agent).exists()
 
 
 # --- Disputes -------------------------------------------------------------------------------
@@ -427,11 +442,17 @@ def runs_calibration(user: Person, session: CalibrationSession) -> bool:
     return leads_team(user, session.team_id)
 
 
+def calibration_participant(user: Person, session: CalibrationSession) -> Agent | None:
+    """The reader's teammate if they take part in the session."""
+    agent = agent_of(user)
+    return agent if agent is not None and session.participants.filter(pk=agent.pk).exists() else None
+
+
 def calibration_scorer(user: Person, item: CalibrationItem) -> Agent | None:
     """The participant who scores this conversation: an active participant who did not
     handle it, while the session is still blind."""
     agent = reviewing_agent(user)
-    if agent is None or item.session.is_revealed or agent.pk == item.conversation.assignee_id:
+    if agent is None or item.session.is_revealed or agent.pk == item.handler_id:
         return None
     return agent if item.session.participants.filter(pk=agent.pk).exists() else None
 

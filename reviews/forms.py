@@ -215,7 +215,14 @@ class ScorecardForm(forms.Form):
                 shortcuts=self.level_shortcuts.get(criterion.key, {}),
                 note_shortcut=self.note_shortcuts.get(criterion.key, ""),
                 levels=tuple(
-                    LevelChoice(level, tuple(self.examples.get((criterion.key, level.value), ())))
+                    LevelChoice(
+                        level,
+                        tuple(
+                            example
+                            for example in self.examples.get((criterion.key, level.value), ())
+                            if example.scale == criterion.scale
+                        ),
+                    )
                     for level in criterion.shown_levels
                 ),
             )
@@ -659,10 +666,18 @@ class CalibrationStartForm(forms.Form):
 
 
 class AgreedAnswerForm(forms.Form):
-    """The agreed level of each criterion for one conversation, why, and whether it becomes the
-    scorecard's example of that level. A criterion left without a level is not recorded."""
+    """The agreed level of each criterion for one conversation, why, and whether it is the
+    scorecard's example of that level (`examples`: the criterion keys it is one of now). A
+    criterion left without a level is not recorded."""
 
-    def __init__(self, *args, scorecard: ScorecardSpec, recorded: dict[str, tuple[int | None, str]], **kwargs):
+    def __init__(
+        self,
+        *args,
+        scorecard: ScorecardSpec,
+        recorded: dict[str, tuple[int | None, str]],
+        examples: Iterable[str] = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.scorecard = scorecard
         for criterion in scorecard.criteria:
@@ -682,7 +697,9 @@ class AgreedAnswerForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
             self.fields[f"{criterion.key}_example"] = forms.BooleanField(
-                label="Add to the scorecard as an example of this level", required=False
+                label="Add to the scorecard as an example of this level",
+                required=False,
+                initial=criterion.key in examples,
             )
 
     def rows(self) -> list[tuple[CriterionSpec, forms.BoundField, forms.BoundField, forms.BoundField]]:

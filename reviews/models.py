@@ -742,6 +742,9 @@ class CalibrationItem(models.Model):
 
     session = models.ForeignKey(CalibrationSession, on_delete=models.CASCADE, related_name="items")
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="calibration_items")
+    # Who handled it when the session started: they do not score it, even if the helpdesk
+    # reassigns it later.
+    handler = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     position = models.PositiveSmallIntegerField()
 
     class Meta:
@@ -811,6 +814,8 @@ class LevelExample(models.Model):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="level_examples")
     criterion_key = models.SlugField(max_length=40)
+    # The criterion's scale when it was agreed: a level number means nothing on another scale.
+    scale = models.CharField(max_length=20, choices=Scale.choices)
     level = models.PositiveSmallIntegerField()
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="level_examples")
     reason = models.TextField(max_length=NOTE_MAX_LENGTH, help_text="Why it is this level: the agreed reason.")

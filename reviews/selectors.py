@@ -988,11 +988,19 @@ def calibration_candidates(team: Team, *, now: datetime, limit: int = 40) -> lis
         .filter(reviews__gte=2, low__lt=F("high"))
         .values_list("conversation", flat=True)[:limit]
     )
-    conversations = Conversation.objects.select_related("assignee").order_by("-closed_at", "-id")
+    # Not one a teammate still has to review: a session would show them others' scores first.
+    waiting = Assignment.objects.filter(conversation=OuterRef("pk"), status=Assignment.Status.ASSIGNED)
+    conversations = (
+        Conversation.objects.reviewable()
+        .filter(team=team)
+        .exclude(Exists(waiting))
+        .select_related("assignee")
+        .order_by("-closed_at", "-id")
+    )
     disagreed = list(conversations.filter(pk__in=disagreed_ids))
-    recent = conversations.filter(team=team, exclusion_reason="", closed_at__gte=now - timedelta(days=28)).exclude(
-        pk__in=disagreed_ids
-    )[: max(limit - len(disagreed), 0)]
+    recent = conversations.filter(closed_at__gte=now - timedelta(days=28)).exclude(pk__in=disagreed_ids)[
+        : max(limit - len(disagreed), 0)
+    ]
     return [Candidate(conversation, True) for conversation in disagreed] + [
         Candidate(conversation, False) for conversation in recent
     ]
@@ -1019,23 +1027,32 @@ def calibration_sessions(team: Team) -> list[SessionRow]:
 
 
 @dataclass(frozen=True)
-class ToScore:
+class MySession:
     session: CalibrationSession
     to_score: int  # conversations the agent scores in it
     scored: int
 
 
-def calibrations_to_score(agent: Agent) -> list[ToScore]:
-    """The blind sessions the agent takes part in, with how far they are."""
+# How long a revealed session stays on My week: the meeting that discusses it.
+REVEALED_SHOWN_DAYS = 14
+
+
+def calibrations_of(agent: Agent, *, now: datetime) -> list[MySession]:
+    """The sessions the agent takes part in: those still blind with conversations for them to
+    score, and those revealed in the last two weeks."""
     sessions = (
-        CalibrationSession.objects.filter(participants=agent, revealed_at__isnull=True)
-        .select_related("team")
+        CalibrationSession.objects.filter(participants=agent)
+        .filter(Q(revealed_at__isnull=True) | Q(revealed_at__gte=now - timedelta(days=REVEALED_SHOWN_DAYS)))
         .annotate(
-            to_score=Count("items", filter=~Q(items__conversation__assignee=agent), distinct=True),
+            to_score=Count("items", filter=~Q(items__handler=agent), distinct=True),
             scored=Count("items", filter=Q(items__scores__participant=agent), distinct=True),
         )
     )
-    return [ToScore(session, session.to_score, session.scored) for session in sessions if session.to_score]
+    return [
+        MySession(session, session.to_score, session.scored)
+        for session in sessions
+        if session.to_score or session.is_revealed
+    ]
 
 
 @dataclass(frozen=True)
@@ -1051,7 +1068,7 @@ class CriterionSpread:
     criterion: CriterionSpec
     levels: list[LevelSpread]  # every level of the scale, lowest first, N/A last if chosen
     scored: int
-    levels_apart: int | None  # highest level chosen minus lowest: 0 when everyone agreed
+    apart: str  # "all agreed", "split" (yes/no, or N/A beside a level), "2 levels apart"; "" unscored
     notes: list[tuple[str, str]]  # (who, note)
     agreed: CalibrationAnswer | None
 
@@ -1098,13 +1115,28 @@ def calibration_scorecard(session: CalibrationSession) -> ScorecardSpec:
     return scorecard_spec(Scorecard.objects.prefetch_related(*SCORECARD_PREFETCH).get(pk=session.scorecard_id))
 
 
+def _apart(criterion: CriterionSpec, levels: list[int | None]) -> str:
+    """How far a criterion's scores are from agreeing, in a few words."""
+    if not levels:
+        return ""
+    if len(set(levels)) == 1:
+        return "all agreed"
+    chosen = [level for level in levels if level is not None]
+    if criterion.scale == Scale.YES_NO or len(set(chosen)) <= 1:
+        return "split"
+    apart = max(chosen) - min(chosen)
+    return f"{apart} level{'s' if apart > 1 else ''} apart"
+
+
 def calibration_board(session: CalibrationSession, *, revealed: bool) -> CalibrationBoard:
     """Who has scored what; once `revealed`, the spread of levels per conversation and criterion,
     the agreed answers and alpha. In six queries, whatever the session's size."""
     scorecard = calibration_scorecard(session)
-    items = list(session.items.select_related("conversation__assignee"))
+    items = list(session.items.select_related("conversation"))
     participants = sorted(session.participants.all(), key=lambda agent: agent.name)
     names = {agent.pk: agent.name for agent in participants}
+    # Only who can still score counts toward "4 of 6": not a teammate since deactivated.
+    able = [agent for agent in participants if agent.is_active and agent.user_id is not None]
     scores = list(
         CalibrationScore.objects.filter(item__session=session).values_list(
             "item_id", "participant_id", "criterion__key", "level", "note"
@@ -1121,13 +1153,12 @@ def calibration_board(session: CalibrationSession, *, revealed: bool) -> Calibra
         levels.setdefault((item_id, key), []).append((participant_id, level, note))
     boards = []
     for item in items:
-        scorers = sum(1 for agent in participants if agent.pk != item.conversation.assignee_id)
+        scorers = sum(1 for agent in able if agent.pk != item.handler_id)
         spread = []
         if revealed:
             for criterion in scorecard.criteria:
                 given = sorted(levels.get((item.pk, criterion.key), []), key=lambda row: names.get(row[0], ""))
                 agreed = answers.get((item.pk, criterion.key))
-                chosen = [level for _, level, _ in given if level is not None]
                 rows = [
                     LevelSpread(
                         level.label,
@@ -1149,7 +1180,7 @@ def calibration_board(session: CalibrationSession, *, revealed: bool) -> Calibra
                         criterion=criterion,
                         levels=rows,
                         scored=len(given),
-                        levels_apart=max(chosen) - min(chosen) if chosen else None,
+                        apart=_apart(criterion, [level for _, level, _ in given]),
                         notes=[(names.get(who, ""), note) for who, _, note in given if note],
                         agreed=agreed,
                     )
@@ -1159,7 +1190,7 @@ def calibration_board(session: CalibrationSession, *, revealed: bool) -> Calibra
         ParticipantProgress(
             agent,
             sum(1 for board in boards if agent.pk in board.scored_by),
-            sum(1 for item in items if item.conversation.assignee_id != agent.pk),
+            sum(1 for item in items if item.handler_id != agent.pk),
         )
         for agent in participants
     ]
@@ -1192,18 +1223,17 @@ class ExampleRow:
 
 def level_example_rows(team: Team, scorecard: ScorecardSpec) -> list[ExampleRow]:
     """The examples as the scorecard page lists them, named by today's version; one of a
-    criterion archived since is named by its key."""
+    criterion archived since is named by its key, one of an earlier scale by its number."""
     rows = []
     for example in level_examples(team):
         criterion = scorecard.criterion(example.criterion_key)
-        named = criterion is not None and example.level <= criterion.size
-        rows.append(
-            ExampleRow(
-                example,
-                criterion.name if criterion is not None else example.criterion_key,
-                criterion.label_of(example.level) if named and criterion is not None else f"level {example.level}",
-            )
-        )
+        if criterion is None:
+            rows.append(ExampleRow(example, example.criterion_key, f"level {example.level}"))
+        elif example.scale != criterion.scale:
+            # Not shown on the review form: its level belongs to the criterion's earlier scale.
+            rows.append(ExampleRow(example, criterion.name, f"level {example.level} of an earlier scale"))
+        else:
+            rows.append(ExampleRow(example, criterion.name, criterion.label_of(example.level)))
     return rows
 
 

@@ -135,7 +135,7 @@ QUERY_BOUNDS = {
     "password_change": 2,
     "password_change_done": 2,
     "reviews:agent_detail": 20,
-    "reviews:conversation": 18,
+    "reviews:conversation": 19,  # whether it is shown only as an example of a level
     "reviews:export": 6,
     "reviews:export_completion": 7,
     "reviews:export_reviews": 11,  # two more a week with reviews: its ratings and root causes
@@ -145,7 +145,7 @@ QUERY_BOUNDS = {
     "reviews:my_week": 14,
     "reviews:notifications": 6,
     "reviews:review": 22,
-    "reviews:review_detail": 23,  # the reviewee: the dispute window and form, their own rating
+    "reviews:review_detail": 24,  # the reviewee: the dispute window (from their own rating) and form
     "reviews:scorecard": 11,
     "reviews:criterion_new": 9,
     "reviews:criterion_edit": 9,
@@ -155,7 +155,7 @@ QUERY_BOUNDS = {
     "reviews:dispute": 18,
     "reviews:team_people": 10,
     "reviews:team_calibrations": 9,
-    "reviews:calibration": 17,  # the session's scorecard version is four
+    "reviews:calibration": 18,  # the session's scorecard version is four
     "reviews:calibration_item": 23,
     "reviews:own_rating": 8,
     "reviews:team_settings": 6,

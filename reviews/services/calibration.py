@@ -48,6 +48,7 @@ def calibration_start(
     """A session on the team's current scorecard, in the order the conversations were chosen.
     Every conversation needs two participants who did not handle it, or there is no spread."""
     now = now or timezone.now()
+    conversations = list({conversation.pk: conversation for conversation in conversations}.values())
     title = title.strip()
     if not title:
         raise CalibrationError("Give the session a title, such as the week or the topic.")
@@ -72,7 +73,9 @@ def calibration_start(
         session.participants.set(participants)
         CalibrationItem.objects.bulk_create(
             [
-                CalibrationItem(session=session, conversation=conversation, position=position)
+                CalibrationItem(
+                    session=session, conversation=conversation, handler_id=conversation.assignee_id, position=position
+                )
                 for position, conversation in enumerate(conversations, start=1)
             ]
         )
@@ -93,7 +96,7 @@ def calibration_score(
     """The participant's levels and notes for one conversation; a second submission replaces
     the first until the lead reveals the spread."""
     now = now or timezone.now()
-    if participant.pk == item.conversation.assignee_id:
+    if participant.pk == item.handler_id:
         raise CalibrationError("You handled this conversation, so the others score it.")
     criteria = _criteria(item.session)
     try:
@@ -182,13 +185,20 @@ def calibration_answers_record(
                     "recorded_at": now,
                 },
             )
-            if answer.as_example and answer.level is not None:
+            examples = LevelExample.objects.filter(
+                team_id=session.team_id, criterion_key=key, conversation_id=item.conversation_id
+            )
+            if not answer.as_example or answer.level is None:
+                # Recorded again without the box ticked: the conversation is no longer its example.
+                examples.delete()
+            else:
                 # One level per conversation and criterion: a new agreement moves the example.
                 LevelExample.objects.update_or_create(
                     team_id=session.team_id,
                     criterion_key=key,
                     conversation_id=item.conversation_id,
                     defaults={
+                        "scale": criterion.scale,
                         "level": answer.level,
                         "reason": answer.reason.strip(),
                         "answer": recorded,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from carousel.mail import send_templated_email
 from conversations.models import Agent
 
-from ..models import NOTE_MAX_LENGTH, Assignment, AuditEvent, Dispute, Review
+from ..models import NOTE_MAX_LENGTH, Assignment, AuditEvent, Dispute, Review, SelfReview
 from ..scorecards import RatingAnswer, criterion_spec, review_score
 from .quota import team_settings_get
 from .reviewing import ReviewError, _answers_checked, _audit, _rating_changes, _ratings_replace, _scorecard_of
@@ -30,9 +30,15 @@ class DisputeError(Exception):
 
 
 def dispute_deadline(review: Review) -> datetime:
-    """Until when the reviewee may dispute the review: the team's window from when it was written."""
+    """Until when the reviewee may dispute the review: the team's window from when it was
+    written, or, for one shown only after their own rating, from when they rated."""
     days = team_settings_get(team=review.assignment.week.team).dispute_days
-    return review.created_at + timedelta(days=days)
+    shown_at = review.created_at
+    if review.self_review_first:
+        own = SelfReview.objects.filter(conversation_id=review.conversation_id, agent_id=review.reviewee_id).first()
+        if own is not None:
+            shown_at = max(shown_at, own.created_at)
+    return shown_at + timedelta(days=days)
 
 
 def _reason_checked(reason: str) -> str:

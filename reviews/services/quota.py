@@ -23,6 +23,7 @@ from ..models import (
     Absence,
     AgentWeek,
     Assignment,
+    CalibrationItem,
     MidweekJoiners,
     ReviewWeek,
     SkipReason,
@@ -140,6 +141,8 @@ def _candidates(
             closed_at__lt=closed_before,
         )
         .exclude(Exists(taken))
+        # A calibration showed its participants everyone's scores: not one to review blind.
+        .exclude(Exists(CalibrationItem.objects.filter(conversation=OuterRef("pk"))))
     )
     if not settings.leads_are_reviewed and lead_ids:
         conversations = conversations.exclude(assignee__user__in=lead_ids)

@@ -48,11 +48,16 @@ def score(client, agent, session, item, *, data=None, **levels):
     return client.post(reverse("reviews:calibration_item", args=[session.pk, item.pk]), data or review_form(**levels))
 
 
+def free(agent):
+    """Conversations of the agent's that nobody has to review this week: what a session may take."""
+    return agent.conversations.exclude(assignments__status=Assignment.Status.ASSIGNED).order_by("pk")
+
+
 @pytest.fixture
 def session(client, team):
     """Ana, Ben and Cleo calibrate on one conversation of Dev's and one of Ana's."""
-    devs = team["dev"].conversations.first()
-    anas = team["ana"].conversations.first()
+    devs = free(team["dev"]).first()
+    anas = free(team["ana"]).first()
     response = start(client, team, conversations=[devs, anas], participants=[team["ana"], team["ben"], team["cleo"]])
     assert response.status_code == 302
     session = CalibrationSession.objects.get()
@@ -169,7 +174,7 @@ def test_the_spread_shows_each_level_who_chose_it_and_how_far_apart(client, team
     assert "Followed internal processes (split)" in board
     assert "<strong>Exceptional</strong>: 2 <small>(Ben, Cleo)</small>" in view
     assert "Tone <small>3 scored · all agreed</small>" in view
-    assert "Quality (2 levels)" in board
+    assert "Quality (2 levels apart)" in board
 
 
 def test_alpha_over_the_session_is_the_packages_on_the_same_scores(client, team, session):
@@ -290,7 +295,7 @@ def test_calibration_never_reaches_feedback_the_quality_score_or_the_quota(clien
 
 
 def test_a_session_needs_a_title_and_two_scorers_for_every_conversation(client, team):
-    anas = team["ana"].conversations.first()
+    anas = free(team["ana"]).first()
 
     untitled = start(client, team, title=" ", conversations=[anas], participants=[team["ben"], team["cleo"]])
     too_few = start(client, team, conversations=[anas], participants=[team["ana"], team["ben"]])
@@ -328,7 +333,7 @@ def test_a_teammate_outside_the_session_sees_nothing_of_it(client, team, session
 def test_the_session_page_costs_the_same_however_many_conversations_and_people(
     client, team, django_assert_max_num_queries
 ):
-    conversations = [c for agent in ("dev", "eli") for c in team[agent].conversations.all()[:5]]
+    conversations = [c for agent in ("dev", "eli") for c in free(team[agent])[:5]]
     start(client, team, conversations=conversations, participants=[team["ana"], team["ben"], team["cleo"]])
     the_session = CalibrationSession.objects.get()
     for item in the_session.items.all():
@@ -345,3 +350,160 @@ def test_the_session_page_costs_the_same_however_many_conversations_and_people(
     # The same and the transcript, the agreed answers' form and the next conversation.
     with django_assert_max_num_queries(22):
         assert client.get(reverse("reviews:calibration_item", args=[the_session.pk, item.pk])).status_code == 200
+
+
+def reveal(client, team, the_session):
+    client.force_login(team["lead"])
+    client.post(reverse("reviews:calibration_reveal", args=[the_session.pk]))
+
+
+def record(client, team, session_id, item_id, **data):
+    client.force_login(team["lead"])
+    return client.post(reverse("reviews:calibration_answers", args=[session_id, item_id]), data)
+
+
+def test_recording_again_without_the_box_takes_the_example_off_and_the_box_starts_ticked(client, team, session):
+    the_session, item = session["session"], session["devs"]
+    score(client, team["ben"], the_session, item)
+    reveal(client, team, the_session)
+    record(client, team, the_session.pk, item.pk, tone_level="3", tone_reason="Warm.", tone_example="on")
+
+    form = page(client, team["lead"], the_session, item)
+    assert 'name="tone_example" id="id_tone_example" checked' in form
+    record(client, team, the_session.pk, item.pk, tone_level="2", tone_reason="Kind, not more.", tone_example="on")
+    assert list(LevelExample.objects.values_list("level", "reason")) == [(2, "Kind, not more.")]
+
+    record(client, team, the_session.pk, item.pk, tone_level="2", tone_reason="Kind, not more.")
+
+    assert not LevelExample.objects.exists()
+    assert CalibrationAnswer.objects.get().level == 2
+
+
+def test_an_example_of_an_earlier_scale_leaves_the_review_form(client, team, session):
+    from reviews.models import Scale
+    from reviews.scorecards import CriterionSpec, default_levels
+
+    the_session, item = session["session"], session["devs"]
+    score(client, team["ben"], the_session, item)
+    reveal(client, team, the_session)
+    record(client, team, the_session.pk, item.pk, tone_level="3", tone_reason="Warm.", tone_example="on")
+    tone = CriterionSpec(key="tone", name="Tone", scale=Scale.FOUR_POINT, levels=default_levels(Scale.FOUR_POINT))
+    services.criterion_save(team=team["team"], user=team["lead"], based_on=1, criterion=tone)
+
+    client.force_login(team["eli"].user)
+    assignment = Assignment.objects.filter(reviewer=team["eli"]).first()
+    form = client.get(reverse("reviews:review", args=[assignment.pk])).content.decode()
+    client.force_login(team["lead"])
+    scorecard = client.get(reverse("reviews:scorecard", args=[team["team"].pk])).content.decode()
+
+    assert "Examples of" not in form
+    assert "level 3 of an earlier scale" in scorecard
+
+
+def test_a_teammate_opening_an_example_does_not_learn_whose_it_was(client, team, session):
+    the_session, item = session["session"], session["devs"]
+    score(client, team["ben"], the_session, item)
+    reveal(client, team, the_session)
+    record(
+        client, team, the_session.pk, item.pk, quality_level="1", quality_reason="Wrong refund.", quality_example="on"
+    )
+    url = reverse("reviews:conversation", args=[item.conversation_id])
+
+    client.force_login(team["eli"].user)
+    eli_sees = client.get(url).content.decode()
+    client.force_login(team["dev"].user)
+    dev_sees = client.get(url).content.decode()
+
+    assert "Handled by <strong>a teammate</strong>" in eli_sees
+    assert "Handled by <strong>Dev</strong>" in dev_sees
+
+
+def test_a_revealed_session_stays_on_my_week_for_two_weeks(client, team, session, monday):
+    from datetime import timedelta
+
+    score(client, team["ben"], session["session"], session["devs"])
+    reveal(client, team, session["session"])
+    client.force_login(team["cleo"].user)
+
+    soon = client.get(reverse("reviews:my_week")).content.decode()
+    monday.shift(timedelta(days=15))
+    later = client.get(reverse("reviews:my_week")).content.decode()
+
+    assert "Refund tone, week 48</a>, revealed" in soon
+    assert "Refund tone" not in later
+
+
+def test_whoever_handled_it_when_the_session_started_still_does_not_score_it(client, team, session):
+    item = session["anas"]
+    item.conversation.assignee = team["ben"]
+    item.conversation.save(update_fields=["assignee"])
+
+    anas = score(client, team["ana"], session["session"], item)
+    bens = score(client, team["ben"], session["session"], item)
+
+    assert anas.status_code == 403
+    assert bens.status_code == 302
+
+
+def test_a_teammate_deactivated_since_is_not_waited_for(client, team, session):
+    team["cleo"].is_active = False
+    team["cleo"].save(update_fields=["is_active"])
+
+    board = page(client, team["lead"], session["session"])
+
+    # Dev's conversation: Ana and Ben; Ana's: Ben.
+    assert "0 of 3 scorecards are in" in board
+
+
+def test_the_same_conversation_twice_makes_one_item(team):
+    conversation = free(team["dev"]).first()
+
+    the_session = services.calibration_start(
+        team=team["team"],
+        by=team["lead"],
+        title="Twice",
+        conversations=[conversation, conversation],
+        participants=[team["ana"], team["ben"]],
+    )
+
+    assert the_session.items.count() == 1
+
+
+def test_a_calibrated_conversation_is_never_handed_out_for_review(client, team, session):
+    calibrated = {session["devs"].conversation_id, session["anas"].conversation_id}
+
+    pulled = services.assignments_pull(agent=team["eli"], count=20)
+
+    assert pulled
+    assert not calibrated & {assignment.conversation_id for assignment in pulled}
+
+
+def test_conversations_someone_still_has_to_review_are_not_offered(team):
+    from django.utils import timezone
+
+    from reviews import selectors
+
+    waiting = set(Assignment.objects.filter(status="assigned").values_list("conversation_id", flat=True))
+
+    offered = {
+        candidate.conversation.pk for candidate in selectors.calibration_candidates(team["team"], now=timezone.now())
+    }
+
+    assert offered
+    assert not offered & waiting
+
+
+def test_scores_far_apart_read_as_levels_a_split_or_agreement():
+    from reviews.models import Scale
+    from reviews.scorecards import CriterionSpec, default_levels
+    from reviews.selectors import _apart
+
+    three = CriterionSpec(key="q", name="Q", scale=Scale.THREE_POINT, levels=default_levels(Scale.THREE_POINT))
+    yes_no = CriterionSpec(key="p", name="P", scale=Scale.YES_NO, levels=default_levels(Scale.YES_NO))
+
+    assert _apart(three, [2, 2, 2]) == "all agreed"
+    assert _apart(three, [1, 3, 2]) == "2 levels apart"
+    assert _apart(three, [2, 3]) == "1 level apart"
+    assert _apart(three, [None, 2]) == "split"
+    assert _apart(yes_no, [1, 2]) == "split"
+    assert _apart(three, []) == ""

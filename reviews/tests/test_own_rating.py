@@ -149,3 +149,21 @@ def test_a_review_written_before_the_setting_was_turned_on_stays_readable(client
     client.force_login(agents[0].user)
 
     assert client.get(reverse("reviews:review_detail", args=[review.pk])).status_code == 200
+
+
+def test_the_dispute_window_runs_from_when_the_agent_could_read_the_review(client, reviewed, monday):
+    from datetime import timedelta
+
+    from reviews.models import Dispute
+
+    monday.shift(timedelta(days=9))  # past the 7 days from when it was written
+    rate(client, reviewed, quality=2)
+
+    response = client.post(
+        reverse("reviews:dispute_open", args=[reviewed["review"].pk]),
+        {"criterion": "quality", "reason": "The refund window was extended that week."},
+        follow=True,
+    )
+
+    assert "Dispute sent" in response.content.decode()
+    assert Dispute.objects.count() == 1

@@ -14,7 +14,7 @@ from conversations.models import Agent, Conversation
 
 from .. import access, selectors, services
 from ..forms import AgreedAnswerForm, CalibrationStartForm, ScorecardForm
-from ..models import CalibrationAnswer, CalibrationItem, CalibrationScore
+from ..models import CalibrationAnswer, CalibrationItem, CalibrationScore, LevelExample
 from .reviewing import _transcript
 
 
@@ -55,7 +55,7 @@ def team_calibrations(request: AuthenticatedRequest, team_id: int) -> HttpRespon
 @login_required
 def calibration_detail(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
     session = access.get_visible_calibration(request.user, session_id)
-    agent = access.agent_of(request.user)
+    participant = access.calibration_participant(request.user, session)
     return render(
         request,
         "reviews/calibration.html",
@@ -66,7 +66,7 @@ def calibration_detail(request: AuthenticatedRequest, session_id: int) -> HttpRe
                 session, revealed=access.sees_calibration_scores(request.user, session)
             ),
             "runs": access.runs_calibration(request.user, session),
-            "me": agent.pk if agent else None,
+            "me": participant.pk if participant else None,
         },
     )
 
@@ -112,7 +112,12 @@ def _item_page(
             answer.criterion.key: (answer.level, answer.reason)
             for answer in CalibrationAnswer.objects.filter(item=item).select_related("criterion")
         }
-        answer_form = AgreedAnswerForm(scorecard=board.scorecard, recorded=recorded)
+        examples = LevelExample.objects.filter(team=session.team_id, conversation=item.conversation_id)
+        answer_form = AgreedAnswerForm(
+            scorecard=board.scorecard,
+            recorded=recorded,
+            examples=examples.values_list("criterion_key", flat=True),
+        )
     agent = access.agent_of(request.user)
     positions = [entry.item.pk for entry in board.items]
     index = positions.index(item.pk)
@@ -134,7 +139,7 @@ def _item_page(
             "answer_form": answer_form if runs else None,
             "next_id": positions[index + 1] if index + 1 < len(positions) else None,
             "position": index + 1,
-            "handled_by_me": agent is not None and agent.pk == item.conversation.assignee_id,
+            "handled_by_me": agent is not None and agent.pk == item.handler_id,
         },
         status=status,
     )

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from carousel.requests import AuthenticatedRequest
@@ -57,7 +58,7 @@ def my_week(request: AuthenticatedRequest) -> HttpResponse:
             "batch_pending": week is not None and completion is None and gets_batches,
             "gets_batches": gets_batches,
             "last_week": next(iter(selectors.week_completion(previous, agent=agent)), None) if previous else None,
-            "calibrations": selectors.calibrations_to_score(agent),
+            "calibrations": selectors.calibrations_of(agent, now=timezone.now()),
             "pull_form": PullForm(),
             "skip_reasons": SkipReason.choices,
             "note_max_length": NOTE_MAX_LENGTH,
