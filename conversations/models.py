@@ -117,6 +117,9 @@ class Conversation(models.Model):
     )
     exclusion_reason = models.CharField(max_length=20, choices=ExclusionReason.choices, blank=True)
     synced_at = models.DateTimeField(default=timezone.now)
+    # Subject, tags, the customer's remark and every message's words, for search; written by
+    # the sync. PostgreSQL indexes it for full-text search (migration 0007).
+    search_text = models.TextField(blank=True, default="", db_default="", editable=False)
 
     objects = ConversationQuerySet.as_manager()
 

@@ -309,6 +309,7 @@ CONVERSATION_UPDATE_FIELDS = [
     "is_truncated",
     "exclusion_reason",
     "synced_at",
+    "search_text",
 ]
 
 
@@ -370,20 +371,23 @@ def _conversation_row(
         url = ""
         warnings.append("Its helpdesk link was left out: it is not an http(s) link.")
     assignee = agents.get(record.assignee_external_id)
+    subject = _line(record.subject, 500)
+    tags = [_line(tag, 100) for tag in record.tags]
+    remark = record.csat_remark.replace("\x00", "")
     return Conversation(
         source=source,
         external_id=record.external_id,
         url=url,
-        subject=_line(record.subject, 500),
+        subject=subject,
         team=teams.get(record.team_external_id) or (assignee.team if assignee else None),
         assignee=assignee,
         state=_line(record.state, 20),
         created_at=record.created_at,
         updated_at=record.updated_at,
         closed_at=record.closed_at,
-        tags=[_line(tag, 100) for tag in record.tags],
+        tags=tags,
         csat_rating=record.csat_rating,
-        csat_remark=record.csat_remark.replace("\x00", ""),
+        csat_remark=remark,
         customer_message_count=kinds[AuthorKind.CUSTOMER],
         agent_message_count=kinds[AuthorKind.AGENT],
         customer_word_count=words[AuthorKind.CUSTOMER],
@@ -397,7 +401,17 @@ def _conversation_row(
             agent_messages=kinds[AuthorKind.AGENT],
             customer_words=words[AuthorKind.CUSTOMER],
         ),
+        search_text=search_text(subject, tags, remark, [message.body_text for message in messages]),
     )
+
+
+# PostgreSQL's tsvector holds at most 1 MB; a transcript's first 100,000 characters find it.
+SEARCH_TEXT_MAX = 100_000
+
+
+def search_text(subject: str, tags: list[str], remark: str, bodies: list[str]) -> str:
+    """What search looks through: the subject, tags, the customer's remark and the messages."""
+    return "\n".join([subject, " ".join(tags), remark, *bodies])[:SEARCH_TEXT_MAX]
 
 
 def _incoming_write(batch: list[_Incoming], reviewed: dict[int, set[str]]) -> None:

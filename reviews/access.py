@@ -186,6 +186,32 @@ def visible_conversations(user: Person) -> QuerySet[Conversation]:
     return Conversation.objects.filter(rule)
 
 
+@dataclass(frozen=True)
+class SearchScope:
+    conversations: QuerySet[Conversation]
+    teams: list[Team]  # led, whose people results can be narrowed to
+    agent: Agent | None  # the searcher's own teammate
+
+
+def search_scope(user: Person) -> SearchScope:
+    """What search looks through: a lead's teams' conversations (as `visible_conversations`
+    scopes them), and an agent's own and those assigned to them to review. Nobody else searches."""
+    if not _is_someone(user):
+        raise Http404("Search is for agents and leads.")
+    teams = list(led_teams(user).order_by("name"))
+    agent = agent_of(user)
+    if _is_staff(user):
+        return SearchScope(Conversation.objects.all(), teams, agent)
+    if agent is None and not teams:
+        raise Http404("Search is for agents and leads.")
+    in_led_weeks = Assignment.objects.filter(conversation=OuterRef("pk"), week__team__in=teams)
+    rule: Q = Q(team__in=teams) | Q(Exists(in_led_weeks))
+    if agent is not None:
+        assigned_to_me = Assignment.objects.active().filter(conversation=OuterRef("pk"), reviewer=agent)
+        rule |= Q(assignee=agent) | Q(Exists(assigned_to_me))
+    return SearchScope(Conversation.objects.filter(rule), teams, agent)
+
+
 def visible_reviews(user: Person) -> ReviewQuerySet:
     """Reviews I wrote, reviews of my conversations, my team's highlights, the other opinion
     on a conversation I reviewed, my led teams' reviews."""
@@ -477,6 +503,7 @@ class Menu:
     my_week: bool = False  # an active teammate, who reviews
     feedback: bool = False  # a linked teammate, active or not: Feedback and Reviews I wrote
     highlights: bool = False
+    search: bool = False  # their own conversations, or a team's
     teams: tuple[Team, ...] = ()  # led by name; staff reach every other team from Teams
     all_teams: bool = False  # the Teams page: more than one team, or staff
     sync: bool = False
@@ -527,6 +554,7 @@ def menu(user: Person) -> Menu:
         my_week=agent is not None and agent.is_active,
         feedback=agent is not None,
         highlights=staff or bool(teams) or _highlight_team_id(agent) is not None,
+        search=staff or bool(teams) or agent is not None,
         teams=teams,
         all_teams=staff or len(teams) > 1,
         sync=staff or bool(teams),

@@ -10,7 +10,7 @@ from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from conversations.models import Agent
+from conversations.models import Agent, ExclusionReason, Team
 
 from .models import (
     NOTE_MAX_LENGTH,
@@ -24,6 +24,7 @@ from .models import (
     TeamSettings,
 )
 from .scorecards import CriterionSpec, LevelSpec, RatingAnswer, ScorecardSpec, criterion_spec, default_levels
+from .search import Filters
 from .selectors import AgentName, Candidate
 from .services.calibration import AgreedAnswer
 
@@ -744,3 +745,67 @@ class AgreedAnswerForm(forms.Form):
             for criterion in self.scorecard.criteria
             if cleaned[f"{criterion.key}_level"]
         }
+
+
+class SearchForm(forms.Form):
+    """Conversation search, from the page's query string; every field may be left empty."""
+
+    q = forms.CharField(label="Words", required=False, max_length=200, help_text='"a phrase", -left-out')
+    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    agent = forms.TypedChoiceField(coerce=int, label="Handled by", required=False, empty_value=None)
+    tag = forms.CharField(required=False, max_length=100)
+    csat = forms.ChoiceField(
+        label="CSAT",
+        required=False,
+        choices=[
+            ("", "Any"),
+            ("low", "Low (1-2)"),
+            ("high", "High (4-5)"),
+            *((str(value), f"{value} of 5") for value in range(1, 6)),
+            ("none", "Not rated"),
+        ],
+    )
+    closed_from = forms.DateField(label="Closed from", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    closed_until = forms.DateField(label="until", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    reviewed = forms.ChoiceField(
+        required=False, choices=[("", "Reviewed or not"), ("yes", "Reviewed"), ("no", "Not reviewed")]
+    )
+    excluded = forms.ChoiceField(
+        label="Offered for review",
+        required=False,
+        choices=[
+            ("", "Offered or not"),
+            ("included", "Offered for review"),
+            ("excluded", "Set aside (any reason)"),
+            *((value, f"Set aside: {label.lower()}") for value, label in ExclusionReason.choices),
+        ],
+    )
+
+    def __init__(self, *args, teams: Iterable[Team], agents: Iterable[Agent], **kwargs):
+        super().__init__(*args, **kwargs)
+        team_field, agent_field = self.fields["team"], self.fields["agent"]
+        assert isinstance(team_field, forms.TypedChoiceField) and isinstance(agent_field, forms.TypedChoiceField)
+        team_field.choices = [("", "All my teams"), *((team.pk, team.name) for team in teams)]
+        agent_field.choices = [("", "Anyone"), *((agent.pk, agent.name) for agent in agents)]
+        agent_field.widget = LongSelect(choices=agent_field.choices)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("closed_from"), cleaned.get("closed_until")
+        if start and end and end < start:
+            self.add_error("closed_until", "The end of the range is before its start.")
+        return cleaned
+
+    def filters(self) -> Filters:
+        data = self.cleaned_data
+        return Filters(
+            text=data["q"],
+            team_id=data["team"],
+            agent_id=data["agent"],
+            tag=data["tag"],
+            csat=data["csat"],
+            closed_from=data["closed_from"],
+            closed_until=data["closed_until"],
+            reviewed=data["reviewed"],
+            excluded=data["excluded"],
+        )

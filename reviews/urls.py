@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, calibration, disputes, feedback, people, reviewing, scorecard, team, week
+from .views import account, calibration, disputes, feedback, people, reviewing, scorecard, search, team, week
 
 app_name = "reviews"
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     # Reviewing (views/reviewing.py)
     path("assignments/<int:assignment_id>/review/", reviewing.review_conversation, name="review"),
     path("conversations/<int:conversation_id>/", reviewing.conversation_detail, name="conversation"),
+    # Conversation search (views/search.py)
+    path("search/", search.conversation_search, name="search"),
     # Feedback and highlights (views/feedback.py)
     path("feedback/", feedback.feedback, name="feedback"),
     path("reviews/written/", feedback.reviews_written, name="written"),

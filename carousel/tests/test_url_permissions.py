@@ -93,6 +93,8 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
     "reviews:written": ({}, _only({"outsider": 200, "teammate": 200, "reviewer": 200, "reviewee": 200}, 404)),
     "reviews:review_detail": ({"review_id": "review"}, _only({"reviewer": 200, "reviewee": 200, **LEADS}, 404)),
     "reviews:highlights": ({}, _only({}, 200)),
+    # Everyone here has conversations or a team: each searches their own (tests/test_search.py).
+    "reviews:search": ({}, _only({}, 200)),
     "reviews:teams": ({}, _only({}, 200)),
     "reviews:team_week": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:trends": ({"team_id": "team"}, _only(LEADS, 404)),
@@ -141,6 +143,7 @@ QUERY_BOUNDS = {
     "reviews:export_reviews": 11,  # two more a week with reviews: its ratings and root causes
     "reviews:feedback": 23,
     "reviews:highlights": 17,
+    "reviews:search": 11,
     "reviews:home": 6,
     "reviews:my_week": 14,
     "reviews:notifications": 6,

@@ -294,10 +294,10 @@ def test_the_menu_offers_each_role_only_pages_with_something_for_them(two_teams)
     gone.save()
 
     assert access.menu(AnonymousUser()) == access.Menu()
-    assert access.menu(agent.user) == access.Menu(my_week=True, feedback=True, highlights=True)
+    assert access.menu(agent.user) == access.Menu(my_week=True, feedback=True, highlights=True, search=True)
     lead_of_two = access.menu(support["lead"])
     assert lead_of_two == access.Menu(
-        highlights=True, teams=(billing["team"], support["team"]), all_teams=True, sync=True
+        highlights=True, search=True, teams=(billing["team"], support["team"]), all_teams=True, sync=True
     )
     mixed = access.menu(both.user)
     assert (mixed.my_week, mixed.feedback, mixed.teams, mixed.all_teams, mixed.sync) == (
@@ -308,8 +308,8 @@ def test_the_menu_offers_each_role_only_pages_with_something_for_them(two_teams)
         True,
     )
     assert access.menu(billing["lead"]).teams == (billing["team"],)
-    assert access.menu(staff) == access.Menu(highlights=True, all_teams=True, sync=True, admin=True)
-    assert access.menu(gone.user) == access.Menu(feedback=True)
+    assert access.menu(staff) == access.Menu(highlights=True, search=True, all_teams=True, sync=True, admin=True)
+    assert access.menu(gone.user) == access.Menu(feedback=True, search=True)
 
 
 def test_the_menu_counts_reviews_not_yet_seen_and_replies_waiting_for_an_answer(two_teams, django_assert_num_queries):

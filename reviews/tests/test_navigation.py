@@ -126,11 +126,19 @@ def test_the_menu_shows_only_what_each_role_can_use(client, people):
         page = client.get(reverse("reviews:highlights")).content.decode()
         return [name.strip() for name in re.findall(r"<a [^>]*>([^<]+)", MENU.search(page).group(1))]
 
-    assert menu_of("agent") == ["My week", "Feedback", "Reviews I wrote", "Highlights"]
-    assert menu_of("lead") == ["Highlights", "Support", "Sync"]
-    assert menu_of("lead_who_answers") == ["My week", "Feedback", "Reviews I wrote", "Highlights", "Teams", "Sync"]
-    assert menu_of("staff") == ["Highlights", "Teams", "Sync", "Admin"]
-    assert menu_of("gone") == ["Feedback", "Reviews I wrote"]
+    assert menu_of("agent") == ["My week", "Feedback", "Reviews I wrote", "Highlights", "Search"]
+    assert menu_of("lead") == ["Highlights", "Search", "Support", "Sync"]
+    assert menu_of("lead_who_answers") == [
+        "My week",
+        "Feedback",
+        "Reviews I wrote",
+        "Highlights",
+        "Search",
+        "Teams",
+        "Sync",
+    ]
+    assert menu_of("staff") == ["Highlights", "Search", "Teams", "Sync", "Admin"]
+    assert menu_of("gone") == ["Feedback", "Reviews I wrote", "Search"]
 
 
 def test_the_menu_counts_new_feedback_for_the_reviewee(client, people):
