@@ -236,8 +236,20 @@ def test_the_agreed_answer_becomes_an_example_beside_its_level_on_the_review_for
     assert escape("Named the customer's worry before solving it.") in form
     assert client.get(reverse("reviews:conversation", args=[item.conversation_id])).status_code == 200
 
+    other = LevelExample.objects.create(
+        team=team["team"],
+        criterion_key="quality",
+        scale="three_point",
+        level=1,
+        conversation=session["anas"].conversation,
+        reason="Quoted the old refund window.",
+    )
     client.force_login(team["lead"])
     client.post(reverse("reviews:level_example_remove", args=[team["team"].pk, example.pk]))
+    assert list(LevelExample.objects.all()) == [other]
+    client.force_login(team["eli"].user)
+    gone = client.post(reverse("reviews:level_example_remove", args=[team["team"].pk, other.pk]))
+    assert gone.status_code == 404 and "No such team." in gone.content.decode()
     client.force_login(team["eli"].user)
     assert "Examples of Exceptional" not in client.get(reverse("reviews:review", args=[assignment.pk])).content.decode()
     # The session keeps its agreed answer.

@@ -118,9 +118,29 @@ def test_only_the_agent_reviewed_rates_their_own_conversation(client, reviewed):
     url = reverse("reviews:own_rating", args=[reviewed["review"].conversation_id])
     for user in (reviewed["reviewer"].user, reviewed["lead"]):
         client.force_login(user)
-        assert client.get(url).status_code == 404
+        refused = client.get(url)
+        assert refused.status_code == 404
+        assert "No such conversation." in refused.content.decode()
         assert client.post(url, review_form()).status_code == 404
     assert not SelfReview.objects.exists()
+
+
+def test_each_conversation_waiting_is_rated_on_its_own_page(client, reviewed):
+    second = (
+        reviewed["review"]
+        .assignment.week.assignments.filter(reviewee=reviewed["ana"])
+        .exclude(pk=reviewed["review"].assignment_id)
+        .first()
+    )
+    services.review_submit(assignment=second, answers=answers(quality_note="Second look"))
+    client.force_login(reviewed["ana"].user)
+
+    page = client.get(reverse("reviews:own_rating", args=[second.conversation_id])).content.decode()
+    rate = client.post(reverse("reviews:own_rating", args=[second.conversation_id]), review_form(quality=3))
+
+    assert f"<h1>{second.conversation}</h1>" in page
+    assert rate.status_code == 302
+    assert SelfReview.objects.get().conversation_id == second.conversation_id
 
 
 def test_without_the_setting_reviews_are_shown_at_once(client, team_of_five, monday):
