@@ -766,7 +766,7 @@ class SearchForm(forms.Form):
         ],
     )
     closed_from = forms.DateField(label="Closed from", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    closed_until = forms.DateField(label="until", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    closed_until = forms.DateField(label="Closed until", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     reviewed = forms.ChoiceField(
         required=False, choices=[("", "Reviewed or not"), ("yes", "Reviewed"), ("no", "Not reviewed")]
     )
