@@ -519,3 +519,24 @@ def test_scores_far_apart_read_as_levels_a_split_or_agreement():
     assert _apart(three, [None, 2]) == "split"
     assert _apart(yes_no, [1, 2]) == "split"
     assert _apart(three, []) == ""
+
+
+def test_the_service_refuses_answers_the_scorecard_does_not_have(client, team, session):
+    the_session, item = session["session"], session["devs"]
+    score(client, team["ben"], the_session, item)
+    reveal(client, team, the_session)
+    refusals = {
+        "wisdom": (2, "That criterion is not on this session's scorecard."),
+        "quality": (None, "Quality cannot be N/A: choose the agreed level."),
+        "tone": (4, "Tone has no level 4."),
+    }
+
+    for key, (level, message) in refusals.items():
+        with pytest.raises(services.CalibrationError) as refused:
+            services.calibration_answers_record(
+                item=item, by=team["lead"], answers={key: services.AgreedAnswer(level, "Because.")}
+            )
+        assert str(refused.value) == message
+    with pytest.raises(services.CalibrationError, match="Say why Tone is that level"):
+        services.calibration_answers_record(item=item, by=team["lead"], answers={"tone": services.AgreedAnswer(2, " ")})
+    assert not CalibrationAnswer.objects.exists()
