@@ -120,6 +120,14 @@ class Conversation(models.Model):
     # Subject, tags, the customer's remark and every message's words, for search; written by
     # the sync. PostgreSQL indexes it for full-text search (migration 0007).
     search_text = models.TextField(blank=True, default="", db_default="", editable=False)
+    # A lead offered it for review although a rule set it aside: the rule it overrides (a sync
+    # that sets it aside by the same rule again leaves it included), why and who.
+    included_rule = models.CharField(max_length=20, choices=ExclusionReason.choices, blank=True, db_default="")
+    included_note = models.TextField(blank=True, db_default="")
+    included_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    included_at = models.DateTimeField(null=True, blank=True)
 
     objects = ConversationQuerySet.as_manager()
 
@@ -137,6 +145,11 @@ class Conversation(models.Model):
             models.CheckConstraint(
                 condition=Q(exclusion_reason__in=["", *ExclusionReason.values]),
                 name="conversation_exclusion_reason_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(included_rule="", included_at__isnull=True)
+                | (Q(included_rule__in=ExclusionReason.values) & Q(included_at__isnull=False) & ~Q(included_note="")),
+                name="conversation_included_with_rule_time_and_note",
             ),
         ]
         indexes = [

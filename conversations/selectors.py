@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from .models import Agent, Conversation, SyncRun, Team
+from .models import Agent, Conversation, ExclusionReason, SyncRun, Team
 
 
 def excluded_conversations(*, teams: QuerySet[Team], reason: str = "") -> QuerySet[Conversation]:
@@ -17,6 +17,19 @@ def excluded_conversations(*, teams: QuerySet[Team], reason: str = "") -> QueryS
 def excluded_counts(*, teams: QuerySet[Team]) -> dict[str, int]:
     rows = excluded_conversations(teams=teams).order_by().values("exclusion_reason").annotate(total=Count("id"))
     return {row["exclusion_reason"]: row["total"] for row in rows}
+
+
+def rule_counts(*, teams: QuerySet[Team]) -> list[tuple[str, int, int]]:
+    """Per exclusion rule, in one query: its label, the conversations it sets aside now and
+    those leads included anyway. A rule often overruled is a threshold to change."""
+    mine = Conversation.objects.filter(team__in=teams)
+    totals = mine.aggregate(
+        **{f"excluded_{value}": Count("id", filter=Q(exclusion_reason=value)) for value in ExclusionReason.values},
+        **{f"included_{value}": Count("id", filter=Q(included_rule=value)) for value in ExclusionReason.values},
+    )
+    return [
+        (label, totals[f"excluded_{value}"], totals[f"included_{value}"]) for value, label in ExclusionReason.choices
+    ]
 
 
 def recent_sync_runs(limit: int = 20) -> QuerySet[SyncRun]:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
@@ -427,6 +428,10 @@ def _incoming_write(batch: list[_Incoming], reviewed: dict[int, set[str]]) -> No
         unique_fields=["source", "external_id"],
         update_fields=CONVERSATION_UPDATE_FIELDS,
     )
+    # A lead included some anyway: set aside by the same rule again, they stay offered.
+    Conversation.objects.filter(pk__in=[item.row.pk for item in batch], exclusion_reason=F("included_rule")).exclude(
+        included_rule=""
+    ).update(exclusion_reason="")
     # Parts can be edited or redacted in the helpdesk: replace the transcript whole, unless
     # the conversation was picked for review; then reviewer and reviewee keep what was reviewed.
     replaced = [item.row.pk for item in batch if item.stored_pk is not None and not item.keeps_transcript]
@@ -709,3 +714,31 @@ def _sync_pages(
             )
             _run_counts_add(run, counts)
             _cursor_move(source=source, owner=owner, listing=listing, next_token=page.next_token)
+
+
+class IncludeError(Exception):
+    """A request to include a conversation that the rules refuse; the message is shown to the lead."""
+
+
+# As long as any note written about a review (reviews.models.NOTE_MAX_LENGTH).
+INCLUDE_NOTE_MAX = 2000
+
+
+def conversation_include(*, conversation: Conversation, by: User, note: str, now: datetime | None = None) -> None:
+    """A lead offers a conversation a rule set aside for review after all, saying why. Counted
+    per rule (`selectors.rule_counts`) so the thresholds can be tuned; spam and short
+    conversations are only ever included by hand."""
+    note = note.strip()
+    if not note:
+        raise IncludeError("Say why it is worth reviewing: it is how the thresholds get tuned.")
+    if len(note) > INCLUDE_NOTE_MAX:
+        raise IncludeError(f"Keep the reason to {INCLUDE_NOTE_MAX:,} characters.")
+    rule = conversation.exclusion_reason
+    if not rule:
+        raise IncludeError("This conversation is offered for review already.")
+    # Conditional: a sync that changed its reason a moment ago is not overruled blindly.
+    included = Conversation.objects.filter(pk=conversation.pk, exclusion_reason=rule).update(
+        exclusion_reason="", included_rule=rule, included_note=note, included_by=by, included_at=now or timezone.now()
+    )
+    if not included:
+        raise IncludeError("The sync changed this conversation a moment ago: look at it again, then include it.")

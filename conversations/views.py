@@ -63,5 +63,6 @@ def excluded_conversations(request: AuthenticatedRequest) -> HttpResponse:
             "page": Paginator(conversations, 50).get_page(request.GET.get("page")),
             "reason": reason,
             "reasons": ExclusionReason.choices,
+            "per_rule": selectors.rule_counts(teams=access.led_teams(request.user)),
         },
     )

@@ -367,6 +367,11 @@ def review_shown(user: Person, reviews: Iterable[Review]) -> Shown:
     return Shown(scores, reviewers)
 
 
+def can_include(user: Person, conversation: Conversation) -> bool:
+    """Offering a set-aside conversation for review after all: the leads of its team."""
+    return bool(conversation.exclusion_reason) and leads_team(user, conversation.team_id)
+
+
 def sees_who_handled(user: Person, team_id: int, *, blind: bool) -> bool:
     """Whether a reviewer sees who handled the conversations they score in a team's week:
     not when the team reviews blind, unless they lead the team."""

@@ -809,3 +809,14 @@ class SearchForm(forms.Form):
             reviewed=data["reviewed"],
             excluded=data["excluded"],
         )
+
+
+class IncludeForm(forms.Form):
+    """A lead includes a conversation a rule set aside, saying why."""
+
+    note = forms.CharField(
+        label="Why it is worth reviewing",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why it is worth reviewing: it is how the thresholds get tuned."},
+    )

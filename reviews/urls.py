@@ -13,6 +13,7 @@ urlpatterns = [
     # Reviewing (views/reviewing.py)
     path("assignments/<int:assignment_id>/review/", reviewing.review_conversation, name="review"),
     path("conversations/<int:conversation_id>/", reviewing.conversation_detail, name="conversation"),
+    path("conversations/<int:conversation_id>/include/", reviewing.conversation_include, name="conversation_include"),
     # Conversation search (views/search.py)
     path("search/", search.conversation_search, name="search"),
     # Feedback and highlights (views/feedback.py)

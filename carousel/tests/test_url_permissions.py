@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, get_resolver, reverse
 
-from conversations.models import Agent, Message, SyncProblem, SyncRun, Team
+from conversations.models import Agent, Conversation, Message, SyncProblem, SyncRun, Team
 from reviews import services
 from reviews.models import (
     Absence,
@@ -131,7 +131,7 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
 # the menu's included: two, three for a teammate). Tight on purpose: a page that starts querying per row fails here,
 # and reviews/tests/ check the pages that must not grow with a team's size.
 QUERY_BOUNDS = {
-    "conversations:excluded": 6,
+    "conversations:excluded": 8,  # the counts per rule (set aside, included) and a page with a row
     "conversations:sync_run_detail": 8,
     "conversations:sync_status": 10,
     "password_change": 2,
@@ -220,6 +220,9 @@ def world(team_of_five, build, monday):
     newcomer = Agent.objects.create(
         source="file", external_id="nia", name="Nia", email="nia@ledgerly.example", team=builder.team
     )
+    # Too short to be offered for review: what a lead may include anyway. Nia has no account,
+    # so only the team's leads see it.
+    set_aside = builder.conversations(newcomer, 1, exclusion_reason="short")[0]
     absence = Absence.objects.create(
         agent=assignment.reviewee, starts_on=date(2027, 2, 1), ends_on=date(2027, 2, 5), created_by=lead
     )
@@ -277,6 +280,7 @@ def world(team_of_five, build, monday):
             "revealed_calibration": revealed.pk,
             "revealed_item": revealed.items.get().pk,
             "example": example.pk,
+            "set_aside": set_aside.pk,
             "other_conversation": other.conversation_id,
             "participant_agents": [agent.pk for agent in participants],
         },
@@ -531,6 +535,13 @@ ACTIONS: dict[str, tuple[dict[str, str], dict[str, object], Callable[[Any], obje
         {"quality_level": "2", "quality_reason": "Accurate and complete."},
         lambda world: CalibrationAnswer.objects.count(),
         _only({"reviewer": 403, "reviewee": 403, "lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:conversation_include": (
+        {"conversation_id": "set_aside"},
+        {"note": "Short, but the refusal is worth coaching."},
+        lambda world: Conversation.objects.get(pk=world["objects"]["set_aside"]).exclusion_reason,
+        _only({"lead": 302, "staff": 302}, 404),
         set(),
     ),
     "reviews:level_example_remove": (

@@ -7,12 +7,15 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from carousel.requests import AuthenticatedRequest
 from conversations.models import Conversation, Message
+from conversations.services import IncludeError
+from conversations.services import conversation_include as conversation_include_service
 
 from .. import access, selectors, services
-from ..forms import ReviewForm
+from ..forms import IncludeForm, ReviewForm
 from ..models import Assignment, Review
 
 
@@ -95,6 +98,12 @@ def _after_saving(request: AuthenticatedRequest, assignment: Assignment) -> Http
 @login_required
 def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     conversation = access.get_visible_conversation(request.user, conversation_id)
+    return _conversation_page(request, conversation, IncludeForm())
+
+
+def _conversation_page(
+    request: AuthenticatedRequest, conversation: Conversation, include_form: IncludeForm, status: int = 200
+) -> HttpResponse:
     reviews = access.visible_reviews(request.user).filter(conversation=conversation).with_people().with_ratings()
     return render(
         request,
@@ -105,5 +114,25 @@ def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> 
             "reviews": reviews,
             "shown": access.review_shown(request.user, reviews),
             "blind": access.scores_blind(request.user, conversation),
+            "include_form": include_form if access.can_include(request.user, conversation) else None,
         },
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def conversation_include(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
+    conversation = access.get_visible_conversation(request.user, conversation_id)
+    if not access.can_include(request.user, conversation):
+        raise PermissionDenied("Only the team's leads include a conversation a rule set aside.")
+    form = IncludeForm(request.POST)
+    if form.is_valid():
+        try:
+            conversation_include_service(conversation=conversation, by=request.user, note=form.cleaned_data["note"])
+        except IncludeError as exc:
+            form.add_error("note", str(exc))
+        else:
+            messages.success(request, "Included: it can be handed out for review from the next batch or pull.")
+            return redirect("reviews:conversation", conversation_id=conversation.pk)
+    return _conversation_page(request, conversation, form, status=400)
