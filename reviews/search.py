@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
-from django.db.models import BooleanField, Exists, Func, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -25,11 +25,9 @@ PAGE_SIZE = 25
 MOST_TERMS = 12
 
 
-class SearchDocument(Func):
-    """The expression the GIN index of conversations migration 0007 is built on, word for word."""
-
-    template = "to_tsvector('english'::regconfig, %(expressions)s)"
-    output_field = SearchVectorField()
+# PostgreSQL's stored text-search document of each conversation's search_text, with its GIN
+# index: a column the database keeps (conversations migration 0007), not on the model.
+DOCUMENT = RawSQL('"conversations_conversation"."search_document"', [], output_field=SearchVectorField())
 
 
 @dataclass(frozen=True)
@@ -62,7 +60,7 @@ def terms(text: str) -> tuple[list[str], list[str]]:
 def _text_match(conversations: QuerySet[Conversation], text: str) -> QuerySet[Conversation]:
     if connection.vendor == "postgresql":
         query = SearchQuery(text, config="english", search_type="websearch")
-        return conversations.alias(document=SearchDocument("search_text")).filter(document=query)
+        return conversations.alias(document=DOCUMENT).filter(document=query)
     wanted, unwanted = terms(text)
     for phrase in wanted:
         conversations = conversations.filter(search_text__icontains=phrase)
