@@ -154,8 +154,6 @@ class Conversation(models.Model):
         ]
         indexes = [
             models.Index(fields=["team", "closed_at"], name="conversation_team_closed"),
-            # Search lists the newest closed first: a common word is found by walking this.
-            models.Index(fields=["-closed_at", "-id"], name="conversation_newest_closed"),
             # Only the few excluded rows: an index over every row's empty reason misleads
             # SQLite's planner into reading all conversations when it looks for reviewable ones.
             models.Index(fields=["exclusion_reason"], condition=~Q(exclusion_reason=""), name="conversation_excluded"),

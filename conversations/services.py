@@ -428,10 +428,18 @@ def _incoming_write(batch: list[_Incoming], reviewed: dict[int, set[str]]) -> No
         unique_fields=["source", "external_id"],
         update_fields=CONVERSATION_UPDATE_FIELDS,
     )
-    # A lead included some anyway: set aside by the same rule again, they stay offered.
-    Conversation.objects.filter(pk__in=[item.row.pk for item in batch], exclusion_reason=F("included_rule")).exclude(
-        included_rule=""
-    ).update(exclusion_reason="")
+    # A lead included some anyway: set aside by the same rule again, they stay offered (and
+    # the run counts them as kept).
+    reincluded = set(
+        Conversation.objects.filter(pk__in=[item.row.pk for item in batch], exclusion_reason=F("included_rule"))
+        .exclude(included_rule="")
+        .values_list("pk", flat=True)
+    )
+    if reincluded:
+        Conversation.objects.filter(pk__in=reincluded).update(exclusion_reason="")
+        for item in batch:
+            if item.row.pk in reincluded:
+                item.row.exclusion_reason = ""
     # Parts can be edited or redacted in the helpdesk: replace the transcript whole, unless
     # the conversation was picked for review; then reviewer and reviewee keep what was reviewed.
     replaced = [item.row.pk for item in batch if item.stored_pk is not None and not item.keeps_transcript]

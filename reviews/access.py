@@ -212,6 +212,31 @@ def search_scope(user: Person) -> SearchScope:
     return SearchScope(Conversation.objects.filter(rule), teams, agent)
 
 
+def still_mine_to_review(scope: SearchScope) -> Exists | None:
+    """Per conversation: the searcher still has it to review. Search then counts it as not
+    reviewed, so a second opinion stays blind."""
+    if scope.agent is None:
+        return None
+    return Exists(
+        Assignment.objects.filter(conversation=OuterRef("pk"), reviewer=scope.agent, status=Assignment.Status.ASSIGNED)
+    )
+
+
+def handler_hidden(scope: SearchScope) -> Exists | None:
+    """Per conversation: who handled it is hidden from the searcher (`scores_blind`'s rule),
+    in the results and from the "handled by" filter."""
+    if scope.agent is None:
+        return None
+    return Exists(
+        Assignment.objects.filter(
+            conversation=OuterRef("pk"),
+            reviewer=scope.agent,
+            status=Assignment.Status.ASSIGNED,
+            week__team__review_settings__blind_reviewee=True,
+        ).exclude(week__team__in=[team.pk for team in scope.teams])
+    )
+
+
 def visible_reviews(user: Person) -> ReviewQuerySet:
     """Reviews I wrote, reviews of my conversations, my team's highlights, the other opinion
     on a conversation I reviewed, my led teams' reviews."""
@@ -368,8 +393,9 @@ def review_shown(user: Person, reviews: Iterable[Review]) -> Shown:
 
 
 def can_include(user: Person, conversation: Conversation) -> bool:
-    """Offering a set-aside conversation for review after all: the leads of its team."""
-    return bool(conversation.exclusion_reason) and leads_team(user, conversation.team_id)
+    """Offering a set-aside conversation for review after all, and reading why one was: the
+    leads of its team."""
+    return leads_team(user, conversation.team_id)
 
 
 def sees_who_handled(user: Person, team_id: int, *, blind: bool) -> bool:

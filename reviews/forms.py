@@ -792,6 +792,10 @@ class SearchForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("closed_from"), cleaned.get("closed_until")
+        for name in ("closed_from", "closed_until"):
+            day = cleaned.get(name)
+            if day is not None and not 2000 <= day.year <= 2100:
+                self.add_error(name, "Choose a date between the years 2000 and 2100.")
         if start and end and end < start:
             self.add_error("closed_until", "The end of the range is before its start.")
         return cleaned

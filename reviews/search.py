@@ -9,11 +9,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, Exists, Expression, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from conversations.models import Conversation
@@ -25,9 +25,29 @@ PAGE_SIZE = 25
 MOST_TERMS = 12
 
 
-# PostgreSQL's stored text-search document of each conversation's search_text, with its GIN
-# index: a column the database keeps (conversations migration 0007), not on the model.
-DOCUMENT = RawSQL('"conversations_conversation"."search_document"', [], output_field=SearchVectorField())
+class SearchDocument(Expression):
+    """PostgreSQL's stored text-search document of a conversation's search_text, with its GIN
+    index: a column the database keeps (conversations migration 0007), not on the model."""
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler, connection):
+        # The conversation table as this query names it (a subquery renames it).
+        return f"{compiler.quote_name_unless_alias(compiler.query.base_table)}.search_document", []
+
+
+class HasTag(Expression):
+    """SQLite: the conversation's JSON list of tags holds exactly this one."""
+
+    output_field = BooleanField()
+
+    def __init__(self, tag: str):
+        super().__init__()
+        self.tag = tag
+
+    def as_sql(self, compiler, connection):
+        table = compiler.quote_name_unless_alias(compiler.query.base_table)
+        return f"EXISTS (SELECT 1 FROM json_each({table}.tags) WHERE json_each.value = %s)", [self.tag]
 
 
 @dataclass(frozen=True)
@@ -60,7 +80,7 @@ def terms(text: str) -> tuple[list[str], list[str]]:
 def _text_match(conversations: QuerySet[Conversation], text: str) -> QuerySet[Conversation]:
     if connection.vendor == "postgresql":
         query = SearchQuery(text, config="english", search_type="websearch")
-        return conversations.alias(document=DOCUMENT).filter(document=query)
+        return conversations.alias(document=SearchDocument()).filter(document=query)
     wanted, unwanted = terms(text)
     for phrase in wanted:
         conversations = conversations.filter(search_text__icontains=phrase)
@@ -74,12 +94,7 @@ def _with_tag(conversations: QuerySet[Conversation], tag: str) -> QuerySet[Conve
     if connection.vendor == "postgresql":
         return conversations.filter(tags__contains=[tag])
     # SQLite has no containment for JSON: look through the list's values.
-    listed = RawSQL(
-        'EXISTS (SELECT 1 FROM json_each("conversations_conversation"."tags") WHERE json_each.value = %s)',
-        [tag],
-        output_field=BooleanField(),
-    )
-    return conversations.alias(listed=listed).filter(listed=True)
+    return conversations.alias(listed=HasTag(tag)).filter(listed=True)
 
 
 CSAT = {
@@ -98,14 +113,32 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def conversations_search(conversations: QuerySet[Conversation], filters: Filters) -> QuerySet[Conversation]:
-    """The conversations matching every filter given, newest closed first."""
+@dataclass(frozen=True)
+class Reader:
+    """What the searcher may learn of each result (access.still_mine_to_review, access.handler_hidden)."""
+
+    mine: Exists | None = None  # they still have it to review
+    hidden: Exists | None = None  # who handled it is not theirs to know
+
+
+def _reviewed(reader: Reader) -> Q:
+    """Reviewed by someone; not yet, for the reader, while it is theirs to review."""
+    reviewed = Q(Exists(Review.objects.filter(conversation=OuterRef("pk"))))
+    return reviewed & ~Q(reader.mine) if reader.mine is not None else reviewed
+
+
+def conversations_search(
+    conversations: QuerySet[Conversation], filters: Filters, reader: Reader = Reader()
+) -> QuerySet[Conversation]:
+    """The conversations matching every filter given, newest closed first (open ones last)."""
     if filters.text.strip():
         conversations = _text_match(conversations, filters.text.strip())
     if filters.team_id is not None:
         conversations = conversations.filter(team_id=filters.team_id)
     if filters.agent_id is not None:
         conversations = conversations.filter(assignee_id=filters.agent_id)
+        if reader.hidden is not None:
+            conversations = conversations.exclude(reader.hidden)
     if filters.tag.strip():
         conversations = _with_tag(conversations, filters.tag.strip())
     if filters.csat in CSAT:
@@ -114,18 +147,17 @@ def conversations_search(conversations: QuerySet[Conversation], filters: Filters
         conversations = conversations.filter(closed_at__gte=_day_start(filters.closed_from))
     if filters.closed_until is not None:
         conversations = conversations.filter(closed_at__lt=_day_start(filters.closed_until + timedelta(days=1)))
-    reviewed = Exists(Review.objects.filter(conversation=OuterRef("pk")))
     if filters.reviewed == "yes":
-        conversations = conversations.filter(reviewed)
+        conversations = conversations.filter(_reviewed(reader))
     elif filters.reviewed == "no":
-        conversations = conversations.exclude(reviewed)
+        conversations = conversations.exclude(_reviewed(reader))
     if filters.excluded == "included":
         conversations = conversations.filter(exclusion_reason="")
     elif filters.excluded == "excluded":
         conversations = conversations.exclude(exclusion_reason="")
     elif filters.excluded:
         conversations = conversations.filter(exclusion_reason=filters.excluded)
-    return conversations.order_by("-closed_at", "-id")
+    return conversations.order_by(F("closed_at").desc(nulls_last=True), F("id").desc())
 
 
 @dataclass(frozen=True)
@@ -143,14 +175,17 @@ class ResultPage:
         return (self.number - 1) * PAGE_SIZE + 1
 
 
-def result_page(conversations: QuerySet[Conversation], number: int) -> ResultPage:
+# Beyond 10,000 results nobody pages; a narrower search finds it.
+MOST_PAGES = 400
+
+
+def result_page(conversations: QuerySet[Conversation], number: int, reader: Reader = Reader()) -> ResultPage:
     """One page in one query: a row more than the page says whether there is another, so a
     search over a year of conversations never counts them all."""
-    number = max(number, 1)
+    number = min(max(number, 1), MOST_PAGES)
     start = (number - 1) * PAGE_SIZE
-    rows = list(
-        conversations.select_related("assignee", "team").annotate(
-            is_reviewed=Exists(Review.objects.filter(conversation=OuterRef("pk")))
-        )[start : start + PAGE_SIZE + 1]
-    )
+    annotations: dict[str, Any] = {"is_reviewed": ExpressionWrapper(_reviewed(reader), output_field=BooleanField())}
+    if reader.hidden is not None:
+        annotations["handler_hidden"] = reader.hidden
+    rows = list(conversations.select_related("assignee", "team").annotate(**annotations)[start : start + PAGE_SIZE + 1])
     return ResultPage(rows[:PAGE_SIZE], number, len(rows) > PAGE_SIZE)

@@ -61,14 +61,24 @@ def test_agents_cannot_include_and_do_not_see_the_form(client, set_aside):
     assert Conversation.objects.get(pk=set_aside["short"].pk).exclusion_reason == "short"
 
 
-def test_an_included_conversation_is_not_offered_the_form_again(client, set_aside):
+def test_a_second_click_is_told_it_is_included_already(client, set_aside):
     include(client, set_aside["lead"], set_aside["short"])
 
     again = include(client, set_aside["lead"], set_aside["short"])
+    page = client.get(again.url).content.decode()
+
+    assert again.status_code == 302
+    assert "This conversation is offered for review already." in page
+    assert "Include anyway" not in page
+
+
+def test_the_agent_who_handled_it_is_not_shown_the_leads_reason(client, set_aside):
+    include(client, set_aside["lead"], set_aside["short"])
+    client.force_login(set_aside["agents"][1].user)
+
     page = client.get(reverse("reviews:conversation", args=[set_aside["short"].pk])).content.decode()
 
-    assert again.status_code == 403
-    assert "Include anyway" not in page
+    assert "exactly what to coach" not in page
 
 
 def document(*, words: str, spam: bool = False, updated: str = "2026-11-20T10:00:00Z") -> dict:
@@ -111,6 +121,11 @@ def test_the_sync_leaves_it_included_unless_another_rule_now_sets_it_aside(clien
         source="file", helpdesk=FileHelpdesk([document(words="Refund please!", updated="2026-11-21T10:00:00Z")])
     )
     assert Conversation.objects.get(external_id="short-1").exclusion_reason == ""
+
+    run = conversations_sync(
+        source="file", helpdesk=FileHelpdesk([document(words="Refund please!?", updated="2026-11-21T11:00:00Z")])
+    )
+    assert (run.kept, run.excluded_counts) == (1, {})
 
     flagged = document(words="Refund please!!", spam=True, updated="2026-11-22T10:00:00Z")
     conversations_sync(source="file", helpdesk=FileHelpdesk([flagged]))

@@ -258,3 +258,64 @@ def test_conversations_stored_before_search_are_found_after_the_upgrade(transact
         executor.migrate(executor.loader.graph.leaf_nodes())
 
     assert Conversation.objects.get(external_id="old-1").search_text == "Old invoice\nvat\n\nVAT number"
+
+
+def test_a_blind_reviewer_does_not_learn_from_search_who_handled_what_they_review(client, world):
+    from reviews.models import TeamSettings
+
+    TeamSettings.objects.create(team=world["team"], blind_reviewee=True, second_opinion_percent=0)
+    week = week_assign(team=world["team"])
+    mine = (
+        Assignment.objects.filter(week=week, reviewer=world["ben"]).select_related("conversation", "reviewee").first()
+    )
+    other = Assignment.objects.filter(week=week, conversation__assignee=mine.reviewee).exclude(reviewer=world["ben"])
+    if other.exists():
+        services.review_submit(assignment=other.first(), answers=answers())
+
+    _, listed = search(client, world["ben"].user)
+    _, by_handler = search(client, world["ben"].user, agent=mine.reviewee_id)
+    _, reviewed = search(client, world["ben"].user, reviewed="yes")
+
+    row = listed[listed.index(reverse("reviews:conversation", args=[mine.conversation_id])) :].split("</tr>")[0]
+    assert "<td>A teammate</td>" in row and f"<td>{mine.reviewee.name}</td>" not in row
+    assert not found(by_handler, mine.conversation)
+    assert not found(reviewed, mine.conversation)
+
+
+def test_a_second_opinion_shows_as_not_reviewed_to_whoever_still_has_to_review_it(client, world):
+    week = week_assign(team=world["team"])
+    first = Assignment.objects.filter(week=week, reviewer=world["ben"]).first()
+    Assignment.objects.create(
+        week=week,
+        reviewer=world["ana"] if first.reviewee_id != world["ana"].pk else world["olga"],
+        conversation=first.conversation,
+        reviewee=first.reviewee,
+        role=Assignment.Role.SECOND,
+    )
+    services.review_submit(assignment=first, answers=answers())
+    second = Assignment.objects.get(conversation=first.conversation, role=Assignment.Role.SECOND)
+
+    _, page = search(client, second.reviewer.user, reviewed="no")
+
+    assert found(page, first.conversation)
+
+
+def test_odd_page_numbers_and_far_dates_are_answered_in_plain_words(client, world):
+    odd, odd_page = search(client, world["lead"], q="duplicate", page="²")
+    huge, _ = search(client, world["lead"], q="duplicate", page="99999999999999999999")
+    far, far_page = search(client, world["lead"], closed_until="9999-12-31")
+
+    assert odd.status_code == 200 and found(odd_page, world["refund"])
+    assert huge.status_code == 200
+    assert far.status_code == 400 and "Choose a date between the years 2000 and 2100." in far_page
+
+
+def test_open_conversations_come_after_the_closed_ones(client, world):
+    still_open = said(world["builder"].conversations(world["ana"], 1)[0], "duplicate charge, still open")
+    Conversation.objects.filter(pk=still_open.pk).update(closed_at=None)
+
+    _, page = search(client, world["lead"], q="duplicate")
+
+    assert page.index(reverse("reviews:conversation", args=[world["refund"].pk])) < page.index(
+        reverse("reviews:conversation", args=[still_open.pk])
+    )

@@ -114,7 +114,10 @@ def _conversation_page(
             "reviews": reviews,
             "shown": access.review_shown(request.user, reviews),
             "blind": access.scores_blind(request.user, conversation),
-            "include_form": include_form if access.can_include(request.user, conversation) else None,
+            # Only a conversation set aside, or included anyway, has anything for its leads here.
+            "leads": bool(conversation.exclusion_reason or conversation.included_rule)
+            and access.can_include(request.user, conversation),
+            "include_form": include_form,
         },
         status=status,
     )
@@ -126,12 +129,17 @@ def conversation_include(request: AuthenticatedRequest, conversation_id: int) ->
     conversation = access.get_visible_conversation(request.user, conversation_id)
     if not access.can_include(request.user, conversation):
         raise PermissionDenied("Only the team's leads include a conversation a rule set aside.")
+    if not conversation.exclusion_reason:
+        # A second click, or another lead a moment ago.
+        messages.info(request, "This conversation is offered for review already.")
+        return redirect("reviews:conversation", conversation_id=conversation.pk)
     form = IncludeForm(request.POST)
     if form.is_valid():
         try:
             conversation_include_service(conversation=conversation, by=request.user, note=form.cleaned_data["note"])
         except IncludeError as exc:
             form.add_error("note", str(exc))
+            conversation.refresh_from_db()
         else:
             messages.success(request, "Included: it can be handed out for review from the next batch or pull.")
             return redirect("reviews:conversation", conversation_id=conversation.pk)

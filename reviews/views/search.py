@@ -1,5 +1,7 @@
 """Conversation search: a lead's teams' conversations, an agent's own and those assigned to them."""
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpResponse
@@ -10,7 +12,7 @@ from conversations.models import Agent
 
 from .. import access
 from ..forms import SearchForm
-from ..search import Filters, conversations_search, result_page
+from ..search import Filters, Reader, conversations_search, result_page
 
 
 @login_required
@@ -28,8 +30,13 @@ def conversation_search(request: AuthenticatedRequest) -> HttpResponse:
     page = None
     if not form.is_bound or form.is_valid():
         filters = form.filters() if form.is_bound else Filters()
+        reader = Reader(mine=access.still_mine_to_review(scope), hidden=access.handler_hidden(scope))
         number = request.GET.get("page", "1")
-        page = result_page(conversations_search(scope.conversations, filters), int(number) if number.isdigit() else 1)
+        page = result_page(
+            conversations_search(scope.conversations, filters, reader),
+            int(number) if re.fullmatch(r"[0-9]{1,4}", number) else 1,
+            reader,
+        )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
