@@ -15,7 +15,7 @@ from conversations.models import Agent, Conversation
 from .. import access, selectors, services
 from ..forms import AgreedAnswerForm, CalibrationStartForm, ScorecardForm
 from ..models import CalibrationAnswer, CalibrationItem, CalibrationScore, LevelExample
-from .reviewing import _transcript
+from .reviewing import transcript_of
 
 
 @login_required
@@ -131,7 +131,7 @@ def _item_page(
             "board": board,
             "entry": item_board,
             "conversation": item.conversation,
-            "transcript": _transcript(item.conversation),
+            "transcript": transcript_of(item.conversation),
             # Scored on the conversation, not the person: participants do not see who handled it.
             "blind": not runs,
             "form": score_form if scorer is not None else None,
@@ -163,7 +163,7 @@ def calibration_item(request: AuthenticatedRequest, session_id: int, item_id: in
         return _item_page(request, item, score_form=form, status=400)
     next_id = request.POST.get("next_item", "")
     messages.success(request, "Your scores are saved; nobody sees them until the lead reveals the session.")
-    if next_id.isdigit() and CalibrationItem.objects.filter(session=item.session, pk=int(next_id)).exists():
+    if next_id.isdecimal() and CalibrationItem.objects.filter(session=item.session, pk=int(next_id)).exists():
         return redirect("reviews:calibration_item", session_id=item.session_id, item_id=int(next_id))
     return redirect("reviews:calibration", session_id=item.session_id)
 

@@ -18,7 +18,7 @@ from carousel.requests import AuthenticatedRequest
 from .. import access, selectors, services
 from ..forms import CommentForm, DisputeForm, ScorecardForm
 from ..models import Review, ReviewComment, ReviewWeek
-from .reviewing import _transcript
+from .reviewing import transcript_of
 
 
 @login_required
@@ -127,7 +127,7 @@ def own_rating(request: AuthenticatedRequest, conversation_id: int) -> HttpRespo
     return render(
         request,
         "reviews/own_rating.html",
-        {"conversation": conversation, "transcript": _transcript(conversation), "form": form, "scorecard": scorecard},
+        {"conversation": conversation, "transcript": transcript_of(conversation), "form": form, "scorecard": scorecard},
         status=400 if form.errors else 200,
     )
 

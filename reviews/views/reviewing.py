@@ -19,7 +19,7 @@ from ..forms import IncludeForm, ReviewForm
 from ..models import Assignment, Review
 
 
-def _transcript(conversation: Conversation) -> QuerySet[Message]:
+def transcript_of(conversation: Conversation) -> QuerySet[Message]:
     return (
         conversation.messages.select_related("author_agent")
         .prefetch_related("attachments")
@@ -64,7 +64,7 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
         {
             "assignment": assignment,
             "conversation": assignment.conversation,
-            "transcript": _transcript(assignment.conversation),
+            "transcript": transcript_of(assignment.conversation),
             "scorecard": scorecard,
             "form": form,
             "review": review,
@@ -110,7 +110,7 @@ def _conversation_page(
         "reviews/conversation.html",
         {
             "conversation": conversation,
-            "transcript": _transcript(conversation),
+            "transcript": transcript_of(conversation),
             "reviews": reviews,
             "shown": access.review_shown(request.user, reviews),
             "blind": access.scores_blind(request.user, conversation),
