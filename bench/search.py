@@ -11,7 +11,7 @@ CSAT rating on half and a tenth set aside as too short; one conversation in five
 
 Measured with django.test.Client, signed in as the lead of every team, the lead of one team
 and one agent (their own conversations), each search's first page after a warm-up, the median of --repeat runs:
-words common and rare, a phrase, a left-out word, words with filters, a tag alone, no words.
+words common and rare (one conversation in 2,000), a phrase, a left-out word, words with filters, a tag alone, no words.
 Target (issue 14): the first page in under 200 ms on PostgreSQL with a fixed number of
 queries. Checks, whatever the size: each person's searches send the same number of statements, each
 result holds its words (or phrase, and not the left-out word) and its filters, results come
@@ -83,7 +83,8 @@ TAGS = ["refund", "urgent", "vip", "double-charge", "bug", "feedback", "billing"
 CASES = [
     ("a common word", "lead", {"q": "refund"}),
     ("two words", "lead", {"q": "duplicate charge"}),
-    ("a rare word", "lead", {"q": "zapier"}),
+    ("a less common word", "lead", {"q": "zapier"}),
+    ("a rare word (1 in 2,000)", "lead", {"q": "chargeback"}),
     ("a phrase", "lead", {"q": '"card declined"'}),
     ("a word left out", "lead", {"q": "invoice -vat"}),
     ("words and filters", "lead", {"q": "refund", "csat": "low", "reviewed": "no", "excluded": "included"}),
@@ -91,7 +92,7 @@ CASES = [
     ("no words (newest)", "lead", {}),
     ("an agent's own", "agent", {"q": "refund"}),
     ("one team's, a common word", "one_lead", {"q": "refund"}),
-    ("one team's, a rare word", "one_lead", {"q": "zapier"}),
+    ("one team's, a rare word", "one_lead", {"q": "chargeback"}),
 ]
 
 
@@ -155,6 +156,8 @@ def build(conversations: int) -> float:
         bodies = [text(rng, rng.randint(20, 60)) for _ in range(rng.randint(3, 8))]
         if rng.random() < 0.05:
             bodies.append("my card declined again at checkout")
+        if rng.random() < 0.0005:
+            bodies.append("the bank opened a chargeback on it")  # one in two thousand
         batch.append(
             Conversation(
                 source="file",
