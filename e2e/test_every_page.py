@@ -127,6 +127,11 @@ def demo(settings):
                 "own-rating", "emma@ledgerly.example", reverse("reviews:own_rating", args=[waiting[0].conversation_id])
             ),
             Visit("own-rating-gap", "emma@ledgerly.example", reverse("reviews:review_detail", args=[rated.pk])),
+            Visit(
+                "conversation-set-aside",
+                "lead@ledgerly.example",
+                reverse("reviews:conversation", args=[Conversation.objects.filter(team=team).excluded().first().pk]),
+            ),
             Visit("search-agent", "maya@ledgerly.example", reverse("reviews:search")),
             Visit("search-lead", "lead@ledgerly.example", reverse("reviews:search") + "?q=refund&csat=low"),
             Visit("product-trends", "lead@ledgerly.example", reverse("reviews:trends", args=[product.pk])),
