@@ -263,7 +263,9 @@ def test_an_agreed_answer_needs_a_reason_and_comes_after_the_reveal(client, team
 
     before = client.post(url, {"quality_level": "2", "quality_reason": "Solved."})
     assert before.status_code == 400
-    assert "Reveal the scores first" in before.content.decode()
+    assert 'role="alert">Reveal the scores first: the agreed answer comes after the discussion.</div>' in (
+        before.content.decode()
+    )
 
     score(client, team["ben"], the_session, item)
     client.force_login(team["lead"])
@@ -537,6 +539,9 @@ def test_the_service_refuses_answers_the_scorecard_does_not_have(client, team, s
                 item=item, by=team["lead"], answers={key: services.AgreedAnswer(level, "Because.")}
             )
         assert str(refused.value) == message
+    with pytest.raises(services.CalibrationError) as nothing:
+        services.calibration_answers_record(item=item, by=team["lead"], answers={})
+    assert str(nothing.value) == "Record the agreed level and why for at least one criterion."
     with pytest.raises(services.CalibrationError, match="Say why Tone is that level"):
         services.calibration_answers_record(item=item, by=team["lead"], answers={"tone": services.AgreedAnswer(2, " ")})
     assert not CalibrationAnswer.objects.exists()
