@@ -545,3 +545,42 @@ def test_the_service_refuses_answers_the_scorecard_does_not_have(client, team, s
     with pytest.raises(services.CalibrationError, match="Say why Tone is that level"):
         services.calibration_answers_record(item=item, by=team["lead"], answers={"tone": services.AgreedAnswer(2, " ")})
     assert not CalibrationAnswer.objects.exists()
+
+
+def test_a_reason_may_be_as_long_as_any_note_and_n_a_is_never_an_example(client, team):
+    from reviews.models import NOTE_MAX_LENGTH, Scale
+    from reviews.scorecards import CriterionSpec, default_levels
+
+    knowledge = CriterionSpec(
+        key="knowledge",
+        name="Product knowledge",
+        scale=Scale.THREE_POINT,
+        levels=default_levels(Scale.THREE_POINT),
+        allow_na=True,
+    )
+    services.scorecard_current(team=team["team"])
+    services.criterion_save(team=team["team"], user=team["lead"], based_on=1, criterion=knowledge)
+    start(client, team, conversations=[free(team["dev"]).first()], participants=[team["ana"], team["ben"]])
+    the_session = CalibrationSession.objects.get()
+    item = the_session.items.get()
+    client.force_login(team["ben"].user)
+    client.post(
+        reverse("reviews:calibration_item", args=[the_session.pk, item.pk]), {**review_form(), "knowledge": "na"}
+    )
+    reveal(client, team, the_session)
+    record = services.calibration_answers_record
+
+    record(item=item, by=team["lead"], answers={"tone": services.AgreedAnswer(2, "x" * NOTE_MAX_LENGTH)})
+    with pytest.raises(services.CalibrationError) as long:
+        record(item=item, by=team["lead"], answers={"tone": services.AgreedAnswer(2, "x" * (NOTE_MAX_LENGTH + 1))})
+    with pytest.raises(services.CalibrationError) as not_a_level:
+        record(
+            item=item,
+            by=team["lead"],
+            answers={"knowledge": services.AgreedAnswer(None, "Not about the product.", True)},
+        )
+
+    assert str(long.value) == "Keep each reason to 2,000 characters."
+    assert str(not_a_level.value) == "N/A is not a level of Product knowledge, so it cannot have an example."
+    assert CalibrationAnswer.objects.get().reason == "x" * NOTE_MAX_LENGTH
+    assert not LevelExample.objects.exists()
