@@ -584,3 +584,17 @@ def test_a_reason_may_be_as_long_as_any_note_and_n_a_is_never_an_example(client,
     assert str(not_a_level.value) == "N/A is not a level of Product knowledge, so it cannot have an example."
     assert CalibrationAnswer.objects.get().reason == "x" * NOTE_MAX_LENGTH
     assert not LevelExample.objects.exists()
+
+
+def test_taking_one_example_off_leaves_the_other_criteria_and_conversations_alone(client, team, session):
+    the_session, devs, anas = session["session"], session["devs"], session["anas"]
+    score(client, team["ben"], the_session, devs)
+    reveal(client, team, the_session)
+    record(client, team, the_session.pk, devs.pk, tone_level="3", tone_reason="Warm.", tone_example="on",
+           quality_level="2", quality_reason="Right.", quality_example="on")  # fmt: skip
+    record(client, team, the_session.pk, anas.pk, tone_level="1", tone_reason="Curt.", tone_example="on")
+
+    record(client, team, the_session.pk, devs.pk, tone_level="3", tone_reason="Warm.")
+
+    kept = set(LevelExample.objects.values_list("criterion_key", "conversation_id"))
+    assert kept == {("quality", devs.conversation_id), ("tone", anas.conversation_id)}
