@@ -598,3 +598,39 @@ def test_taking_one_example_off_leaves_the_other_criteria_and_conversations_alon
 
     kept = set(LevelExample.objects.values_list("criterion_key", "conversation_id"))
     assert kept == {("quality", devs.conversation_id), ("tone", anas.conversation_id)}
+
+
+def test_a_lead_who_answers_conversations_runs_a_session_without_scoring_in_it(client, team, session):
+    the_session, item = session["session"], session["devs"]
+    team["team"].leads.add(team["eli"].user)  # Eli leads the team and takes no part
+    client.force_login(team["eli"].user)
+
+    board = client.get(reverse("reviews:calibration", args=[the_session.pk]))
+    scored = client.post(reverse("reviews:calibration_item", args=[the_session.pk, item.pk]), review_form())
+
+    assert board.status_code == 200
+    assert "<th>You</th>" not in board.content.decode()
+    assert scored.status_code == 403
+    assert not CalibrationScore.objects.exists()
+
+
+def test_a_participant_sees_what_is_theirs_to_score(client, team, session):
+    board = page(client, team["ana"].user, session["session"])
+
+    assert "<th>You</th>" in board
+    assert "Yours: the others score it" in board and "To score" in board
+
+
+def test_a_conversation_of_another_session_is_not_reached_through_this_one(client, team, session):
+    start(
+        client, team, title="Other", conversations=[free(team["eli"]).first()], participants=[team["ana"], team["ben"]]
+    )
+    other_item = CalibrationSession.objects.get(title="Other").items.get()
+    client.force_login(team["ana"].user)
+
+    through = client.get(reverse("reviews:calibration_item", args=[session["session"].pk, other_item.pk]))
+    client.force_login(team["dev"].user)
+    stranger = client.get(reverse("reviews:calibration", args=[session["session"].pk]))
+
+    assert through.status_code == 404 and "No such conversation in this session." in through.content.decode()
+    assert stranger.status_code == 404 and "No such calibration session." in stranger.content.decode()

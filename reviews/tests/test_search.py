@@ -326,3 +326,14 @@ def test_open_conversations_come_after_the_closed_ones(client, world):
     assert page.index(reverse("reviews:conversation", args=[world["refund"].pk])) < page.index(
         reverse("reviews:conversation", args=[still_open.pk])
     )
+
+
+def test_an_agent_with_reviews_to_do_still_finds_their_own_reviewed_conversations(client, world):
+    week = week_assign(team=world["team"])
+    theirs = Assignment.objects.filter(week=week, reviewee=world["ben"]).exclude(reviewer=world["ben"]).first()
+    services.review_submit(assignment=theirs, answers=answers())
+    assert Assignment.objects.filter(reviewer=world["ben"], status="assigned").exists()
+
+    _, page = search(client, world["ben"].user, reviewed="yes")
+
+    assert found(page, theirs.conversation)
