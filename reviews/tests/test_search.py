@@ -276,8 +276,14 @@ def test_a_blind_reviewer_does_not_learn_from_search_who_handled_what_they_revie
     _, by_handler = search(client, world["ben"].user, agent=mine.reviewee_id)
     _, reviewed = search(client, world["ben"].user, reviewed="yes")
 
-    row = listed[listed.index(reverse("reviews:conversation", args=[mine.conversation_id])) :].split("</tr>")[0]
-    assert "<td>A teammate</td>" in row and f"<td>{mine.reviewee.name}</td>" not in row
+    def row(conversation_id):
+        return listed[listed.index(reverse("reviews:conversation", args=[conversation_id])) :].split("</tr>")[0]
+
+    assert "<td>A teammate</td>" in row(mine.conversation_id)
+    assert f"<td>{mine.reviewee.name}</td>" not in row(mine.conversation_id)
+    # His own conversations, others' to review blind, still say they are his.
+    for own in world["ben"].conversations.filter(assignments__week=week):
+        assert "<td>Ben</td>" in row(own.pk)
     assert not found(by_handler, mine.conversation)
     assert not found(reviewed, mine.conversation)
 
@@ -330,10 +336,22 @@ def test_open_conversations_come_after_the_closed_ones(client, world):
 
 def test_an_agent_with_reviews_to_do_still_finds_their_own_reviewed_conversations(client, world):
     week = week_assign(team=world["team"])
-    theirs = Assignment.objects.filter(week=week, reviewee=world["ben"]).exclude(reviewer=world["ben"]).first()
+    theirs = Assignment.objects.filter(week=week, reviewee=world["ben"], role=Assignment.Role.FIRST).first()
     services.review_submit(assignment=theirs, answers=answers())
+    # A second opinion of it still to come, by someone else.
+    Assignment.objects.filter(conversation=theirs.conversation, role=Assignment.Role.SECOND).delete()
+    Assignment.objects.create(
+        week=week,
+        reviewer=Agent.objects.filter(team=world["team"]).exclude(pk__in=[theirs.reviewer_id, world["ben"].pk]).first(),
+        conversation=theirs.conversation,
+        reviewee=world["ben"],
+        role=Assignment.Role.SECOND,
+    )
+    done = Assignment.objects.filter(week=week, reviewer=world["ben"], role=Assignment.Role.FIRST).first()
+    services.review_submit(assignment=done, answers=answers())
     assert Assignment.objects.filter(reviewer=world["ben"], status="assigned").exists()
 
     _, page = search(client, world["ben"].user, reviewed="yes")
 
     assert found(page, theirs.conversation)
+    assert found(page, done.conversation)
