@@ -634,3 +634,16 @@ def test_a_conversation_of_another_session_is_not_reached_through_this_one(clien
 
     assert through.status_code == 404 and "No such conversation in this session." in through.content.decode()
     assert stranger.status_code == 404 and "No such calibration session." in stranger.content.decode()
+
+
+def test_a_lead_who_answers_conversations_sees_whose_an_example_is(client, team, session):
+    the_session, item = session["session"], session["devs"]
+    score(client, team["ben"], the_session, item)
+    reveal(client, team, the_session)
+    record(client, team, the_session.pk, item.pk, tone_level="3", tone_reason="Warm.", tone_example="on")
+    team["team"].leads.add(team["eli"].user)
+    client.force_login(team["eli"].user)
+
+    page = client.get(reverse("reviews:conversation", args=[item.conversation_id])).content.decode()
+
+    assert "Handled by <strong>Dev</strong>" in page

@@ -355,3 +355,54 @@ def test_an_agent_with_reviews_to_do_still_finds_their_own_reviewed_conversation
 
     assert found(page, theirs.conversation)
     assert found(page, done.conversation)
+
+
+def test_leads_find_what_their_weeks_handed_out_and_nothing_of_other_teams(client, world):
+    week = week_assign(team=world["team"])
+    moved = Assignment.objects.filter(week=week).exclude(conversation=world["refund"]).first().conversation
+    Conversation.objects.filter(pk=moved.pk).update(team=world["other"].team)
+    week_assign(team=world["other"].team)
+
+    _, leads = search(client, world["lead"])
+    _, other_leads = search(client, world["other_lead"], q="duplicate")
+
+    assert found(leads, moved)
+    assert not found(other_leads, world["refund"])
+    assert 'href="/conversations/' not in other_leads
+
+
+def test_a_lead_who_answers_conversations_searches_the_whole_team(client, world):
+    world["team"].leads.add(world["ben"].user)
+
+    _, page = search(client, world["ben"].user, q="duplicate")
+
+    assert found(page, world["refund"])  # Ana's
+
+
+def test_names_are_hidden_only_while_the_team_reviews_blind_and_the_review_is_to_do(client, world):
+    from reviews.models import TeamSettings
+
+    settings = TeamSettings.objects.create(team=world["team"], second_opinion_percent=0)
+    week = week_assign(team=world["team"])
+    mine = Assignment.objects.filter(week=week, reviewer=world["ben"]).select_related("reviewee").first()
+    url = reverse("reviews:conversation", args=[mine.conversation_id])
+
+    def handler_shown() -> bool:
+        _, page = search(client, world["ben"].user)
+        return f"<td>{mine.reviewee.name}</td>" in page[page.index(url) :].split("</tr>")[0]
+
+    assert handler_shown()  # not a blind team
+    settings.blind_reviewee = True
+    settings.save()
+    assert not handler_shown()
+    services.review_submit(assignment=mine, answers=answers())
+    assert handler_shown()  # reviewed: as on the conversation page
+
+
+def test_search_is_refused_in_plain_words(client, django_user_model, db):
+    nobody = django_user_model.objects.create_user("x@ledgerly.example", email="x@ledgerly.example", password="pw")
+    client.force_login(nobody)
+
+    response = client.get(reverse("reviews:search"))
+
+    assert response.status_code == 404 and "Search is for agents and leads." in response.content.decode()
