@@ -249,7 +249,7 @@ def test_the_agreed_answer_becomes_an_example_beside_its_level_on_the_review_for
     assert list(LevelExample.objects.all()) == [other]
     client.force_login(team["eli"].user)
     gone = client.post(reverse("reviews:level_example_remove", args=[team["team"].pk, other.pk]))
-    assert gone.status_code == 404 and "No such team." in gone.content.decode()
+    assert gone.status_code == 404 and "<p>No such team.</p>" in gone.content.decode()
     client.force_login(team["eli"].user)
     assert "Examples of Exceptional" not in client.get(reverse("reviews:review", args=[assignment.pk])).content.decode()
     # The session keeps its agreed answer.
@@ -632,8 +632,8 @@ def test_a_conversation_of_another_session_is_not_reached_through_this_one(clien
     client.force_login(team["dev"].user)
     stranger = client.get(reverse("reviews:calibration", args=[session["session"].pk]))
 
-    assert through.status_code == 404 and "No such conversation in this session." in through.content.decode()
-    assert stranger.status_code == 404 and "No such calibration session." in stranger.content.decode()
+    assert through.status_code == 404 and "<p>No such conversation in this session.</p>" in through.content.decode()
+    assert stranger.status_code == 404 and "<p>No such calibration session.</p>" in stranger.content.decode()
 
 
 def test_a_lead_who_answers_conversations_sees_whose_an_example_is(client, team, session):

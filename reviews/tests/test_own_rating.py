@@ -120,7 +120,7 @@ def test_only_the_agent_reviewed_rates_their_own_conversation(client, reviewed):
         client.force_login(user)
         refused = client.get(url)
         assert refused.status_code == 404
-        assert "No such conversation." in refused.content.decode()
+        assert "<p>No such conversation.</p>" in refused.content.decode()
         assert client.post(url, review_form()).status_code == 404
     assert not SelfReview.objects.exists()
 
