@@ -202,13 +202,13 @@ def test_reveal_needs_a_score_and_happens_once(client, team, session):
     url = reverse("reviews:calibration_reveal", args=[session["session"].pk])
 
     empty = client.post(url, follow=True).content.decode()
-    assert "Nobody has scored yet" in empty
+    assert 'role="status">Nobody has scored yet: there is no spread to reveal.</p>' in empty
     score(client, team["ben"], session["session"], session["devs"])
     client.force_login(team["lead"])
     client.post(url)
     again = client.post(url, follow=True).content.decode()
 
-    assert "The scores are revealed already." in again
+    assert 'role="status">The scores are revealed already.</p>' in again
 
 
 def test_the_agreed_answer_becomes_an_example_beside_its_level_on_the_review_form(client, team, session):
