@@ -647,3 +647,11 @@ def test_a_lead_who_answers_conversations_sees_whose_an_example_is(client, team,
     page = client.get(reverse("reviews:conversation", args=[item.conversation_id])).content.decode()
 
     assert "Handled by <strong>Dev</strong>" in page
+
+
+def test_the_service_refuses_a_score_from_whoever_handled_the_conversation(team, session):
+    with pytest.raises(services.CalibrationError) as refused:
+        services.calibration_score(item=session["anas"], participant=team["ana"], ratings=answers()["ratings"])
+
+    assert str(refused.value) == "You handled this conversation, so the others score it."
+    assert not CalibrationScore.objects.exists()
