@@ -11,6 +11,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from conversations.models import Agent, ExclusionReason, Team
+from conversations.services import INCLUDE_NOTE_MAX
 
 from .models import (
     NOTE_MAX_LENGTH,
@@ -820,7 +821,7 @@ class IncludeForm(forms.Form):
 
     note = forms.CharField(
         label="Why it is worth reviewing",
-        max_length=2000,
+        max_length=INCLUDE_NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Say why it is worth reviewing: it is how the thresholds get tuned."},
     )
