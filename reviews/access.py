@@ -403,6 +403,21 @@ def can_include(user: Person, conversation: Conversation) -> bool:
     return leads_team(user, conversation.team_id)
 
 
+def can_send_for_review(user: Person, conversation: Conversation) -> bool:
+    """Sending a conversation for review outside the batch, to a teammate or to themselves,
+    and seeing who it was sent to: the leads of its team."""
+    return leads_team(user, conversation.team_id)
+
+
+def lead_as_reviewer(user: Person, conversation: Conversation, *, sends: bool | None = None) -> Agent | None:
+    """The lead's own teammate, to review the conversation themselves: a lead of its team
+    (`sends`, when the caller knows), active in the helpdesk, who did not handle it."""
+    if not (can_send_for_review(user, conversation) if sends is None else sends):
+        return None
+    agent = reviewing_agent(user)
+    return agent if agent is not None and agent.pk != conversation.assignee_id else None
+
+
 def sees_who_handled(user: Person, team_id: int, *, blind: bool) -> bool:
     """Whether a reviewer sees who handled the conversations they score in a team's week:
     not when the team reviews blind, unless they lead the team."""

@@ -302,7 +302,8 @@ def completion_rows(weeks, *, agent_id: int | None = None) -> Iterator[str]:
     """One line per agent and week; `agent_id` keeps one agent's."""
     counts = {
         (row["week_id"], row["reviewer_id"]): row
-        for row in Assignment.objects.filter(week__in=weeks)
+        for row in Assignment.objects.toward_quota()
+        .filter(week__in=weeks)
         .values("week_id", "reviewer_id")
         .annotate(
             assigned=Count("id", filter=~Q(status=Assignment.Status.RELEASED)),

@@ -825,3 +825,27 @@ class IncludeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Say why it is worth reviewing: it is how the thresholds get tuned."},
     )
+
+
+class ReviewRequestForm(forms.Form):
+    """A lead sends a conversation to a teammate for review, with a note."""
+
+    agent = forms.TypedChoiceField(
+        coerce=int,
+        label="Send it to",
+        error_messages={
+            "required": "Choose the teammate who reviews it.",
+            "invalid_choice": "Choose a teammate of this team who did not handle the conversation.",
+        },
+    )
+    note = forms.CharField(
+        label="Note for them",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What to look at, for example “please look at this escalation”.",
+    )
+
+    def __init__(self, *args, agents: Iterable[Agent], **kwargs):
+        super().__init__(*args, **kwargs)
+        _agents_offer(self, agents, empty="Choose a teammate")

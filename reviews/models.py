@@ -271,6 +271,10 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
     def active(self) -> AssignmentQuerySet:
         return self.filter(status__in=Assignment.ACTIVE_STATUSES)
 
+    def toward_quota(self) -> AssignmentQuerySet:
+        """What the weekly quota counts: everything but the conversations a lead sent."""
+        return self.exclude(kind=Assignment.Kind.REQUESTED)
+
 
 class Assignment(models.Model):
     class Status(models.TextChoices):
@@ -287,6 +291,9 @@ class Assignment(models.Model):
         BATCH = "batch", "Weekly batch"
         PULLED = "pulled", "Pulled on demand"
         REPLACEMENT = "replacement", "Replacement for a skip"
+        # Outside the batch: a lead asks for this conversation to be reviewed, by a
+        # teammate or by themselves. Counted apart from the quota, and open past its week.
+        REQUESTED = "requested", "Sent by a lead"
 
     ACTIVE_STATUSES = (Status.ASSIGNED, Status.COMPLETED)
 
@@ -305,6 +312,10 @@ class Assignment(models.Model):
     skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
     skip_note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was skipped or released.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    request_note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH, help_text="What the lead asks to look at.")
 
     objects = AssignmentQuerySet.as_manager()
 
@@ -321,9 +332,10 @@ class Assignment(models.Model):
             # The database, not the code, guarantees a conversation is never handed out twice
             # in the same role, nor twice to the same person, even to two agents pulling at
             # the same moment.
+            # A lead may still send a conversation someone reviews in their batch.
             models.UniqueConstraint(
                 fields=["conversation", "role"],
-                condition=Q(status__in=["assigned", "completed"]),
+                condition=Q(status__in=["assigned", "completed"]) & ~Q(kind="requested"),
                 name="assignment_one_active_per_conversation_and_role",
             ),
             models.UniqueConstraint(
@@ -341,13 +353,20 @@ class Assignment(models.Model):
                 | (~Q(status="completed") & Q(completed_at__isnull=True)),
                 name="assignment_completed_has_time",
             ),
+            models.CheckConstraint(
+                condition=Q(kind="requested") | Q(request_note="", requested_by__isnull=True),
+                name="assignment_request_only_when_sent",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.reviewer} reviews {self.conversation}"
 
     def is_reviewable(self, now: datetime | None = None) -> bool:
-        """Its review can be written or changed: still assigned (or done) and its week open."""
+        """Its review can be written or changed: still assigned (or done) and its week open.
+        A conversation a lead sent waits for its review past the week it was sent in."""
+        if self.kind == self.Kind.REQUESTED and self.status == self.Status.ASSIGNED:
+            return True
         return self.status in self.ACTIVE_STATUSES and self.week.is_open(now)
 
 

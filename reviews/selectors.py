@@ -90,9 +90,12 @@ def current_week(agent: Agent) -> ReviewWeek | None:
 
 
 def has_reviews_to_do(agent: Agent) -> bool:
-    """Conversations handed to the agent in a week still running and not yet reviewed."""
+    """Conversations handed to the agent in a week still running, or sent by a lead, and not
+    yet reviewed."""
     return Assignment.objects.filter(
-        reviewer=agent, status=Assignment.Status.ASSIGNED, week__ends_at__gt=timezone.now()
+        Q(week__ends_at__gt=timezone.now()) | Q(kind=Assignment.Kind.REQUESTED),
+        reviewer=agent,
+        status=Assignment.Status.ASSIGNED,
     ).exists()
 
 
@@ -153,7 +156,12 @@ def week_completion(
     Scores play no part."""
     # Only this week's assignments are joined (on the (week, reviewer) index), not every
     # assignment each agent ever had.
-    this_week = FilteredRelation("agent__assignments_to_review", condition=Q(agent__assignments_to_review__week=week))
+    # Conversations a lead sent are counted apart (`lead_requests`).
+    this_week = FilteredRelation(
+        "agent__assignments_to_review",
+        condition=Q(agent__assignments_to_review__week=week)
+        & ~Q(agent__assignments_to_review__kind=Assignment.Kind.REQUESTED),
+    )
     agent_weeks = AgentWeek.objects.filter(week=week)
     if agent is not None:
         agent_weeks = agent_weeks.filter(agent=agent)
@@ -190,7 +198,8 @@ def skip_counts(week: ReviewWeek) -> dict[str, int]:
 
 def assignments_for_reviewer(*, agent: Agent, week: ReviewWeek) -> QuerySet[Assignment]:
     return (
-        Assignment.objects.filter(week=week, reviewer=agent)
+        Assignment.objects.toward_quota()
+        .filter(week=week, reviewer=agent)
         .exclude(status=Assignment.Status.RELEASED)
         .select_related("conversation", "reviewee")
         .order_by("status", "created_at")
@@ -213,9 +222,8 @@ def batch_progress(assignment: Assignment) -> BatchProgress:
     """In two queries; the order is the order conversations were handed out, which a review
     does not change."""
     rows = list(
-        Assignment.objects.filter(
-            week_id=assignment.week_id, reviewer_id=assignment.reviewer_id, status__in=Assignment.ACTIVE_STATUSES
-        )
+        Assignment.objects.toward_quota()
+        .filter(week_id=assignment.week_id, reviewer_id=assignment.reviewer_id, status__in=Assignment.ACTIVE_STATUSES)
         .order_by("created_at", "pk")
         .values_list("pk", "status")
     )
@@ -424,7 +432,8 @@ class TeamWeeks:
 def _completed_in_week() -> Coalesce:
     """An agent-week's completed reviews, counted on the (week, reviewer) index."""
     completed = (
-        Assignment.objects.filter(week=OuterRef("week"), reviewer=OuterRef("agent"), status=Assignment.Status.COMPLETED)
+        Assignment.objects.toward_quota()
+        .filter(week=OuterRef("week"), reviewer=OuterRef("agent"), status=Assignment.Status.COMPLETED)
         .order_by()
         .values("reviewer")
         .annotate(total=Count("pk"))
@@ -1273,3 +1282,48 @@ def own_ratings_due(agent: Agent) -> QuerySet[Conversation]:
     """The agent's conversations whose reviews wait for the agent's own rating first."""
     waiting = Review.objects.filter(own_rating_due(agent))
     return Conversation.objects.filter(pk__in=waiting.values("conversation")).order_by("-closed_at", "-id").distinct()
+
+
+# --- Conversations a lead sent for review -----------------------------------------------------
+
+
+def request_reviewers(conversation: Conversation) -> QuerySet[Agent]:
+    """Who a lead may send the conversation to: its team's active teammates but its handler."""
+    return (
+        Agent.objects.filter(team=conversation.team, is_active=True)
+        .exclude(conversations=conversation)
+        .order_by("name")
+    )
+
+
+def conversation_requests(conversation: Conversation) -> QuerySet[Assignment]:
+    """Who the conversation was sent to, by whom, and where it stands."""
+    return (
+        Assignment.objects.filter(conversation=conversation, kind=Assignment.Kind.REQUESTED)
+        .exclude(status=Assignment.Status.RELEASED)
+        .select_related("reviewer", "requested_by")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def requests_for_reviewer(agent: Agent, week: ReviewWeek | None) -> QuerySet[Assignment]:
+    """On My week: what leads sent the agent still to review, whatever its week, and this
+    week's done or handed back."""
+    shown = Q(status=Assignment.Status.ASSIGNED)
+    if week is not None:
+        shown |= Q(week=week, status__in=[Assignment.Status.COMPLETED, Assignment.Status.SKIPPED])
+    return (
+        Assignment.objects.filter(shown, reviewer=agent, kind=Assignment.Kind.REQUESTED)
+        .select_related("conversation", "reviewee", "requested_by")
+        .order_by("status", "created_at", "pk")
+    )
+
+
+def week_requests(week: ReviewWeek) -> QuerySet[Assignment]:
+    """On the team's week: the conversations its leads sent that week, counted apart."""
+    return (
+        Assignment.objects.filter(week=week, kind=Assignment.Kind.REQUESTED)
+        .exclude(status=Assignment.Status.RELEASED)
+        .select_related("conversation", "reviewer", "reviewee", "requested_by")
+        .order_by("status", "created_at", "pk")
+    )

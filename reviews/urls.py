@@ -14,6 +14,12 @@ urlpatterns = [
     path("assignments/<int:assignment_id>/review/", reviewing.review_conversation, name="review"),
     path("conversations/<int:conversation_id>/", reviewing.conversation_detail, name="conversation"),
     path("conversations/<int:conversation_id>/include/", reviewing.conversation_include, name="conversation_include"),
+    path("conversations/<int:conversation_id>/send/", reviewing.conversation_send, name="conversation_send"),
+    path(
+        "conversations/<int:conversation_id>/review-myself/",
+        reviewing.conversation_review_myself,
+        name="conversation_review_myself",
+    ),
     # Conversation search (views/search.py)
     path("search/", search.conversation_search, name="search"),
     # Feedback and highlights (views/feedback.py)

@@ -137,7 +137,9 @@ QUERY_BOUNDS = {
     "password_change": 2,
     "password_change_done": 2,
     "reviews:agent_detail": 20,
-    "reviews:conversation": 19,  # whether it is shown only as an example of a level
+    # Whether it is shown only as an example of a level; for its leads, who it was sent to,
+    # who they may send it to and whether they may review it themselves.
+    "reviews:conversation": 22,
     "reviews:export": 6,
     "reviews:export_completion": 7,
     "reviews:export_reviews": 11,  # two more a week with reviews: its ratings and root causes
@@ -145,7 +147,7 @@ QUERY_BOUNDS = {
     "reviews:highlights": 17,
     "reviews:search": 11,
     "reviews:home": 6,
-    "reviews:my_week": 14,
+    "reviews:my_week": 15,
     "reviews:notifications": 6,
     "reviews:review": 22,
     "reviews:review_detail": 24,  # the reviewee: the dispute window (from their own rating) and form
@@ -162,7 +164,7 @@ QUERY_BOUNDS = {
     "reviews:calibration_item": 23,
     "reviews:own_rating": 8,
     "reviews:team_settings": 6,
-    "reviews:team_week": 16,
+    "reviews:team_week": 17,
     "reviews:teams": 6,
     "reviews:trends": 12,
     "reviews:written": 16,
@@ -542,6 +544,22 @@ ACTIONS: dict[str, tuple[dict[str, str], dict[str, object], Callable[[Any], obje
         {"note": "Short, but the refusal is worth coaching."},
         lambda world: Conversation.objects.get(pk=world["objects"]["set_aside"]).exclusion_reason,
         _only({"lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:conversation_send": (
+        {"conversation_id": "conversation"},
+        {"agent": "teammate_agent", "note": "Please look at the refund."},
+        lambda world: Assignment.objects.filter(kind=Assignment.Kind.REQUESTED).count(),
+        # Its reviewer and reviewee see the conversation, and may not send it.
+        _only({"reviewer": 403, "reviewee": 403, "lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    # Neither the lead nor staff here is linked to a teammate of their own to review with.
+    "reviews:conversation_review_myself": (
+        {"conversation_id": "conversation"},
+        {},
+        lambda world: Assignment.objects.filter(kind=Assignment.Kind.REQUESTED).count(),
+        _only({"reviewer": 403, "reviewee": 403, "lead": 403, "staff": 403}, 404),
         set(),
     ),
     "reviews:level_example_remove": (

@@ -497,6 +497,29 @@ def _calibrations_add(team: Team, *, now: datetime) -> None:
         )
 
 
+def _sent_for_review_add(team: Team, *, now: datetime) -> None:
+    """This week Billing's lead sent Maya one of a teammate's conversations, the lowest-rated
+    nobody reviews, with a note: it waits on her week apart from her batch."""
+    maya = Agent.objects.filter(team=team, email=content.DEMO_AGENT.email).first()
+    conversation = (
+        Conversation.objects.reviewable()
+        .filter(team=team, csat_rating__isnull=False, assignee__isnull=False)
+        .exclude(assignee=maya)
+        .exclude(assignments__isnull=False)
+        .order_by("csat_rating", "-closed_at", "external_id")
+        .first()
+    )
+    if maya is None or conversation is None:
+        return
+    services.review_request(
+        conversation=conversation,
+        reviewer=maya,
+        by=User.objects.get(username=content.LEAD.email),
+        note=content.SENT_FOR_REVIEW_NOTE,
+        now=now,
+    )
+
+
 def _own_rating_first(team: Team) -> None:
     settings = services.team_settings_get(team=team)
     settings.self_review_first = True
@@ -554,6 +577,7 @@ def demo_build(*, now: datetime | None = None) -> SyncRun:
         with transaction.atomic():
             rng = random.Random(_seed("this week", key))
             _week_play(week, weeks_ago=0, rng=rng, notes=notes, now=now, extras=_extras(key, 0))
+    _sent_for_review_add(teams["billing"], now=now)
     return run
 
 

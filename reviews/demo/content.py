@@ -840,3 +840,6 @@ CALIBRATION_NOTES = [
     "Solid, a little long for a billing question.",
     "Exactly what our refund process says.",
 ]
+
+# A conversation Billing's lead sent Maya to review this week, outside her batch.
+SENT_FOR_REVIEW_NOTE = "Please look at this one: the customer wrote three times before the refund was confirmed."

@@ -1,7 +1,7 @@
 """Review workflows: the weekly quota (quota.py), writing and reading reviews (reviewing.py),
 the team's scorecard versions (scorecards.py), disputes of reviews (disputes.py), calibration
-sessions (calibration.py), what a lead does for a teammate's account (accounts.py), and the
-emails (notifications.py)."""
+sessions (calibration.py), conversations a lead sends for review (lead_requests.py), what a
+lead does for a teammate's account (accounts.py), and the emails (notifications.py)."""
 
 from .accounts import (
     AccountError,
@@ -22,6 +22,7 @@ from .calibration import (
     level_example_remove,
 )
 from .disputes import DisputeError, dispute_assign, dispute_deadline, dispute_open, dispute_resolve
+from .lead_requests import RequestError, review_request
 from .notifications import nudges_send, weekly_emails_send
 from .quota import (
     QuotaError,
@@ -85,6 +86,7 @@ __all__ = [
     "dispute_open",
     "dispute_resolve",
     "QuotaError",
+    "RequestError",
     "ReviewError",
     "assignment_complete",
     "assignment_skip",
@@ -100,6 +102,7 @@ __all__ = [
     "review_comment_delete",
     "review_delete",
     "review_helpfulness_rate",
+    "review_request",
     "review_submit",
     "review_week_get_or_create",
     "ScorecardError",

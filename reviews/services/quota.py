@@ -432,7 +432,8 @@ def _release_deactivated(week: ReviewWeek, now: datetime) -> None:
         return
     leaving.update(status=Assignment.Status.RELEASED, closed_at=now)
     completed = (
-        Assignment.objects.filter(week=week, reviewer=OuterRef("agent_id"), status=Assignment.Status.COMPLETED)
+        Assignment.objects.toward_quota()
+        .filter(week=week, reviewer=OuterRef("agent_id"), status=Assignment.Status.COMPLETED)
         .order_by()
         .values("reviewer")
         .annotate(total=Count("pk"))
@@ -546,6 +547,7 @@ def _assignments_add(*, week: ReviewWeek, agent: Agent, count: int, kind: str, n
     ]
     received = dict(
         Assignment.objects.active()
+        .toward_quota()
         .filter(week=week)
         .values_list("reviewee_id")
         .annotate(total=Count("id"))
@@ -599,13 +601,16 @@ def assignment_skip(
     if reason == SkipReason.OTHER and not note.strip():
         raise QuotaError("Say in a few words why this conversation cannot be reviewed.")
     now = now or timezone.now()
-    if not assignment.week.is_open(now):
+    requested = assignment.kind == Assignment.Kind.REQUESTED
+    if not requested and not assignment.week.is_open(now):
         raise QuotaError(f"Week {assignment.week.label} has closed; its conversations can no longer be handed back.")
     skipped = Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.ASSIGNED).update(
         status=Assignment.Status.SKIPPED, skip_reason=reason, skip_note=note.strip(), closed_at=now
     )
     if not skipped:
         raise QuotaError("This conversation is no longer waiting for your review.")
+    if requested:
+        return None  # outside the batch: nothing to replace, and the lead sees it handed back
     replacements = _assignments_add(
         week=assignment.week, agent=assignment.reviewer, count=1, kind=Assignment.Kind.REPLACEMENT, now=now
     )
@@ -618,9 +623,10 @@ def assignment_skip(
 
 
 def assignment_complete(*, assignment: Assignment, now: datetime | None = None) -> bool:
-    """Marks the review done while its week is open; it counts for the week it belongs to."""
+    """Marks the review done while it may be written (`Assignment.is_reviewable`); it counts
+    for the week it belongs to."""
     now = now or timezone.now()
-    if not assignment.week.is_open(now):
+    if not assignment.is_reviewable(now):
         return False
     return bool(
         Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.ASSIGNED).update(
@@ -651,7 +657,7 @@ def _running_week_shrink(agent: Agent, team: Team, now: datetime) -> None:
     quota, away = agent_quota(agent, settings, week.starts_at.astimezone(settings.zone).date())
     if quota >= agent_week.quota:
         return
-    mine = Assignment.objects.filter(week=week, reviewer=agent)
+    mine = Assignment.objects.toward_quota().filter(week=week, reviewer=agent)
     completed = mine.filter(status=Assignment.Status.COMPLETED).count()
     open_batch = mine.filter(status=Assignment.Status.ASSIGNED, kind=Assignment.Kind.BATCH).order_by("-pk")
     surplus = list(open_batch.values_list("pk", flat=True)[: max(0, open_batch.count() + completed - quota)])

@@ -75,13 +75,16 @@ def test_the_demo_agent_has_work_this_week_and_conversations_left_to_pull(demo, 
     client.post(reverse("login"), {"username": "maya@ledgerly.example", "password": "carousel-demo"})
     maya = Agent.objects.get(email="maya@ledgerly.example")
     week = selectors.current_week(maya)
-    mine = Assignment.objects.filter(week=week, reviewer=maya)
+    mine = Assignment.objects.toward_quota().filter(week=week, reviewer=maya)
     assert mine.filter(status=Assignment.Status.COMPLETED).count() == 1
     assert mine.filter(status=Assignment.Status.ASSIGNED).count() == 4
     assert Review.objects.filter(reviewee=maya, seen_at__isnull=True).exists()  # new feedback
 
     page = client.get(reverse("reviews:my_week")).content.decode()
     assert "1 of 5" in page
+    # And one her lead sent her, apart from the five.
+    assert "Sent to you by a lead" in page
+    assert "the customer wrote three times before the refund was confirmed" in page
 
     client.post(reverse("reviews:pull"), {"count": 3})
     assert mine.filter(kind=Assignment.Kind.PULLED).count() == 3

@@ -442,8 +442,9 @@ def test_the_conversation_and_review_pages_have_a_fixed_number_of_queries(client
         message.attachments.create(name=f"file{number}.png", url=f"https://files.example.com/{number}.png")
 
     # One query for every message's attachments (prefetched), whatever their number; one
-    # for whether the reader still has it to review blind, one for whether it is an example.
-    with django_assert_max_num_queries(19):
+    # for whether the reader still has it to review blind, one for whether it is an example,
+    # one for whether they lead its team (to send it for review).
+    with django_assert_max_num_queries(20):
         assert client.get(reverse("reviews:conversation", args=[review.conversation_id])).status_code == 200
     # With its disputes, and whether the reader may see them.
     with django_assert_max_num_queries(18):

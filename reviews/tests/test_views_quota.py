@@ -10,7 +10,7 @@ from django.db import connection
 from django.urls import reverse
 
 from reviews.models import Assignment, TeamSettings
-from reviews.services import week_assign
+from reviews.services import review_request, week_assign
 
 pytestmark = pytest.mark.django_db
 
@@ -204,12 +204,15 @@ def test_my_week_and_team_week_queries_do_not_grow_with_the_batch(client, build,
     week_assign(team=settings.team)
     lead = get_user_model().objects.create_user("l@x.example", password="pw")
     builder.team.leads.add(lead)
+    # And conversations a lead sent, listed apart on both pages.
+    for conversation in builder.conversations(agents[1], 6):
+        review_request(conversation=conversation, reviewer=agents[0], by=lead, note="Look")
 
     client.force_login(agents[0].user)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         assert client.get(reverse("reviews:my_week")).status_code == 200
     client.force_login(lead)
-    with django_assert_max_num_queries(15):  # with the menu's two
+    with django_assert_max_num_queries(16):  # with the menu's two
         assert client.get(reverse("reviews:team_week", args=[builder.team.pk])).status_code == 200
 
 

@@ -1,5 +1,6 @@
 """Reviewing: the review page of an assignment (transcript beside the scorecard) and a
-conversation with the reviews the reader may see."""
+conversation with the reviews the reader may see, where its leads include it anyway or send
+it for review."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,7 +16,7 @@ from conversations.services import IncludeError
 from conversations.services import conversation_include as conversation_include_service
 
 from .. import access, selectors, services
-from ..forms import IncludeForm, ReviewForm
+from ..forms import IncludeForm, ReviewForm, ReviewRequestForm
 from ..models import Assignment, Review
 
 
@@ -38,6 +39,7 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
     )
     scorecard = selectors.scorecard_of_review(review) if review else selectors.scorecard_now(team=assignment.week.team)
     editable = assignment.is_reviewable()
+    requested = assignment.kind == Assignment.Kind.REQUESTED
     team_settings = services.team_settings_get(team=assignment.week.team)
     form = ReviewForm(
         request.POST or None,
@@ -69,7 +71,8 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
             "form": form,
             "review": review,
             "editable": editable,
-            "progress": selectors.batch_progress(assignment),
+            # A conversation a lead sent is no part of the batch and its count.
+            "progress": None if requested else selectors.batch_progress(assignment),
             "second_opinion": second_opinion,
             "shown": access.review_shown(request.user, [r for r in (review, second_opinion.review) if r is not None]),
             "blind": not access.sees_who_handled(
@@ -82,6 +85,9 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
 
 def _after_saving(request: AuthenticatedRequest, assignment: Assignment) -> HttpResponse:
     """Straight on to the next conversation ("Submit and next"), or back to the week."""
+    if assignment.kind == Assignment.Kind.REQUESTED:
+        messages.success(request, f"Review of “{assignment.conversation}” saved; the lead who sent it can read it.")
+        return redirect("reviews:my_week")
     progress = selectors.batch_progress(assignment)
     saved = (
         f"Review of “{assignment.conversation}” saved: {progress.done} of {progress.required} reviews done this week."
@@ -98,13 +104,19 @@ def _after_saving(request: AuthenticatedRequest, assignment: Assignment) -> Http
 @login_required
 def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     conversation = access.get_visible_conversation(request.user, conversation_id)
-    return _conversation_page(request, conversation, IncludeForm())
+    return _conversation_page(request, conversation)
 
 
 def _conversation_page(
-    request: AuthenticatedRequest, conversation: Conversation, include_form: IncludeForm, status: int = 200
+    request: AuthenticatedRequest,
+    conversation: Conversation,
+    *,
+    include_form: IncludeForm | None = None,
+    request_form: ReviewRequestForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     reviews = access.visible_reviews(request.user).filter(conversation=conversation).with_people().with_ratings()
+    sends = access.can_send_for_review(request.user, conversation)
     return render(
         request,
         "reviews/conversation.html",
@@ -117,7 +129,12 @@ def _conversation_page(
             # Only a conversation set aside, or included anyway, has anything for its leads here.
             "leads": bool(conversation.exclusion_reason or conversation.included_rule)
             and access.can_include(request.user, conversation),
-            "include_form": include_form,
+            "include_form": include_form or IncludeForm(),
+            "sends": sends,
+            "request_form": request_form
+            or (ReviewRequestForm(agents=selectors.request_reviewers(conversation)) if sends else None),
+            "requests": selectors.conversation_requests(conversation) if sends else [],
+            "reviews_myself": access.lead_as_reviewer(request.user, conversation, sends=sends) is not None,
         },
         status=status,
     )
@@ -143,4 +160,53 @@ def conversation_include(request: AuthenticatedRequest, conversation_id: int) ->
         else:
             messages.success(request, "Included: it can be handed out for review from the next batch or pull.")
             return redirect("reviews:conversation", conversation_id=conversation.pk)
-    return _conversation_page(request, conversation, form, status=400)
+    return _conversation_page(request, conversation, include_form=form, status=400)
+
+
+def _sendable(request: AuthenticatedRequest, conversation_id: int) -> Conversation:
+    conversation = access.get_visible_conversation(request.user, conversation_id)
+    if not access.can_send_for_review(request.user, conversation):
+        raise PermissionDenied("Only the team's leads send a conversation for review.")
+    return conversation
+
+
+@login_required
+@require_POST
+def conversation_send(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
+    """A lead sends the conversation to a teammate, outside the batch."""
+    conversation = _sendable(request, conversation_id)
+    reviewers = {agent.pk: agent for agent in selectors.request_reviewers(conversation)}
+    form = ReviewRequestForm(request.POST, agents=reviewers.values())
+    if form.is_valid():
+        reviewer = reviewers[form.cleaned_data["agent"]]
+        try:
+            services.review_request(
+                conversation=conversation, reviewer=reviewer, by=request.user, note=form.cleaned_data["note"]
+            )
+        except services.RequestError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"Sent to {reviewer.name}: it waits on their My week, counted apart from their quota."
+            )
+            return redirect("reviews:conversation", conversation_id=conversation.pk)
+    return _conversation_page(request, conversation, request_form=form, status=400)
+
+
+@login_required
+@require_POST
+def conversation_review_myself(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
+    """A lead reviews the conversation themselves, outside any batch."""
+    conversation = _sendable(request, conversation_id)
+    agent = access.lead_as_reviewer(request.user, conversation)
+    if agent is None:
+        raise PermissionDenied("Only a lead linked to an active teammate, who did not handle it, reviews it.")
+    mine = Assignment.objects.active().filter(conversation=conversation, reviewer=agent).first()
+    if mine is not None:
+        return redirect("reviews:review", assignment_id=mine.pk)  # in their batch already, or sent before
+    try:
+        assignment = services.review_request(conversation=conversation, reviewer=agent, by=request.user)
+    except services.RequestError as exc:
+        messages.error(request, str(exc))
+        return redirect("reviews:conversation", conversation_id=conversation.pk)
+    return redirect("reviews:review", assignment_id=assignment.pk)

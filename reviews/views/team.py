@@ -158,6 +158,7 @@ def team_week(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
             "completion_percent": matrix.percent(week) if week else None,
             "acknowledged_percent": selectors.acknowledgement_rate(week) if week else None,
             "skips": [(label, skips.get(value, 0)) for value, label in SkipReason.choices],
+            "sent": list(selectors.week_requests(week)) if week else [],
             "sync": sync_health(),
             "locked_out": selectors.locked_out_members(team),
         },

@@ -11,7 +11,7 @@ from carousel.requests import AuthenticatedRequest
 
 from .. import access, selectors, services
 from ..forms import PullForm, SkipForm
-from ..models import NOTE_MAX_LENGTH, SkipReason
+from ..models import NOTE_MAX_LENGTH, Assignment, SkipReason
 
 
 @login_required
@@ -59,6 +59,7 @@ def my_week(request: AuthenticatedRequest) -> HttpResponse:
             "gets_batches": gets_batches,
             "last_week": next(iter(selectors.week_completion(previous, agent=agent)), None) if previous else None,
             "calibrations": selectors.calibrations_of(agent, now=timezone.now()),
+            "requests": list(selectors.requests_for_reviewer(agent, week)),
             "pull_form": PullForm(),
             "skip_reasons": SkipReason.choices,
             "note_max_length": NOTE_MAX_LENGTH,
@@ -119,8 +120,11 @@ def skip(request: AuthenticatedRequest, assignment_id: int) -> HttpResponse:
     except services.QuotaError as exc:
         messages.error(request, str(exc))
         return redirect("reviews:my_week")
-    messages.success(
-        request,
-        "Handed back. " + ("A replacement is in your list." if replacement else "There was nothing to replace it."),
-    )
+    if assignment.kind == Assignment.Kind.REQUESTED:
+        messages.success(request, "Handed back: the lead who sent it sees why on the conversation's page.")
+    else:
+        messages.success(
+            request,
+            "Handed back. " + ("A replacement is in your list." if replacement else "There was nothing to replace it."),
+        )
     return redirect("reviews:my_week")
