@@ -128,6 +128,12 @@ class Conversation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     included_at = models.DateTimeField(null=True, blank=True)
+    # What spotlight sampling reads, measured by the sync (conversations/spotlight.py).
+    customer_sentiment = models.FloatField(
+        null=True, blank=True, help_text="How the customer felt, -1 to 1 (VADER); empty if they wrote nothing."
+    )
+    back_and_forths = models.PositiveSmallIntegerField(default=0, db_default=0)
+    reopens = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: the helpdesk does not say.")
 
     objects = ConversationQuerySet.as_manager()
 

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from . import spotlight
 from .helpdesks import fields
 from .helpdesks.errors import HelpdeskConfigError, HelpdeskError
 from .helpdesks.records import (
@@ -311,6 +312,9 @@ CONVERSATION_UPDATE_FIELDS = [
     "exclusion_reason",
     "synced_at",
     "search_text",
+    "customer_sentiment",
+    "back_and_forths",
+    "reopens",
 ]
 
 
@@ -403,6 +407,11 @@ def _conversation_row(
             customer_words=words[AuthorKind.CUSTOMER],
         ),
         search_text=search_text(subject, tags, remark, [message.body_text for message in messages]),
+        customer_sentiment=spotlight.customer_sentiment(
+            message.body_text for message in messages if message.author_kind == AuthorKind.CUSTOMER
+        ),
+        back_and_forths=min(spotlight.back_and_forths(message.author_kind for message in messages), 32767),
+        reopens=min(record.reopens, 32767) if record.reopens is not None else None,
     )
 
 

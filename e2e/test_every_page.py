@@ -73,6 +73,7 @@ def demo(settings):
     emma = users.get(email="emma@ledgerly.example")
     rated = Review.objects.filter(reviewee__user=emma, conversation__self_reviews__isnull=False).first()
     waiting = Review.objects.filter(reviewee__user=emma, self_review_first=True, conversation__self_reviews=None)
+    sent = Assignment.objects.get(reviewer__user=maya, kind=Assignment.Kind.REQUESTED)
     marco = Agent.objects.get(name="Marco Bianchi")
     services.invitation_send(agent=marco, invited_by=users.get(email="lead@ledgerly.example"))
     invitation_path = urlsplit(re.search(r"http://\S+/accounts/invitation/\S+/", str(mail.outbox[-1].body))[0]).path
@@ -132,6 +133,13 @@ def demo(settings):
                 "lead@ledgerly.example",
                 reverse("reviews:conversation", args=[Conversation.objects.filter(team=team).excluded().first().pk]),
             ),
+            # A conversation the lead sent Maya: its page lists where it stands; hers has the note.
+            Visit(
+                "conversation-sent",
+                "lead@ledgerly.example",
+                reverse("reviews:conversation", args=[sent.conversation_id]),
+            ),
+            Visit("review-sent", "maya@ledgerly.example", reverse("reviews:review", args=[sent.pk])),
             Visit("search-agent", "maya@ledgerly.example", reverse("reviews:search")),
             Visit("search-lead", "lead@ledgerly.example", reverse("reviews:search") + "?q=refund&csat=low"),
             Visit("product-trends", "lead@ledgerly.example", reverse("reviews:trends", args=[product.pk])),

@@ -333,7 +333,9 @@ def get_own_assignment(user: Person, assignment_id: int, *, handed_back_too: boo
     agent = reviewing_agent(user)
     statuses = Assignment.Status.values if handed_back_too else Assignment.ACTIVE_STATUSES
     assignment = (
-        Assignment.objects.select_related("conversation__assignee", "week__team", "reviewee", "reviewer")
+        Assignment.objects.select_related(
+            "conversation__assignee", "week__team", "reviewee", "reviewer", "requested_by"
+        )
         .filter(pk=assignment_id, reviewer=agent, status__in=statuses)
         .first()
         if agent is not None

@@ -105,6 +105,18 @@ def whole_number(payload: Any, key: str) -> int | None:
     return value
 
 
+def count(payload: Any, key: str, warnings: list[str]) -> int | None:
+    """A count the conversation can be stored without: one that is not a whole number of zero
+    or more is left out, with a warning, rather than costing the conversation."""
+    value = payload.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        warnings.append(f"Its '{key}' was left out: {kind(value)} is not a count.")
+        return None
+    return value
+
+
 def identifier(payload: Any, key: str = "id") -> str:
     """An id given as text or as a number (Intercom documents strings and sends integers)."""
     value = payload.get(key)

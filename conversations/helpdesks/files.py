@@ -98,6 +98,10 @@ def _csv_conversation(row: dict[str, str]) -> dict[str, Any]:
         if rating
         else None,
         "spam": row.get("spam", "").lower() in ("true", "1", "yes"),
+        # Not a number stays text, so the record warns that it was left out.
+        "reopens": (int(reopens) if reopens.isascii() and reopens.isdigit() else reopens)
+        if (reopens := row.get("reopens", "").strip())
+        else None,
         "messages": [],
     }
 
@@ -307,6 +311,7 @@ class FileHelpdesk:
         updated_at = _when(item, "updated_at", self.shift)
         if created_at is None or updated_at is None:
             raise RecordError("'created_at' and 'updated_at' are required")
+        warnings: list[str] = []
         return ConversationRecord(
             external_id=external_id,
             created_at=created_at,
@@ -322,6 +327,8 @@ class FileHelpdesk:
             csat_rating=rating,
             csat_remark=fields.text(csat, "remark"),
             is_spam=fields.flag(item, "spam"),
+            reopens=fields.count(item, "reopens", warnings),
+            warnings=tuple(warnings),
         )
 
     def _message(self, message: dict[str, Any]) -> MessageRecord:

@@ -231,6 +231,7 @@ class IntercomClient:
             tags=_tags(payload),
             csat_rating=score,
             csat_remark=fields.text(rating, "remark"),
+            reopens=fields.count(fields.mapping(payload, "statistics"), "count_reopens", warnings),
             is_truncated=total is not None and total > len(parts),
             warnings=tuple(warnings),
         )

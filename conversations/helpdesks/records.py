@@ -62,6 +62,8 @@ class ConversationRecord:
     csat_rating: int | None = None
     csat_remark: str = ""
     is_spam: bool = False
+    # Times it was reopened after a first reply, where the helpdesk says (Intercom's statistics).
+    reopens: int | None = None
     # The helpdesk holds more messages than it returned (Intercom sends at most 500 parts).
     is_truncated: bool = False
     # What was filled in or left out to store it (a part without a time, say), for the lead.

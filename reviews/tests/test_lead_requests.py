@@ -108,6 +108,7 @@ def test_the_review_page_has_no_batch_count_for_it(client, team):
     page = client.get(reverse("reviews:review", args=[sent.pk])).content.decode()
     saved = client.post(reverse("reviews:review", args=[sent.pk]), review_form())
 
+    assert f"Sent to you by lead@ledgerly.example, outside your weekly batch: “{NOTE}”" in page
     assert "in your list" not in page
     assert "reviews done this week" not in page
     assert client.get(saved.url).content.decode().count("the lead who sent it can read it") == 1
