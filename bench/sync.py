@@ -12,7 +12,9 @@ Two targets are measured:
    conversation details fetched over HTTP with the same concurrency, and the same rows
    bulk-inserted (Conversation + Message) with no per-row work at all. Target: the sync
    takes at most 1.3x the floor. The sync is also run at N/4 to show its peak memory
-   does not grow with the number of conversations.
+   does not grow with the number of conversations. The sync is run once more without the
+   spotlight measures (the customer's sentiment and the back-and-forths; conversations/
+   spotlight.py): target, they add at most 10% to the sync's time.
 2. Rate-limited (5,000 conversations, 50 ms per request, 500 requests per 10 s window).
    The floor is requests / 50 per second. Target: at most 1.1x that, with a handful of 429s.
    It takes about two minutes per database; --skip-rate-limited leaves it out.
@@ -37,6 +39,7 @@ or ignored. At that size the targets say nothing, so they are shown but not chec
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import multiprocessing
@@ -46,6 +49,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,6 +72,7 @@ POSTGRES_DB = "carousel_bench"
 RESULT_PREFIX = "BENCH-RESULT "
 
 OVERHEAD_TARGET = 1.3
+SPOTLIGHT_TARGET = 1.1  # the sync with its spotlight measures, over the sync without them
 RATE_LIMITED_TARGET = 1.1
 RATE_LIMITED_CONVERSATIONS = 5000
 RATE_LIMITED_LATENCY = 0.05
@@ -414,6 +419,21 @@ def worker(args: argparse.Namespace) -> None:
         print(RESULT_PREFIX + json.dumps(result), flush=True)
 
 
+@contextlib.contextmanager
+def spotlight_measures(*, on: bool) -> Iterator[None]:
+    """With `on` false, the sync stores no sentiment and no back-and-forths: what they cost."""
+    from conversations import spotlight
+
+    measures = spotlight.customer_sentiment, spotlight.back_and_forths
+    if not on:
+        spotlight.customer_sentiment = lambda bodies: None  # type: ignore[assignment]
+        spotlight.back_and_forths = lambda kinds: 0  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        spotlight.customer_sentiment, spotlight.back_and_forths = measures
+
+
 def measured(kind: str, count: int, args: argparse.Namespace) -> dict:
     from django.conf import settings
     from django.db import connection
@@ -430,7 +450,8 @@ def measured(kind: str, count: int, args: argparse.Namespace) -> dict:
         concurrency = args.concurrency or settings.HELPDESK_CONCURRENCY
         rss_before, cpu_before = rss_mb(), cpu_seconds()
         run = run_floor if kind == "floor" else run_sync
-        result = run(server, count, concurrency)
+        with spotlight_measures(on=kind != "sync-unmeasured"):
+            result = run(server, count, concurrency)
         result.update(
             database=args.database,
             run=kind,
@@ -512,7 +533,12 @@ def print_overhead_table(overhead: dict[str, dict], conversations: int) -> None:
     print("-" * len(header))
     for database, runs in overhead.items():
         floor = runs["floor"]["seconds"]
-        for label, key in (("floor", "floor"), ("full sync", "sync"), ("full sync (1/4)", "sync-small")):
+        for label, key in (
+            ("floor", "floor"),
+            ("full sync", "sync"),
+            ("no spotlight", "sync-unmeasured"),
+            ("full sync (1/4)", "sync-small"),
+        ):
             run = runs.get(key)
             if not run:
                 continue
@@ -545,6 +571,18 @@ def overhead_verdicts(overhead: dict[str, dict]) -> bool:
                 f"{big['peak_rss_mb']:.0f} MB at {big['conversations']:,} conversations"
             )
         print(line)
+        unmeasured = runs["sync-unmeasured"]["seconds"]
+        spotlight = runs["sync"]["seconds"] / unmeasured
+        spotlight_met = spotlight <= SPOTLIGHT_TARGET
+        all_met &= spotlight_met
+        above_floor = unmeasured - runs["floor"]["seconds"]
+        share = f"{(runs['sync']['seconds'] - unmeasured) / above_floor:.0%}" if above_floor > 0 else "n/a"
+        print(
+            f"{database}: the spotlight measures make the sync {spotlight:.3f}x as long, "
+            f"{'meets' if spotlight_met else 'MISSES'} the {SPOTLIGHT_TARGET}x target ({share} of the time "
+            f"the sync without them spends above its floor; CPU seconds "
+            f"{runs['sync']['cpu_seconds']:.1f} with them, {runs['sync-unmeasured']['cpu_seconds']:.1f} without)"
+        )
     return all_met
 
 
@@ -645,7 +683,11 @@ def run_database(database: str, args: argparse.Namespace) -> tuple[dict | None, 
     small = max(args.conversations // 4, 1)
     plan = [("prepare", 0)]
     if not args.skip_overhead:
-        plan += [("floor", args.conversations), ("sync", args.conversations)] * max(args.repeat, 1)
+        plan += [
+            ("floor", args.conversations),
+            ("sync", args.conversations),
+            ("sync-unmeasured", args.conversations),
+        ] * max(args.repeat, 1)
         plan.append(("sync-small", small))
     if not args.skip_rate_limited:
         plan.append(("rate-limited", args.rate_limited_conversations))
@@ -660,7 +702,7 @@ def run_database(database: str, args: argparse.Namespace) -> tuple[dict | None, 
         by_kind.setdefault(result["run"], []).append(result)
     overhead = None
     if not args.skip_overhead:
-        overhead = {kind: fastest(by_kind[kind]) for kind in ("floor", "sync", "sync-small")}
+        overhead = {kind: fastest(by_kind[kind]) for kind in ("floor", "sync", "sync-unmeasured", "sync-small")}
     return overhead, (by_kind["rate-limited"][0] if not args.skip_rate_limited else None)
 
 
