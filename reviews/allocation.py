@@ -7,7 +7,8 @@ The rules, in order of importance:
    to their weight where a new hire on the onboarding ramp weighs more;
 3. reviewers get their quota as evenly as supply allows;
 4. last week's reviewer -> reviewee pairs are avoided where there is a choice;
-5. the team's sample mix: a share of lowest-CSAT, highest-CSAT and other conversations.
+5. the team's sample mix: a share of lowest-CSAT, highest-CSAT, spotlight (conversations its
+   signals flag: a complaint, an escalation...) and other conversations.
 
 Then `second_opinions` sends a share of the conversations to a second reviewer without
 changing anyone's count, reviewer or reviewee.
@@ -22,7 +23,7 @@ from collections.abc import Set
 from dataclasses import dataclass
 from typing import NamedTuple, cast
 
-LOW, HIGH, OTHER = "low", "high", "other"
+LOW, HIGH, SPOTLIGHT, OTHER = "low", "high", "spotlight", "other"
 # (reviewer id, reviewee id)
 Pairs = Set[tuple[int, int]]
 # reviewee id -> how many times the usual reviews they receive (missing: 1)
@@ -35,26 +36,31 @@ class Candidate(NamedTuple):
     conversation_id: int
     reviewee_id: int
     csat_rating: int | None = None
+    spotlight: str = ""  # the first of the team's signals it shows (reviews/spotlight.py)
 
     @property
     def category(self) -> str:
-        if self.csat_rating is None:
-            return OTHER
-        if self.csat_rating <= 2:
+        if self.csat_rating is not None and self.csat_rating <= 2:
             return LOW
-        if self.csat_rating >= 5:
+        if self.csat_rating is not None and self.csat_rating >= 5:
             return HIGH
-        return OTHER
+        return SPOTLIGHT if self.spotlight else OTHER
+
+    @property
+    def reason(self) -> str:
+        """Why a batch holds it, as `PickReason` says: its category, or its signal."""
+        return {LOW: "lowest_csat", HIGH: "highest_csat", OTHER: "random"}.get(self.category, self.spotlight)
 
 
 @dataclass(frozen=True)
 class Mix:
     lowest_percent: int = 20
     highest_percent: int = 20
+    spotlight_percent: int = 0
 
     def shares(self) -> dict[str, float]:
-        low, high = self.lowest_percent / 100, self.highest_percent / 100
-        return {LOW: low, HIGH: high, OTHER: max(1.0 - low - high, 0.0)}
+        low, high, spot = self.lowest_percent / 100, self.highest_percent / 100, self.spotlight_percent / 100
+        return {LOW: low, HIGH: high, SPOTLIGHT: spot, OTHER: max(1.0 - low - high - spot, 0.0)}
 
 
 def reviewee_targets(
@@ -98,13 +104,16 @@ def _pick_by_mix(
     for reviewee, pool in pools.items():
         shuffled = list(pool)
         rng.shuffle(shuffled)
-        buckets: dict[str, list[Candidate]] = {LOW: [], HIGH: [], OTHER: []}
+        buckets: dict[str, list[Candidate]] = {LOW: [], HIGH: [], SPOTLIGHT: [], OTHER: []}
         for candidate in shuffled:
             buckets[candidate.category].append(candidate)
         # The extremes first: the lowest ratings at the front of LOW, the highest of HIGH.
         buckets[LOW].sort(key=lambda c: cast(int, c.csat_rating))  # LOW holds rated ones only
         by_category[reviewee] = {category: deque(bucket) for category, bucket in buckets.items()}
     shares = mix.shares()
+    # A team without the spotlight draws exactly as before it existed.
+    spotlit = shares[SPOTLIGHT] > 0 or any(buckets[SPOTLIGHT] for buckets in by_category.values())
+    categories = (LOW, HIGH, SPOTLIGHT, OTHER) if spotlit else (LOW, HIGH, OTHER)
     chosen_counts: Counter = Counter()
     picks: dict[int, list[Candidate]] = defaultdict(list)
     # Round-robin across reviewees so no one reviewee soaks up all the low ratings.
@@ -119,8 +128,7 @@ def _pick_by_mix(
     for step, reviewee in enumerate(order, start=1):
         left = by_category[reviewee]
         deficits = sorted(
-            (chosen_counts[category] - shares[category] * step, rng.random(), category)
-            for category in (LOW, HIGH, OTHER)
+            (chosen_counts[category] - shares[category] * step, rng.random(), category) for category in categories
         )
         for _, _, category in deficits:
             if left[category]:

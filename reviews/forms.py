@@ -21,6 +21,7 @@ from .models import (
     NotificationSettings,
     Review,
     Scale,
+    Signal,
     SkipReason,
     TeamSettings,
 )
@@ -70,6 +71,14 @@ class SkipForm(forms.Form):
 
 
 class TeamSettingsForm(forms.ModelForm):
+    spotlight_signals = forms.MultipleChoiceField(
+        label="Signals",
+        choices=Signal.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=TeamSettings._meta.get_field("spotlight_signals").help_text,
+    )
+
     class Meta:
         model = TeamSettings
         fields = [
@@ -92,8 +101,16 @@ class TeamSettingsForm(forms.ModelForm):
             "anonymous_reviewer",
             "dispute_days",
             "self_review_first",
+            "spotlight_percent",
+            "spotlight_signals",
+            "complaint_tags",
+            "escalation_tags",
+            "slow_close_hours",
+            "many_back_and_forths",
+            "complaint_topics",
         ]
         widgets = {
+            "complaint_topics": forms.Textarea(attrs={"rows": 3}),
             "week_starts_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "time_zone": LongSelect(choices=[(zone, zone.replace("_", " ")) for zone in TIME_ZONES]),
         }

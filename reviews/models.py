@@ -28,6 +28,26 @@ class MidweekJoiners(models.TextChoices):
 NOTE_MAX_LENGTH = 2000
 
 
+class Signal(models.TextChoices):
+    """What makes a conversation worth a closer look, beside its CSAT (reviews/spotlight.py);
+    in this order when it has several."""
+
+    COMPLAINT = "complaint", "complaint"
+    NEGATIVE = "negative", "strongly negative customer"
+    ESCALATED = "escalated", "escalation"
+    REOPENED = "reopened", "reopened"
+    SLOW = "slow", "long time to close"
+    BACK_AND_FORTH = "back_and_forth", "many back-and-forths"
+
+
+def _all_signals() -> list[str]:
+    return list(Signal.values)
+
+
+def _tag_list(value: str) -> list[str]:
+    return [tag.strip().lower() for tag in value.split(",") if tag.strip()]
+
+
 class TeamSettings(models.Model):
     """How a team's weekly review batches are made; one row per team."""
 
@@ -113,15 +133,57 @@ class TeamSettings(models.Model):
         help_text="Agents rate their own conversation on the scorecard before its peer review is shown to them, "
         "and then see the gap.",
     )
+    # Spotlight sampling: a share of each batch from conversations the signals flag.
+    spotlight_percent = models.PositiveSmallIntegerField(
+        "spotlight (%)",
+        default=0,
+        validators=[MaxValueValidator(100)],
+        help_text="Share of each batch from conversations the signals below flag, beside the CSAT extremes; 0 for "
+        "none.",
+    )
+    spotlight_signals = models.JSONField(
+        "signals", default=_all_signals, blank=True, help_text="What flags a conversation for the spotlight."
+    )
+    complaint_tags = models.CharField(
+        max_length=300,
+        default="complaint",
+        blank=True,
+        help_text="Helpdesk tags that mark a complaint, separated by commas; each is a topic of the recurring "
+        "complaints page.",
+    )
+    escalation_tags = models.CharField(
+        max_length=300,
+        default="escalation, escalated",
+        blank=True,
+        help_text="Helpdesk tags that mark an escalation, separated by commas.",
+    )
+    slow_close_hours = models.PositiveSmallIntegerField(
+        "long time to close (hours)",
+        default=72,
+        validators=[MinValueValidator(1)],
+        help_text="From the customer's first message to closing.",
+    )
+    many_back_and_forths = models.PositiveSmallIntegerField(
+        "many back-and-forths",
+        default=6,
+        validators=[MinValueValidator(2)],
+        help_text="How many times an agent answered the customer.",
+    )
+    complaint_topics = models.TextField(
+        blank=True,
+        help_text="Topics a reviewer may pick for a complaint, one per line; counted on the recurring complaints "
+        "page beside the tags.",
+    )
 
     class Meta:
         verbose_name_plural = "team settings"
         constraints = [
             # The messages are what a form shows if clean() ever lets one through.
             models.CheckConstraint(
-                condition=Q(lowest_csat_percent__lte=100 - F("highest_csat_percent")),
-                name="teamsettings_csat_shares_at_most_100",
-                violation_error_message="The lowest and highest CSAT shares can add up to at most 100%.",
+                condition=Q(lowest_csat_percent__lte=100 - F("highest_csat_percent") - F("spotlight_percent")),
+                name="teamsettings_sample_shares_at_most_100",
+                violation_error_message="The lowest CSAT, highest CSAT and spotlight shares can add up to at most "
+                "100%.",
             ),
             models.CheckConstraint(
                 condition=Q(max_lookback_days__gte=F("lookback_days")),
@@ -157,10 +219,29 @@ class TeamSettings(models.Model):
             errors["highest_csat_percent"] = (
                 f"The lowest and highest CSAT shares add up to {shares}%; together they can be at most 100%."
             )
+        elif shares + (self.spotlight_percent or 0) > 100:
+            errors["spotlight_percent"] = (
+                f"With the CSAT shares ({shares}%) the spotlight can be at most {100 - shares}%."
+            )
+        unknown = set(self.spotlight_signals or []) - set(Signal.values)
+        if unknown:
+            errors["spotlight_signals"] = f"Unknown signals: {', '.join(sorted(unknown))}."
         if self.max_lookback_days is not None and self.max_lookback_days < (self.lookback_days or 0):
             errors["max_lookback_days"] = f"Must be at least the normal look-back ({self.lookback_days} days)."
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def complaint_tag_list(self) -> list[str]:
+        return _tag_list(self.complaint_tags)
+
+    @property
+    def escalation_tag_list(self) -> list[str]:
+        return _tag_list(self.escalation_tags)
+
+    @property
+    def complaint_topic_list(self) -> list[str]:
+        return list(dict.fromkeys(line.strip() for line in self.complaint_topics.splitlines() if line.strip()))
 
     def ramp_weight(self, started_on: date | None, week_start: date) -> float:
         """How many times the usual reviews an agent receives in the week starting then (and
@@ -267,6 +348,20 @@ class SkipReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class PickReason(models.TextChoices):
+    """Why a weekly batch holds a conversation: the team's sample mix, as its reviewer reads it."""
+
+    LOWEST_CSAT = "lowest_csat", "lowest CSAT"
+    HIGHEST_CSAT = "highest_csat", "highest CSAT"
+    COMPLAINT = Signal.COMPLAINT.value, Signal.COMPLAINT.label
+    NEGATIVE = Signal.NEGATIVE.value, Signal.NEGATIVE.label
+    ESCALATED = Signal.ESCALATED.value, Signal.ESCALATED.label
+    REOPENED = Signal.REOPENED.value, Signal.REOPENED.label
+    SLOW = Signal.SLOW.value, Signal.SLOW.label
+    BACK_AND_FORTH = Signal.BACK_AND_FORTH.value, Signal.BACK_AND_FORTH.label
+    RANDOM = "random", "random"
+
+
 class AssignmentQuerySet(models.QuerySet["Assignment"]):
     def active(self) -> AssignmentQuerySet:
         return self.filter(status__in=Assignment.ACTIVE_STATUSES)
@@ -316,6 +411,8 @@ class Assignment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     request_note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH, help_text="What the lead asks to look at.")
+    # Batches only; empty for those made before the reasons were kept.
+    picked_because = models.CharField(max_length=20, choices=PickReason.choices, blank=True)
 
     objects = AssignmentQuerySet.as_manager()
 
@@ -361,6 +458,13 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer} reviews {self.conversation}"
+
+    @property
+    def why_picked(self) -> str:
+        """What My week and the review page say: the batch's reason, or how it came otherwise."""
+        if self.picked_because:
+            return self.get_picked_because_display()
+        return "" if self.kind == self.Kind.BATCH else self.get_kind_display().lower()
 
     def is_reviewable(self, now: datetime | None = None) -> bool:
         """Its review can be written or changed: still assigned (or done) and its week open.

@@ -13,7 +13,8 @@ def index_create(apps, schema_editor):
 
 
 def index_drop(apps, schema_editor):
-    schema_editor.execute(f"DROP INDEX {INDEX}")
+    # SQLite loses the index when a later migration rebuilds the table (0010 puts it back).
+    schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
 
 
 class Migration(migrations.Migration):

@@ -55,6 +55,15 @@ def measures_fill(apps, schema_editor):
         last = batch[-1].pk
 
 
+def newest_closed_restore(apps, schema_editor):
+    """SQLite rebuilt the table to add the fields above, and a rebuild keeps only the indexes
+    the model declares: 0009's search index is put back."""
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute(
+            "CREATE INDEX IF NOT EXISTS conversation_newest_closed ON conversations_conversation (closed_at DESC, id DESC)"
+        )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("conversations", "0009_conversation_newest_closed"),
@@ -80,5 +89,6 @@ class Migration(migrations.Migration):
                 blank=True, help_text="Empty: the helpdesk does not say.", null=True
             ),
         ),
+        migrations.RunPython(newest_closed_restore, migrations.RunPython.noop),
         migrations.RunPython(measures_fill, migrations.RunPython.noop, elidable=True),
     ]

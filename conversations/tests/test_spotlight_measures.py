@@ -137,9 +137,7 @@ def test_an_import_file_gives_reopens_and_refuses_a_negative_one_with_a_warning(
             ],
         }
 
-    run = conversations_sync(
-        source="file", helpdesk=FileHelpdesk([{"conversations": [item("a", 3), item("b", -1)]}])
-    )
+    run = conversations_sync(source="file", helpdesk=FileHelpdesk([{"conversations": [item("a", 3), item("b", -1)]}]))
 
     assert dict(Conversation.objects.values_list("external_id", "reopens")) == {"a": 3, "b": None}
     assert list(run.problems.values_list("external_id", "message")) == [

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from ..models import (
     week_label,
     working_days_present,
 )
+from ..spotlight import SpotlightRules
 
 logger = logging.getLogger(__name__)
 
@@ -146,9 +147,36 @@ def _candidates(
     )
     if not settings.leads_are_reviewed and lead_ids:
         conversations = conversations.exclude(assignee__user__in=lead_ids)
-    # Thousands of rows a team: tuples straight into Candidates, no model instances.
-    rows = conversations.values_list("pk", "assignee_id", "csat_rating").order_by("pk")
-    return list(map(Candidate._make, rows))
+    conversations = conversations.order_by("pk")
+    if not settings.spotlight_percent:
+        # Thousands of rows a team: tuples straight into Candidates, no model instances.
+        rows = conversations.annotate(no_signal=Value("")).values_list("pk", "assignee_id", "csat_rating", "no_signal")
+        return list(map(Candidate._make, rows))
+    rules = SpotlightRules.of(settings)
+    measures = conversations.values_list(
+        "pk", "assignee_id", "csat_rating", "tags", "customer_sentiment", "reopens", "created_at", "closed_at",
+        "back_and_forths",
+    )  # fmt: skip
+    return [
+        Candidate(
+            pk,
+            assignee_id,
+            csat,
+            rules.signal(
+                tags=tags or (),
+                sentiment=sentiment,
+                reopens=reopens,
+                created_at=created_at,
+                closed_at=closed_at,
+                back_and_forths=back_and_forths,
+            ),
+        )
+        for pk, assignee_id, csat, tags, sentiment, reopens, created_at, closed_at, back_and_forths in measures
+    ]
+
+
+def _mix(settings: TeamSettings) -> Mix:
+    return Mix(settings.lowest_csat_percent, settings.highest_csat_percent, settings.spotlight_percent)
 
 
 def _previous_pairs(week: ReviewWeek) -> set[tuple[int, int]]:
@@ -197,6 +225,7 @@ def _assignment_rows(
             reviewee_id=candidate.reviewee_id,
             kind=kind,
             role=role,
+            picked_because=candidate.reason if kind == Assignment.Kind.BATCH else "",
             created_at=now,
         )
         for reviewer, batch in batches.items()
@@ -337,7 +366,7 @@ def _week_assign_once(
             needs=needs,
             candidates=candidates,
             previous_pairs=_previous_pairs(week) if previous_pairs is None else previous_pairs,
-            mix=Mix(settings.lowest_csat_percent, settings.highest_csat_percent),
+            mix=_mix(settings),
             rng=rng,
             weights=crew.weights(first_day),
         )
@@ -407,6 +436,7 @@ def _quota_refresh(crew: _Crew, *, week: ReviewWeek, now: datetime) -> None:
         batches = allocate(
             needs=needs,
             candidates=candidates,
+            mix=_mix(settings),
             rng=random.Random(week.seed + len(known)),
             weights=crew.weights(first_day),
         )

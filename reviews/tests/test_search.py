@@ -406,3 +406,11 @@ def test_search_is_refused_in_plain_words(client, django_user_model, db):
     response = client.get(reverse("reviews:search"))
 
     assert response.status_code == 404 and "<p>Search is for agents and leads.</p>" in response.content.decode()
+
+
+def test_the_newest_first_index_survives_the_migrations(db):
+    # Raw SQL (it differs between the databases), so a later migration that rebuilds the table
+    # on SQLite must put it back; search's first page walks it.
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, "conversations_conversation")
+    assert "conversation_newest_closed" in indexes

@@ -156,6 +156,13 @@ def test_the_lead_changes_the_teams_settings_with_clear_errors(client, lead, wee
         "ramp_weeks": 6,
         "ramp_multiplier": 3,
         "dispute_days": 10,
+        "spotlight_percent": 25,
+        "spotlight_signals": ["complaint", "reopened"],
+        "complaint_tags": "complaint, Refund-Complaint",
+        "escalation_tags": "escalation",
+        "slow_close_hours": 48,
+        "many_back_and_forths": 5,
+        "complaint_topics": "Refund delays\nApp crashes\n",
     }
 
     form = client.get(url).content.decode()
@@ -163,6 +170,8 @@ def test_the_lead_changes_the_teams_settings_with_clear_errors(client, lead, wee
     bad = client.post(url, {**valid, "time_zone": "Mars/Olympus", **shares})
     too_few = client.post(url, {**valid, "reviews_per_week": 0}).content.decode()
     too_many_seconds = client.post(url, {**valid, "second_opinion_percent": 60}).content.decode()
+    too_much_spotlight = client.post(url, {**valid, "spotlight_percent": 70}).content.decode()
+    unknown_signal = client.post(url, {**valid, "spotlight_signals": ["moon_phase"]}).content.decode()
     good = client.post(url, valid)
 
     # The browser is offered the bounds the server checks, and a list of real time zones.
@@ -176,10 +185,15 @@ def test_the_lead_changes_the_teams_settings_with_clear_errors(client, lead, wee
     assert re.search(r'name="highest_csat_percent" value="80"', errors)
     assert "Ensure this value is greater than or equal to 1." in too_few
     assert "Ensure this value is less than or equal to 50." in too_many_seconds
+    assert "With the CSAT shares (40%) the spotlight can be at most 60%." in too_much_spotlight
+    assert "Select a valid choice. moon_phase is not one of the available choices." in unknown_signal
     assert good.status_code == 302
     saved = TeamSettings.objects.get(team_id=week.team_id)
     assert (saved.reviews_per_week, saved.week_starts_on, saved.time_zone) == (3, 6, "Europe/Berlin")
     assert (saved.second_opinion_percent, saved.ramp_weeks, saved.ramp_multiplier) == (15, 6, 3)
+    assert (saved.spotlight_percent, saved.spotlight_signals) == (25, ["complaint", "reopened"])
+    assert saved.complaint_tag_list == ["complaint", "refund-complaint"]
+    assert saved.complaint_topic_list == ["Refund delays", "App crashes"]
 
 
 def test_team_pages_are_404_for_agents_and_other_teams_leads(client, ana, other_lead, week):
