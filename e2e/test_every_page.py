@@ -106,6 +106,7 @@ def demo(settings):
             ),
             Visit("criterion-new", "lead@ledgerly.example", reverse("reviews:criterion_new", args=[product.pk])),
             Visit("reports", "lead@ledgerly.example", reverse("reviews:reports", args=[product.pk])),
+            Visit("complaints", "lead@ledgerly.example", reverse("reviews:complaints", args=[team.pk]) + "?weeks=12"),
             Visit("agreement", "lead@ledgerly.example", reverse("reviews:agreement", args=[product.pk]) + "?weeks=12"),
             Visit("team-disputes", "lead@ledgerly.example", reverse("reviews:team_disputes", args=[team.pk])),
             Visit("dispute-to-resolve", "lead@ledgerly.example", reverse("reviews:dispute", args=[open_dispute.pk])),

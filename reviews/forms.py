@@ -287,8 +287,18 @@ class ReviewForm(ScorecardForm):
         low_csat: bool = False,
         start_stop_continue: bool = False,
         examples: Iterable[LevelExample] = (),
+        complaint_topics: Iterable[str] = (),
     ):
         super().__init__(data, scorecard=scorecard, initial=_initial(review) if review else None, examples=examples)
+        # A topic since taken off the team's list stays the review's until changed.
+        topics = list(dict.fromkeys([*complaint_topics, *([review.complaint_topic] if review else [])]))
+        if any(topics):
+            self.fields["complaint_topic"] = forms.ChoiceField(
+                label="Complaint topic",
+                required=False,
+                choices=[("", "Not a complaint"), *((topic, topic) for topic in topics if topic)],
+                help_text="If the customer complained: what about. The team's leads count these over the weeks.",
+            )
         if low_csat:
             self.fields["csat_cause"] = forms.ChoiceField(
                 label="Was the low CSAT rating within the agent's control?",
@@ -328,6 +338,8 @@ class ReviewForm(ScorecardForm):
             "stop_note": cleaned.get("stop_note", ""),
             "continue_note": cleaned.get("continue_note", ""),
             "csat_cause": cleaned.get("csat_cause", ""),
+            # A team without topics keeps what a review had.
+            "complaint_topic": cleaned.get("complaint_topic", (self.initial or {}).get("complaint_topic", "")),
         }
 
 

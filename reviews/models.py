@@ -642,7 +642,7 @@ class ReviewQuerySet(models.QuerySet["Review"]):
 class Review(models.Model):
     # What a reviewer answers beside the ratings: the review form shows these and the
     # service stores them.
-    ANSWER_FIELDS = ("share_as_example", "start_note", "stop_note", "continue_note", "csat_cause")
+    ANSWER_FIELDS = ("share_as_example", "start_note", "stop_note", "continue_note", "csat_cause", "complaint_topic")
 
     # One review per assignment, enforced by the database: a double click or a second tab
     # cannot make two.
@@ -661,6 +661,9 @@ class Review(models.Model):
         "low CSAT", max_length=20, choices=CsatCause.choices, blank=True, help_text="Asked when the CSAT is low."
     )
     share_as_example = models.BooleanField(default=False)
+    # What the customer complained about, from the team's list (TeamSettings.complaint_topics):
+    # counted on the recurring complaints page.
+    complaint_topic = models.CharField(max_length=100, blank=True)
     # The team's settings when it was written: a reviewer promised anonymity keeps it, and a
     # review written to be read after the agent's own rating stays so.
     anonymous = models.BooleanField(default=False)

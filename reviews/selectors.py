@@ -4,9 +4,10 @@ feedback, trends. Nothing here writes; scoping to what a person may see is revie
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 from axes.models import AccessAttempt
@@ -56,8 +57,10 @@ from .models import (
     Scale,
     Scorecard,
     SelfReview,
+    TeamSettings,
 )
 from .scorecards import SCORECARD_PREFETCH, CriterionSpec, ScorecardSpec, criterion_spec, scorecard_spec
+from .spotlight import STRONGLY_NEGATIVE
 
 
 def scorecard_now(*, team: Team | None) -> ScorecardSpec:
@@ -1327,3 +1330,55 @@ def week_requests(week: ReviewWeek) -> QuerySet[Assignment]:
         .select_related("conversation", "reviewer", "reviewee", "requested_by")
         .order_by("status", "created_at", "pk")
     )
+
+
+# --- Recurring complaints ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComplaintRow:
+    topic: str
+    source: str  # how it is counted: "tag", "reviewers" or "sentiment"
+    counts: list[int]  # per week, oldest first
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+def recurring_complaints(team: Team, *, weeks: list[ReviewWeek], settings: TeamSettings) -> list[ComplaintRow]:
+    """Complaint topics per week, most frequent first: the team's complaint tags on the
+    conversations closed in each week, the topics its reviewers picked in each week's reviews,
+    and customers strongly negative without a complaint tag. Three queries whatever the span."""
+    if not weeks:
+        return []
+    complaint_tags = settings.complaint_tag_list
+    starts = [week.starts_at for week in weeks]
+    index = {week.pk: position for position, week in enumerate(weeks)}
+    by_tag = {tag: [0] * len(weeks) for tag in complaint_tags}
+    negative = [0] * len(weeks)
+    conversations = Conversation.objects.filter(
+        team=team, closed_at__gte=weeks[0].starts_at, closed_at__lt=weeks[-1].ends_at
+    ).values_list("closed_at", "tags", "customer_sentiment")
+    for closed_at, tags, sentiment in conversations.order_by():
+        position = bisect_right(starts, cast(datetime, closed_at)) - 1  # closed in the span: never None
+        lowered = {tag.lower() for tag in tags or ()}
+        matched = [tag for tag in complaint_tags if tag in lowered]
+        for tag in matched:
+            by_tag[tag][position] += 1
+        if not matched and sentiment is not None and sentiment <= STRONGLY_NEGATIVE:
+            negative[position] += 1
+    picked: dict[str, list[int]] = {}
+    chosen = (
+        Review.objects.filter(assignment__week__in=weeks)
+        .exclude(complaint_topic="")
+        .values_list("assignment__week_id", "complaint_topic")
+        .annotate(total=Count("pk"))
+        .order_by()
+    )
+    for week_id, topic, total in chosen:
+        picked.setdefault(topic, [0] * len(weeks))[index[week_id]] += total
+    rows = [ComplaintRow(f"tagged “{tag}”", "tag", counts) for tag, counts in by_tag.items()]
+    rows += [ComplaintRow(topic, "reviewers", counts) for topic, counts in picked.items()]
+    rows.append(ComplaintRow("strongly negative customer, no complaint tag", "sentiment", negative))
+    return sorted(rows, key=lambda row: -row.total)

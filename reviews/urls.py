@@ -41,6 +41,7 @@ urlpatterns = [
     path("teams/<int:team_id>/trends/", team.trends, name="trends"),
     path("teams/<int:team_id>/reports/", team.reports, name="reports"),
     path("teams/<int:team_id>/agreement/", team.agreement, name="agreement"),
+    path("teams/<int:team_id>/complaints/", team.complaints, name="complaints"),
     path("teams/<int:team_id>/disputes/", disputes.team_disputes, name="team_disputes"),
     path("teams/<int:team_id>/agents/<int:agent_id>/", team.agent_detail, name="agent_detail"),
     path("teams/<int:team_id>/export/", team.export, name="export"),

@@ -108,6 +108,7 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
     "reviews:criterion_edit": ({"team_id": "team", "key": "criterion"}, _only(LEADS, 404)),
     "reviews:reports": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:agreement": ({"team_id": "team"}, _only(LEADS, 404)),
+    "reviews:complaints": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:team_disputes": ({"team_id": "team"}, _only(LEADS, 404)),
     # Between the highlight's reviewer and reviewee (tests/test_disputes.py) and the team's leads.
     "reviews:dispute": ({"dispute_id": "open_dispute"}, _only(LEADS, 404)),
@@ -156,6 +157,7 @@ QUERY_BOUNDS = {
     "reviews:criterion_edit": 9,
     "reviews:reports": 15,
     "reviews:agreement": 12,
+    "reviews:complaints": 9,
     "reviews:team_disputes": 13,
     "reviews:dispute": 18,
     "reviews:team_people": 10,

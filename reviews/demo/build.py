@@ -298,6 +298,7 @@ def _review(
             "continue_note": rng.choice(content.CONTINUE_NOTES) if extras.start_stop_continue else "",
             # Most low ratings in the demo are about the product or a policy, as in life.
             "csat_cause": rng.choice(["agent", "product", "product", "policy", "other"]) if low_csat else "",
+            "complaint_topic": _complaint_topic(assignment) if low_csat else "",
         },
         now=at,
         actor=assignment.reviewer.user,
@@ -555,6 +556,7 @@ def demo_build(*, now: datetime | None = None) -> SyncRun:
     _leads_set(teams)
     notes = _Notes(random.Random(_seed("notes")))
     _start_stop_continue(teams["billing"])
+    _complaints_set(teams["billing"])
     for key, team in teams.items():
         rng = random.Random(_seed("reviews", key))
         for weeks_ago in range(HISTORY_WEEKS, 0, -1):
@@ -572,6 +574,7 @@ def demo_build(*, now: datetime | None = None) -> SyncRun:
     _disputes_add(teams["billing"])
     _calibrations_add(teams["billing"], now=now)
     _own_ratings_add(teams["onboarding"])
+    _spotlight_on(teams["billing"])
     for week in services.due_weeks_assign(now=now):
         key = week.team.external_id
         with transaction.atomic():
@@ -590,6 +593,25 @@ def _extras(key: str, weeks_ago: int) -> _Extras:
         product_knowledge=key == "product" and weeks_ago <= PRODUCT_KNOWLEDGE_WEEKS,
         start_stop_continue=key == "billing",
     )
+
+
+def _complaint_topic(assignment: Assignment) -> str:
+    tags = assignment.conversation.tags or []
+    return content.COMPLAINT_TOPICS.get(tags[0], "") if tags else ""
+
+
+def _complaints_set(team: Team) -> None:
+    """Billing's reviewers pick complaint topics; its spotlight reads its tags (turned on later)."""
+    settings = services.team_settings_get(team=team)
+    settings.complaint_topics = "\n".join(content.COMPLAINT_TOPICS.values())
+    settings.complaint_tags, settings.escalation_tags = content.COMPLAINT_TAGS, content.ESCALATION_TAGS
+    settings.save()
+
+
+def _spotlight_on(team: Team) -> None:
+    settings = services.team_settings_get(team=team)
+    settings.spotlight_percent = content.SPOTLIGHT_PERCENT
+    settings.save()
 
 
 def _start_stop_continue(team: Team) -> None:

@@ -843,3 +843,15 @@ CALIBRATION_NOTES = [
 
 # A conversation Billing's lead sent Maya to review this week, outside her batch.
 SENT_FOR_REVIEW_NOTE = "Please look at this one: the customer wrote three times before the refund was confirmed."
+
+# Billing's complaint topics, which its reviewers pick on low-rated conversations by what the
+# customer wrote about, and the helpdesk tags its spotlight reads.
+COMPLAINT_TOPICS = {
+    "double-charge": "Double charges",
+    "refund": "Refund delays",
+    "card-declined": "Declined cards",
+    "plan-change": "Plan prices",
+}
+COMPLAINT_TAGS = "complaint, double-charge"
+ESCALATION_TAGS = "urgent, escalation"
+SPOTLIGHT_PERCENT = 20  # Billing mixes the spotlight into its batches from this week on

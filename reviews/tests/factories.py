@@ -98,6 +98,7 @@ def answers(
         "stop_note": "",
         "continue_note": "",
         "csat_cause": "",
+        "complaint_topic": "",
         **extra,
     }
 

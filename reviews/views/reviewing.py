@@ -48,6 +48,7 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
         low_csat=selectors.asks_csat_cause(assignment.conversation),
         start_stop_continue=team_settings.start_stop_continue,
         examples=selectors.level_examples(assignment.week.team),
+        complaint_topics=team_settings.complaint_topic_list,
     )
     if request.method == "POST":
         if not editable:

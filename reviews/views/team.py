@@ -195,6 +195,26 @@ def trends(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
 
 
 @login_required
+def complaints(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
+    team = access.get_led_team(request.user, team_id)
+    count = _week_count(request)
+    weeks = _recent_weeks(team, count)
+    settings = services.team_settings_get(team=team)
+    return render(
+        request,
+        "reviews/complaints.html",
+        {
+            "team": team,
+            "week_count": count,
+            "week_choices": WEEK_CHOICES,
+            "weeks": weeks,
+            "rows": selectors.recurring_complaints(team, weeks=weeks, settings=settings),
+            "settings": settings,
+        },
+    )
+
+
+@login_required
 def agreement(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     window = _window(request, team_id)
     agreement = selectors.team_agreement(window.team, weeks=window.weeks, scorecard=window.scorecard)
