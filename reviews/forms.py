@@ -338,8 +338,7 @@ class ReviewForm(ScorecardForm):
             "stop_note": cleaned.get("stop_note", ""),
             "continue_note": cleaned.get("continue_note", ""),
             "csat_cause": cleaned.get("csat_cause", ""),
-            # A team without topics keeps what a review had.
-            "complaint_topic": cleaned.get("complaint_topic", (self.initial or {}).get("complaint_topic", "")),
+            "complaint_topic": cleaned.get("complaint_topic", ""),
         }
 
 

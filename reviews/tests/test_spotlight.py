@@ -2,6 +2,7 @@
 assignment says why it was picked, on My week and on the review page."""
 
 import random
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from reviews.allocation import LOW, OTHER, SPOTLIGHT, Candidate, Mix, allocate
 from reviews.models import Assignment, Signal, TeamSettings
 from reviews.services import assignments_pull, week_assign
 from reviews.spotlight import SpotlightRules
+from reviews.tests.factories import WEEK_START
 
 CLOSED = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -163,3 +165,108 @@ def test_a_team_without_the_spotlight_gets_no_signal_reasons(team_of_five, monda
     reasons = set(Assignment.objects.filter(week=week).values_list("picked_because", flat=True))
     assert reasons <= {"random", "lowest_csat", "highest_csat"}
     assert not reasons & set(Signal.values)
+
+
+# --- Recurring complaints ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def complaints(team_of_five, monday, django_user_model):
+    """Two weeks of a team whose complaint tags are "complaint" and "late-refund", with topics."""
+    from reviews.models import ReviewWeek
+    from reviews.services import review_week_get_or_create
+
+    builder, agents = team_of_five
+    TeamSettings.objects.create(
+        team=builder.team,
+        complaint_tags="complaint, Late-Refund",
+        complaint_topics="Refund delays\nApp crashes",
+        second_opinion_percent=0,
+    )
+    last = review_week_get_or_create(team=builder.team, starts_at=WEEK_START - timedelta(days=7))
+    week = week_assign(team=builder.team)
+    # Closed last week (the factories' default: two days before this week).
+    builder.conversations(agents[0], 3, tags=["complaint"])
+    builder.conversations(agents[1], 1, tags=["late-refund", "complaint"])
+    builder.conversations(agents[2], 2, customer_sentiment=-0.7)
+    builder.conversations(agents[2], 1, tags=["complaint"], customer_sentiment=-0.9)
+    # Closed this week.
+    builder.conversations(agents[3], 1, tags=["Late-Refund"], closed_days_ago=-1)
+    lead = django_user_model.objects.create_user("lead@ledgerly.example", password="pw")
+    builder.team.leads.add(lead)
+    assert ReviewWeek.objects.filter(team=builder.team).count() == 2
+    return {"builder": builder, "agents": agents, "week": week, "last": last, "lead": lead}
+
+
+def test_the_complaints_page_counts_tags_sentiment_and_reviewers_topics_per_week(client, complaints):
+    from reviews.services import review_submit
+    from reviews.tests.factories import answers
+
+    first, second = Assignment.objects.filter(week=complaints["week"], role="first")[:2]
+    review_submit(assignment=first, answers=answers(complaint_topic="Refund delays"))
+    review_submit(assignment=second, answers=answers(complaint_topic="Refund delays"))
+    client.force_login(complaints["lead"])
+
+    page = client.get(reverse("reviews:complaints", args=[complaints["builder"].team.pk])).content.decode()
+
+    rows = re.findall(r"<tr><td>(.*?)</td>\s*<td>(.*?)</td>\s*((?:<td>\d+</td>)+)<td><strong>(\d+)", page)
+    table = {topic: (source, re.findall(r"\d+", counts), total) for topic, source, counts, total in rows}
+    assert table == {
+        "tagged “complaint”": ("helpdesk tag", ["5", "0"], "5"),
+        "tagged “late-refund”": ("helpdesk tag", ["1", "1"], "2"),
+        "Refund delays": ("reviewers' topic", ["0", "2"], "2"),
+        "strongly negative customer, no complaint tag": ("sentiment", ["2", "0"], "2"),
+    }
+    assert list(table)[0] == "tagged “complaint”"  # most frequent first
+
+
+def test_the_complaints_page_is_for_the_teams_leads(client, complaints):
+    url = reverse("reviews:complaints", args=[complaints["builder"].team.pk])
+    client.force_login(complaints["agents"][0].user)
+
+    assert client.get(url).status_code == 404
+
+
+def test_a_reviewer_picks_a_topic_from_the_teams_list_and_it_stays_when_the_list_changes(client, complaints):
+    from reviews.models import Review
+    from reviews.tests.factories import review_form
+
+    assignment = Assignment.objects.filter(week=complaints["week"], role="first").first()
+    reviewer = assignment.reviewer.user
+    client.force_login(reviewer)
+    url = reverse("reviews:review", args=[assignment.pk])
+
+    form = client.get(url).content.decode()
+    refused = client.post(url, review_form(complaint_topic="Moon phases"))
+    client.post(url, review_form(complaint_topic="App crashes"))
+    TeamSettings.objects.filter(team=complaints["builder"].team).update(complaint_topics="Refund delays")
+    again = client.get(url).content.decode()
+    client.post(url, review_form(complaint_topic="App crashes", quality=3))
+
+    assert '<option value="" selected>Not a complaint</option>' in form
+    assert '<option value="App crashes">App crashes</option>' in form
+    assert refused.status_code == 400
+    assert "Select a valid choice. Moon phases is not one of the available choices." in refused.content.decode()
+    assert '<option value="App crashes" selected>App crashes</option>' in again
+    assert Review.objects.get(assignment=assignment).complaint_topic == "App crashes"
+
+
+def test_a_team_without_topics_asks_none_but_shows_a_reviews_own(client, complaints):
+    from reviews.models import Review
+    from reviews.services import review_submit
+    from reviews.tests.factories import answers, review_form
+
+    assignment = Assignment.objects.filter(week=complaints["week"], role="first").first()
+    review_submit(assignment=assignment, answers=answers(complaint_topic="Refund delays"))
+    TeamSettings.objects.filter(team=complaints["builder"].team).update(complaint_topics="")
+    other = Assignment.objects.filter(week=complaints["week"], role="first").exclude(pk=assignment.pk).first()
+    client.force_login(other.reviewer.user)
+
+    fresh = client.get(reverse("reviews:review", args=[other.pk])).content.decode()
+    client.force_login(assignment.reviewer.user)
+    own = client.get(reverse("reviews:review", args=[assignment.pk])).content.decode()
+    client.post(reverse("reviews:review", args=[assignment.pk]), review_form(quality=3, complaint_topic=""))
+
+    assert "Complaint topic" not in fresh
+    assert '<option value="Refund delays" selected>Refund delays</option>' in own
+    assert Review.objects.get(assignment=assignment).complaint_topic == ""  # cleared by choosing "Not a complaint"
