@@ -17,6 +17,8 @@ from .models import (
     NOTE_MAX_LENGTH,
     SCALE_SIZES,
     CsatCause,
+    FocusItem,
+    FocusOutcome,
     LevelExample,
     NotificationSettings,
     Review,
@@ -288,8 +290,28 @@ class ReviewForm(ScorecardForm):
         start_stop_continue: bool = False,
         examples: Iterable[LevelExample] = (),
         complaint_topics: Iterable[str] = (),
+        focus: FocusItem | None = None,
+        follows: FocusItem | None = None,
     ):
-        super().__init__(data, scorecard=scorecard, initial=_initial(review) if review else None, examples=examples)
+        initial = _initial(review) if review else {}
+        initial["focus"] = focus.text if focus else ""
+        if follows is not None and review is not None and follows.follow_up_id == review.pk:
+            initial["focus_outcome"] = follows.outcome
+        super().__init__(data, scorecard=scorecard, initial=initial, examples=examples)
+        self.fields["focus"] = forms.CharField(
+            label="One thing to try",
+            required=False,
+            max_length=FocusItem._meta.get_field("text").max_length,
+            help_text="One focus for the agent, if there is one; their next review by someone else says whether it "
+            "happened.",
+        )
+        if follows is not None:
+            self.fields["focus_outcome"] = forms.ChoiceField(
+                label="Did it happen in this conversation?",
+                required=False,
+                choices=[("", "Not said"), *FocusOutcome.choices],
+                widget=forms.RadioSelect,
+            )
         # A topic since taken off the team's list stays the review's until changed.
         topics = list(dict.fromkeys([*complaint_topics, *([review.complaint_topic] if review else [])]))
         if any(topics):
@@ -340,6 +362,10 @@ class ReviewForm(ScorecardForm):
             "csat_cause": cleaned.get("csat_cause", ""),
             "complaint_topic": cleaned.get("complaint_topic", ""),
         }
+
+    def focus_answers(self) -> tuple[str, str]:
+        """(the thing to try this review sets, whether the earlier focus happened), once valid."""
+        return self.cleaned_data["focus"], self.cleaned_data.get("focus_outcome", "")
 
 
 def _level(value: str | None) -> int | None:

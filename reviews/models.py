@@ -1127,3 +1127,49 @@ def working_days_present(week_start: date, absences: list[tuple[date, date]]) ->
     working = [day for day in days if day.weekday() < 5]
     present = [day for day in working if not any(start <= day <= end for start, end in absences)]
     return len(present), len(working)
+
+
+class FocusOutcome(models.TextChoices):
+    HAPPENED = "happened", "Yes, it happened"
+    PARTLY = "partly", "Partly"
+    NOT_YET = "not_yet", "Not yet"
+    NO_CHANCE = "no_chance", "The conversation gave no chance to show it"
+
+
+class FocusItem(models.Model):
+    """One thing to try, set by a review for its reviewee. The agent's next review by someone
+    else, of a conversation closed after it was set, says whether it happened. An agent has one
+    open at a time: a newer one replaces it."""
+
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="focus")
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="focus_items")
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    follow_up = models.OneToOneField(
+        Review, null=True, blank=True, on_delete=models.SET_NULL, related_name="focus_followed"
+    )
+    outcome = models.CharField(max_length=20, choices=FocusOutcome.choices, blank=True)
+    followed_at = models.DateTimeField(null=True, blank=True)
+    replaced_at = models.DateTimeField(null=True, blank=True, help_text="A newer focus was set before a follow-up.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["agent"], condition=Q(outcome="", replaced_at__isnull=True), name="focusitem_open_per_agent"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="focusitem_has_text"),
+            models.CheckConstraint(
+                condition=Q(follow_up__isnull=True) | (~Q(outcome="") & Q(followed_at__isnull=False)),
+                name="focusitem_follow_up_has_outcome",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent}: {self.text}"
+
+    @property
+    def is_open(self) -> bool:
+        return not self.outcome and self.replaced_at is None

@@ -14,6 +14,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import (
     Avg,
+    Case,
     Count,
     Exists,
     F,
@@ -27,6 +28,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    When,
 )
 from django.db.models.functions import Coalesce, Least, Lower, Trim
 from django.utils import timezone
@@ -47,6 +49,7 @@ from .models import (
     CalibrationSession,
     CsatCause,
     Dispute,
+    FocusItem,
     Helpfulness,
     Invitation,
     LevelExample,
@@ -1382,3 +1385,43 @@ def recurring_complaints(team: Team, *, weeks: list[ReviewWeek], settings: TeamS
     rows += [ComplaintRow(topic, "reviewers", counts) for topic, counts in picked.items()]
     rows.append(ComplaintRow("strongly negative customer, no complaint tag", "sentiment", negative))
     return sorted(rows, key=lambda row: -row.total)
+
+
+# --- Focus items ----------------------------------------------------------------------------------
+
+
+def focus_to_follow(assignment: Assignment) -> FocusItem | None:
+    """The earlier focus a reviewer says happened or not: the one this review followed up, or
+    else the reviewee's open focus set by someone else before the conversation closed (before
+    it, the agent could not have tried it)."""
+    followed = Q(follow_up__assignment=assignment)
+    closed_at = assignment.conversation.closed_at
+    open_one = (
+        Q(agent_id=assignment.reviewee_id, outcome="", replaced_at__isnull=True, created_at__lte=closed_at)
+        & ~Q(review__reviewer_id=assignment.reviewer_id)
+        if closed_at is not None
+        else Q(pk__in=[])
+    )
+    # In one query: the one followed up first, else the newest open one.
+    return (
+        FocusItem.objects.filter(followed | open_one)
+        .order_by(Case(When(followed, then=0), default=1), "-created_at", "-pk")
+        .first()
+    )
+
+
+def focus_of_review(review: Review | None) -> FocusItem | None:
+    return FocusItem.objects.filter(review=review).first() if review is not None else None
+
+
+def focus_chain(agent: Agent, *, hidden: Q | None = None, limit: int = 26) -> list[FocusItem]:
+    """The agent's focus items, newest first, each with who set it and who followed it up;
+    `hidden`: the reviews the reader may not read yet, whose focus is left out."""
+    items = FocusItem.objects.filter(agent=agent)
+    if hidden is not None:
+        items = items.exclude(review__in=Review.objects.filter(hidden))
+    return list(
+        items.select_related("review__reviewer", "review__assignment__week", "follow_up__reviewer").order_by(
+            "-created_at", "-pk"
+        )[:limit]
+    )

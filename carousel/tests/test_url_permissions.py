@@ -137,21 +137,22 @@ QUERY_BOUNDS = {
     "conversations:sync_status": 10,
     "password_change": 2,
     "password_change_done": 2,
-    "reviews:agent_detail": 20,
+    "reviews:agent_detail": 21,
     # Whether it is shown only as an example of a level; for its leads, who it was sent to,
     # who they may send it to and whether they may review it themselves.
     "reviews:conversation": 22,
     "reviews:export": 6,
     "reviews:export_completion": 7,
     "reviews:export_reviews": 11,  # two more a week with reviews: its ratings and root causes
-    "reviews:feedback": 23,
+    "reviews:feedback": 24,
     "reviews:highlights": 17,
     "reviews:search": 11,
     "reviews:home": 6,
     "reviews:my_week": 15,
     "reviews:notifications": 6,
-    "reviews:review": 22,
-    "reviews:review_detail": 24,  # the reviewee: the dispute window (from their own rating) and form
+    "reviews:review": 24,  # with the earlier focus to follow up and the review's own
+    # The reviewee: the dispute window (from their own rating) and form; the focus it set.
+    "reviews:review_detail": 25,
     "reviews:scorecard": 11,
     "reviews:criterion_new": 9,
     "reviews:criterion_edit": 9,

@@ -1,6 +1,6 @@
 """Review workflows: the weekly quota (quota.py), writing and reading reviews (reviewing.py),
 the team's scorecard versions (scorecards.py), disputes of reviews (disputes.py), calibration
-sessions (calibration.py), conversations a lead sends for review (lead_requests.py), what a
+sessions (calibration.py), focus items (focus.py), conversations a lead sends for review (lead_requests.py), what a
 lead does for a teammate's account (accounts.py), and the emails (notifications.py)."""
 
 from .accounts import (
@@ -22,6 +22,7 @@ from .calibration import (
     level_example_remove,
 )
 from .disputes import DisputeError, dispute_assign, dispute_deadline, dispute_open, dispute_resolve
+from .focus import FocusError, focus_record
 from .lead_requests import RequestError, review_request
 from .notifications import nudges_send, weekly_emails_send
 from .quota import (
@@ -85,6 +86,8 @@ __all__ = [
     "dispute_deadline",
     "dispute_open",
     "dispute_resolve",
+    "FocusError",
+    "focus_record",
     "QuotaError",
     "RequestError",
     "ReviewError",

@@ -321,16 +321,17 @@ def test_list_pages_have_a_fixed_number_of_queries(client, build, monday, page, 
         assignment = Assignment.objects.create(
             week=week, reviewer=reviewer, reviewee=reviewee, conversation=conversation
         )
-        services.review_submit(
+        review = services.review_submit(
             assignment=assignment,
             answers=answers(quality_note="ok", share_as_example=True),
         )
+        services.focus_record(review=review, text=f"Try {conversation.pk}")
     client.force_login(reviewee.user if page == "feedback" else reviewer.user)
 
     # Each review's ratings take four queries together (`with_ratings`); Feedback's summary
-    # reads the team's scorecard (four) and counts the ratings (one); the other two ask whose
-    # scores the reader may see (two).
-    with django_assert_max_num_queries({"feedback": 23, "written": 16, "highlights": 17}[page]):
+    # reads the team's scorecard (four) and counts the ratings (one), and its focus items take
+    # one; the other two ask whose scores the reader may see (two).
+    with django_assert_max_num_queries({"feedback": 24, "written": 16, "highlights": 17}[page]):
         response = client.get(reverse(f"reviews:{page}"))
 
     assert response.content.decode().count("Reviewed by") == 25  # one page
@@ -351,8 +352,8 @@ def test_the_review_page_has_a_fixed_number_of_queries(client, scene, django_ass
     client.force_login(scene["ana"].user)
 
     # The menu's three, the scorecard's four, whether a teammate reviews it too and the
-    # team's examples of levels among them.
-    with django_assert_max_num_queries(19):
+    # team's examples of levels among them, the earlier focus to follow up and this review's own.
+    with django_assert_max_num_queries(21):
         response = client.get(reverse("reviews:review", args=[scene["assignment"].pk]))
 
     assert response.content.decode().count("message-agent") == 50
@@ -446,8 +447,8 @@ def test_the_conversation_and_review_pages_have_a_fixed_number_of_queries(client
     # one for whether they lead its team (to send it for review).
     with django_assert_max_num_queries(20):
         assert client.get(reverse("reviews:conversation", args=[review.conversation_id])).status_code == 200
-    # With its disputes, and whether the reader may see them.
-    with django_assert_max_num_queries(18):
+    # With its disputes, and whether the reader may see them, and the focus it set.
+    with django_assert_max_num_queries(19):
         assert client.get(reverse("reviews:review_detail", args=[review.pk])).status_code == 200
 
 

@@ -43,6 +43,7 @@ def feedback(request: AuthenticatedRequest) -> HttpResponse:
             "shown": access.review_shown(request.user, page),
             "unread": selectors.feedback_for(agent).filter(readable, seen_at__isnull=True).count(),
             "own_ratings_due": selectors.own_ratings_due(agent),
+            "focus_items": selectors.focus_chain(agent, hidden=access.own_rating_due(agent)),
         },
     )
 
@@ -77,6 +78,7 @@ def _review_page(request: AuthenticatedRequest, review: Review, comment_form: Co
         "reviews/review_detail.html",
         {
             "review": review,
+            "focus": selectors.focus_of_review(review),
             "comments": ReviewComment.objects.filter(review=review).select_related("author"),
             "comment_form": comment_form,
             "can_reply": access.can_reply(request.user, review),

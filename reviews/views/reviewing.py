@@ -5,6 +5,7 @@ it for review."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -41,6 +42,7 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
     editable = assignment.is_reviewable()
     requested = assignment.kind == Assignment.Kind.REQUESTED
     team_settings = services.team_settings_get(team=assignment.week.team)
+    follows = selectors.focus_to_follow(assignment)
     form = ReviewForm(
         request.POST or None,
         scorecard=scorecard,
@@ -49,14 +51,19 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
         start_stop_continue=team_settings.start_stop_continue,
         examples=selectors.level_examples(assignment.week.team),
         complaint_topics=team_settings.complaint_topic_list,
+        focus=selectors.focus_of_review(review),
+        follows=follows,
     )
     if request.method == "POST":
         if not editable:
             raise PermissionDenied("This review can no longer be changed.")
         if form.is_valid():
+            focus, outcome = form.focus_answers()
             try:
-                services.review_submit(assignment=assignment, answers=form.answers(), actor=request.user)
-            except services.ReviewError as exc:
+                with transaction.atomic():
+                    saved = services.review_submit(assignment=assignment, answers=form.answers(), actor=request.user)
+                    services.focus_record(review=saved, text=focus, follows=follows, outcome=outcome)
+            except (services.ReviewError, services.FocusError) as exc:
                 messages.error(request, str(exc))
             else:
                 return _after_saving(request, assignment)
@@ -74,6 +81,7 @@ def review_conversation(request: AuthenticatedRequest, assignment_id: int) -> Ht
             "editable": editable,
             # A conversation a lead sent is no part of the batch and its count.
             "progress": None if requested else selectors.batch_progress(assignment),
+            "follows": follows,
             "second_opinion": second_opinion,
             "shown": access.review_shown(request.user, [r for r in (review, second_opinion.review) if r is not None]),
             "blind": not access.sees_who_handled(

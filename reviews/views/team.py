@@ -243,6 +243,7 @@ def agent_detail(request: AuthenticatedRequest, team_id: int, agent_id: int) -> 
             "team": team,
             "agent": agent,
             "coaching": coaching,
+            "focus_items": selectors.focus_chain(agent),
             "scorecard": scorecard,
             "shown": access.Shown(scores=ids, reviewers=ids),  # a team the user leads: everything
             "week_count": _week_count(request),
