@@ -28,11 +28,13 @@ from conversations.models import Agent, Conversation, Team
 
 from .models import (
     Absence,
+    ActionItem,
     Assignment,
     CalibrationItem,
     CalibrationSession,
     Dispute,
     LevelExample,
+    OneOnOne,
     Review,
     ReviewComment,
     ReviewQuerySet,
@@ -418,6 +420,33 @@ def lead_as_reviewer(user: Person, conversation: Conversation, *, sends: bool | 
         return None
     agent = reviewing_agent(user)
     return agent if agent is not None and agent.pk != conversation.assignee_id else None
+
+
+def get_visible_one_on_one(user: Person, one_on_one_id: int) -> OneOnOne:
+    """A 1:1 is between the agent and the leads of its team."""
+    session = OneOnOne.objects.select_related("agent", "team", "lead").filter(pk=one_on_one_id).first()
+    if session is None or not (runs_one_on_one(user, session) or is_one_on_one_agent(user, session)):
+        raise Http404("No such 1:1.")
+    return session
+
+
+def runs_one_on_one(user: Person, session: OneOnOne) -> bool:
+    """Its notes and action items are written by the leads of its team."""
+    return leads_team(user, session.team_id)
+
+
+def is_one_on_one_agent(user: Person, session: OneOnOne) -> bool:
+    """Only the agent met acknowledges it."""
+    agent = agent_of(user)
+    return agent is not None and agent.pk == session.agent_id
+
+
+def get_one_on_one_action(user: Person, session: OneOnOne, item_id: int) -> ActionItem:
+    """An action item is ticked off by either side of its 1:1 (`get_visible_one_on_one` first)."""
+    item = ActionItem.objects.filter(pk=item_id, one_on_one=session).first()
+    if item is None:
+        raise Http404("No such action item.")
+    return item
 
 
 def sees_who_handled(user: Person, team_id: int, *, blind: bool) -> bool:

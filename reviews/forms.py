@@ -31,6 +31,7 @@ from .scorecards import CriterionSpec, LevelSpec, RatingAnswer, ScorecardSpec, c
 from .search import Filters
 from .selectors import AgentName, Candidate
 from .services.calibration import AgreedAnswer
+from .services.coaching import ActionAnswer
 
 NOTE_HELP = f"Up to {NOTE_MAX_LENGTH:,} characters."
 TIME_ZONES = sorted(zoneinfo.available_timezones() - {"Factory", "localtime"})
@@ -903,3 +904,53 @@ class ReviewRequestForm(forms.Form):
     def __init__(self, *args, agents: Iterable[Agent], **kwargs):
         super().__init__(*args, **kwargs)
         _agents_offer(self, agents, empty="Choose a teammate")
+
+
+ACTION_ROWS = 3  # empty rows for new action items on the 1:1 form
+
+
+class OneOnOneForm(forms.Form):
+    """A 1:1's date (when it is new), agenda, notes and new action items with due dates."""
+
+    held_on = forms.DateField(
+        label="Held on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "Say when the 1:1 is or was held.", "invalid": "Enter a date, such as 2026-12-08."},
+    )
+    agenda = forms.CharField(
+        label="Agenda",
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text="Pre-filled from the agent's recent reviews, highlights, disputes and focus; the agent reads it too.",
+    )
+    notes = forms.CharField(label="Notes", required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 6}))
+
+    def __init__(self, *args, new: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not new:
+            del self.fields["held_on"]
+        for row in range(1, ACTION_ROWS + 1):
+            self.fields[f"action_{row}"] = forms.CharField(label=f"Action item {row}", required=False, max_length=300)
+            self.fields[f"due_{row}"] = forms.DateField(
+                label=f"Due {row}",
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}),
+                error_messages={"invalid": "Enter a date, such as 2026-12-15."},
+            )
+
+    def action_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[f"action_{row}"], self[f"due_{row}"]) for row in range(1, ACTION_ROWS + 1)]
+
+    def clean(self):
+        cleaned = super().clean()
+        for row in range(1, ACTION_ROWS + 1):
+            if cleaned.get(f"due_{row}") and not cleaned.get(f"action_{row}", "").strip():
+                self.add_error(f"action_{row}", "Say what is to be done by that date.")
+        return cleaned
+
+    def actions(self) -> list[ActionAnswer]:
+        return [
+            ActionAnswer(self.cleaned_data[f"action_{row}"], self.cleaned_data[f"due_{row}"])
+            for row in range(1, ACTION_ROWS + 1)
+        ]

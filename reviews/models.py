@@ -1173,3 +1173,40 @@ class FocusItem(models.Model):
     @property
     def is_open(self) -> bool:
         return not self.outcome and self.replaced_at is None
+
+
+class OneOnOne(models.Model):
+    """A 1:1 coaching session between a lead and an agent: its agenda (pre-filled from the
+    agent's recent reviews, highlights, disputes and focus items), the lead's notes and the
+    action items. The agent acknowledges it; an edit after that asks for it again."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="one_on_ones")
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="one_on_ones")
+    lead = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    held_on = models.DateField()
+    agenda = models.TextField(blank=True, max_length=10_000)
+    notes = models.TextField(blank=True, max_length=10_000)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-held_on", "-id"]
+        indexes = [models.Index(fields=["agent", "-held_on"], name="oneonone_agent_latest")]
+
+    def __str__(self) -> str:
+        return f"1:1 with {self.agent} on {self.held_on}"
+
+
+class ActionItem(models.Model):
+    one_on_one = models.ForeignKey(OneOnOne, on_delete=models.CASCADE, related_name="action_items")
+    text = models.CharField(max_length=300)
+    due_on = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="actionitem_has_text")]
+
+    def __str__(self) -> str:
+        return self.text

@@ -41,6 +41,7 @@ from .models import (
     CSAT_OUTSIDE_AGENT,
     LOW_CSAT_AT_MOST,
     Absence,
+    ActionItem,
     AgentWeek,
     Assignment,
     CalibrationAnswer,
@@ -53,6 +54,7 @@ from .models import (
     Helpfulness,
     Invitation,
     LevelExample,
+    OneOnOne,
     Rating,
     Review,
     ReviewQuerySet,
@@ -681,6 +683,7 @@ class Teammate:
     invitation: Invitation | None  # the unused one still open, if any
     absences: list[Absence]  # today's and later ones
     ramp_weight: float  # this week's onboarding weight: 1 once past the ramp
+    weeks_since_one_on_one: int | None  # None: never had one
 
     @property
     def ramp_percent(self) -> int:
@@ -695,7 +698,7 @@ class TeamPeople:
 
 def team_people(team: Team, *, today: date, now: datetime) -> TeamPeople:
     """The team's active teammates with their account, lead role, open invitation, coming
-    absences and onboarding weight, and its other leads, in five queries however many."""
+    absences, onboarding weight and last 1:1, and its other leads, in five queries however many."""
     settings_ = services.team_settings_get(team=team)
     week_start = settings_.week_start_at(now).date()
     leads = list(team.leads.order_by("email"))
@@ -703,6 +706,7 @@ def team_people(team: Team, *, today: date, now: datetime) -> TeamPeople:
     agents = (
         Agent.objects.filter(team=team, is_active=True)
         .select_related("user")
+        .annotate(last_one_on_one=Max("one_on_ones__held_on"))
         .prefetch_related(
             Prefetch(
                 "invitations",
@@ -719,6 +723,7 @@ def team_people(team: Team, *, today: date, now: datetime) -> TeamPeople:
             invitation=agent.open_invitations[0] if agent.open_invitations else None,
             absences=agent.coming_absences,
             ramp_weight=settings_.ramp_weight(agent.started_on, week_start),
+            weeks_since_one_on_one=(today - agent.last_one_on_one).days // 7 if agent.last_one_on_one else None,
         )
         for agent in agents
     ]
@@ -1425,3 +1430,61 @@ def focus_chain(agent: Agent, *, hidden: Q | None = None, limit: int = 26) -> li
             "-created_at", "-pk"
         )[:limit]
     )
+
+
+# --- 1:1 coaching -------------------------------------------------------------------------------
+
+AGENDA_REVIEWS = 5  # the lowest-scored reviews the agenda lists; it counts them all
+AGENDA_WEEKS = 4  # how far back a first 1:1 looks
+
+
+def one_on_one_agenda(agent: Agent, *, today: date) -> str:
+    """The agenda a new 1:1 starts from, in plain text the lead edits: since the last 1:1 (or
+    four weeks), the agent's reviews (the lowest first), highlights, disputes, focus items and
+    the action items still open. It names no reviewer, since the agent reads it too, and leaves
+    out reviews the agent has to rate themselves first."""
+    last = OneOnOne.objects.filter(agent=agent).order_by("-held_on", "-pk").first()
+    since = last.held_on if last is not None else today - timedelta(weeks=AGENDA_WEEKS)
+    start = datetime.combine(since, datetime.min.time(), tzinfo=timezone.get_current_timezone())
+    reviews = list(
+        Review.objects.filter(reviewee=agent, created_at__gte=start)
+        .exclude(own_rating_due(agent))
+        .select_related("conversation", "assignment__week")
+        .with_ratings()
+        .order_by(F("score").asc(nulls_last=True), "-created_at")
+    )
+    lines = [f"Since {since:%a %-d %b %Y}" + (" (the last 1:1)" if last else "") + "."]
+    scores = [review.score for review in reviews if review.score is not None]
+    lines += ["", f"Reviews received: {len(reviews)}"]
+    if scores:
+        lines[-1] += f", quality score {statistics.mean(scores):.0f}%"
+    for review in reviews[:AGENDA_REVIEWS]:
+        levels = ", ".join(f"{rating.criterion.name} {rating.label.lower()}" for rating in review.ratings.all())
+        lines.append(f"- {review.assignment.week.label}, “{review.conversation}”: {levels}")
+    highlights = [review for review in reviews if review.is_highlighted]
+    if highlights:
+        lines += ["", "Shared as examples for the team:"]
+        lines += [f"- “{review.conversation}”" for review in highlights]
+    disputes = Dispute.objects.filter(review__reviewee=agent, opened_at__gte=start).select_related(
+        "review__conversation"
+    )
+    disputed = [f"- “{dispute.review.conversation}”: {dispute.get_status_display().lower()}" for dispute in disputes]
+    if disputed:
+        lines += ["", "Disputes:", *disputed]
+    focus = FocusItem.objects.filter(agent=agent).filter(Q(created_at__gte=start) | Q(followed_at__gte=start))
+    focused = [
+        f"- “{item.text}”: "
+        + (item.get_outcome_display().lower() if item.outcome else "replaced" if item.replaced_at else "still open")
+        for item in focus.exclude(review__in=Review.objects.filter(own_rating_due(agent))).order_by("created_at")
+    ]
+    if focused:
+        lines += ["", "Focus:", *focused]
+    actions = ActionItem.objects.filter(one_on_one__agent=agent, done_at__isnull=True).order_by("due_on", "pk")
+    open_actions = [f"- {item.text}" + (f" (due {item.due_on:%-d %b})" if item.due_on else "") for item in actions]
+    if open_actions:
+        lines += ["", "Action items still open:", *open_actions]
+    return "\n".join(lines)
+
+
+def one_on_ones_of(agent: Agent, *, limit: int = 12) -> list[OneOnOne]:
+    return list(OneOnOne.objects.filter(agent=agent).select_related("lead")[:limit])

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .views import account, calibration, disputes, feedback, people, reviewing, scorecard, search, team, week
+from .views import (
+    account,
+    calibration,
+    coaching,
+    disputes,
+    feedback,
+    people,
+    reviewing,
+    scorecard,
+    search,
+    team,
+    week,
+)
 
 app_name = "reviews"
 urlpatterns = [
@@ -44,6 +56,19 @@ urlpatterns = [
     path("teams/<int:team_id>/complaints/", team.complaints, name="complaints"),
     path("teams/<int:team_id>/disputes/", disputes.team_disputes, name="team_disputes"),
     path("teams/<int:team_id>/agents/<int:agent_id>/", team.agent_detail, name="agent_detail"),
+    # 1:1 coaching (views/coaching.py)
+    path("teams/<int:team_id>/agents/<int:agent_id>/one-on-ones/new/", coaching.one_on_one_new, name="one_on_one_new"),
+    path("one-on-ones/<int:one_on_one_id>/", coaching.one_on_one_detail, name="one_on_one"),
+    path(
+        "one-on-ones/<int:one_on_one_id>/acknowledge/",
+        coaching.one_on_one_acknowledge,
+        name="one_on_one_acknowledge",
+    ),
+    path(
+        "one-on-ones/<int:one_on_one_id>/actions/<int:item_id>/",
+        coaching.action_item_mark,
+        name="action_item_mark",
+    ),
     path("teams/<int:team_id>/export/", team.export, name="export"),
     path("teams/<int:team_id>/export/reviews.csv", team.export_reviews, name="export_reviews"),
     path("teams/<int:team_id>/export/completion.csv", team.export_completion, name="export_completion"),

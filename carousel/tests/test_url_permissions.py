@@ -20,6 +20,7 @@ from conversations.models import Agent, Conversation, Message, SyncProblem, Sync
 from reviews import services
 from reviews.models import (
     Absence,
+    ActionItem,
     Assignment,
     CalibrationAnswer,
     CalibrationScore,
@@ -29,6 +30,7 @@ from reviews.models import (
     Invitation,
     LevelExample,
     NotificationSettings,
+    OneOnOne,
     Rating,
     Review,
     ReviewComment,
@@ -99,6 +101,9 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
     "reviews:team_week": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:trends": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:agent_detail": ({"team_id": "team", "agent_id": "reviewee_agent"}, _only(LEADS, 404)),
+    "reviews:one_on_one_new": ({"team_id": "team", "agent_id": "reviewee_agent"}, _only(LEADS, 404)),
+    # Between the agent (the reviewee here) and the team's leads.
+    "reviews:one_on_one": ({"one_on_one_id": "one_on_one"}, _only({"reviewee": 200, **LEADS}, 404)),
     "reviews:export": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:export_reviews": ({"team_id": "team"}, _only(LEADS, 404)),
     "reviews:export_completion": ({"team_id": "team"}, _only(LEADS, 404)),
@@ -137,14 +142,17 @@ QUERY_BOUNDS = {
     "conversations:sync_status": 10,
     "password_change": 2,
     "password_change_done": 2,
-    "reviews:agent_detail": 21,
+    "reviews:agent_detail": 22,  # and their 1:1s
+    # The agenda: the last 1:1, reviews (five with their ratings), disputes, focus, open actions.
+    "reviews:one_on_one_new": 16,
+    "reviews:one_on_one": 11,
     # Whether it is shown only as an example of a level; for its leads, who it was sent to,
     # who they may send it to and whether they may review it themselves.
     "reviews:conversation": 22,
     "reviews:export": 6,
     "reviews:export_completion": 7,
     "reviews:export_reviews": 11,  # two more a week with reviews: its ratings and root causes
-    "reviews:feedback": 24,
+    "reviews:feedback": 25,  # with the focus items and the 1:1s
     "reviews:highlights": 17,
     "reviews:search": 11,
     "reviews:home": 6,
@@ -264,8 +272,19 @@ def world(team_of_five, build, monday):
     services.own_rating_submit(
         conversation=assignment.conversation, agent=assignment.reviewee, ratings=answers()["ratings"]
     )
+    one_on_one = services.one_on_one_create(
+        team=builder.team,
+        agent=assignment.reviewee,
+        lead=lead,
+        held_on=date(2026, 11, 20),
+        agenda="Reviews",
+        notes="Kind and clear.",
+        actions=[services.ActionAnswer("Read the refund policy", date(2026, 12, 1))],
+    )
     return {
         "objects": {
+            "one_on_one": one_on_one.pk,
+            "action_item": one_on_one.action_items.get().pk,
             "team": builder.team.pk,
             "assignment": assignment.pk,
             "open_assignment": open_assignment.pk,
@@ -568,6 +587,35 @@ ACTIONS: dict[str, tuple[dict[str, str], dict[str, object], Callable[[Any], obje
         {},
         lambda world: Assignment.objects.filter(kind=Assignment.Kind.REQUESTED).count(),
         _only({"reviewer": 403, "reviewee": 403, "lead": 403, "staff": 403}, 404),
+        set(),
+    ),
+    "reviews:one_on_one_new": (
+        {"team_id": "team", "agent_id": "reviewee_agent"},
+        {"held_on": "2026-11-24", "agenda": "Tone", "notes": "Went well.", "action_1": "Read the refund policy"},
+        lambda world: OneOnOne.objects.count(),
+        _only({"lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:one_on_one": (
+        {"one_on_one_id": "one_on_one"},
+        {"agenda": "Changed", "notes": "Changed too."},
+        lambda world: OneOnOne.objects.get(pk=world["objects"]["one_on_one"]).notes,
+        # The agent reads it and may not change it.
+        _only({"reviewee": 403, "lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    "reviews:one_on_one_acknowledge": (
+        {"one_on_one_id": "one_on_one"},
+        {},
+        lambda world: OneOnOne.objects.get(pk=world["objects"]["one_on_one"]).acknowledged_at,
+        _only({"reviewee": 302, "lead": 403, "staff": 403}, 404),
+        set(),
+    ),
+    "reviews:action_item_mark": (
+        {"one_on_one_id": "one_on_one", "item_id": "action_item"},
+        {"done": "yes"},
+        lambda world: ActionItem.objects.get(pk=world["objects"]["action_item"]).done_at is not None,
+        _only({"reviewee": 302, "lead": 302, "staff": 302}, 404),
         set(),
     ),
     "reviews:level_example_remove": (

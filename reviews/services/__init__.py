@@ -1,7 +1,8 @@
 """Review workflows: the weekly quota (quota.py), writing and reading reviews (reviewing.py),
 the team's scorecard versions (scorecards.py), disputes of reviews (disputes.py), calibration
-sessions (calibration.py), focus items (focus.py), conversations a lead sends for review (lead_requests.py), what a
-lead does for a teammate's account (accounts.py), and the emails (notifications.py)."""
+sessions (calibration.py), focus items (focus.py), 1:1 coaching (coaching.py), conversations a
+lead sends for review (lead_requests.py), what a lead does for a teammate's account
+(accounts.py), and the emails (notifications.py)."""
 
 from .accounts import (
     AccountError,
@@ -20,6 +21,14 @@ from .calibration import (
     calibration_score,
     calibration_start,
     level_example_remove,
+)
+from .coaching import (
+    ActionAnswer,
+    CoachingError,
+    action_item_mark,
+    one_on_one_acknowledge,
+    one_on_one_create,
+    one_on_one_update,
 )
 from .disputes import DisputeError, dispute_assign, dispute_deadline, dispute_open, dispute_resolve
 from .focus import FocusError, focus_record
@@ -81,6 +90,12 @@ __all__ = [
     "calibration_start",
     "level_example_remove",
     "own_rating_submit",
+    "ActionAnswer",
+    "CoachingError",
+    "action_item_mark",
+    "one_on_one_acknowledge",
+    "one_on_one_create",
+    "one_on_one_update",
     "DisputeError",
     "dispute_assign",
     "dispute_deadline",

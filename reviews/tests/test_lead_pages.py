@@ -344,7 +344,7 @@ def test_lead_pages_have_a_fixed_number_of_queries(client, history, django_asser
         ("export", [team], 7),
         ("trends", [team], 12),
         ("reports", [team], 15),
-        ("agent_detail", [team, history["agents"][0].pk], 21),  # with their focus items
+        ("agent_detail", [team, history["agents"][0].pk], 22),  # with their focus items and 1:1s
     ]:
         with django_assert_max_num_queries(limit):
             assert client.get(reverse(f"reviews:{name}", args=args), {"weeks": 52}).status_code == 200

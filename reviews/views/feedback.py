@@ -44,6 +44,7 @@ def feedback(request: AuthenticatedRequest) -> HttpResponse:
             "unread": selectors.feedback_for(agent).filter(readable, seen_at__isnull=True).count(),
             "own_ratings_due": selectors.own_ratings_due(agent),
             "focus_items": selectors.focus_chain(agent, hidden=access.own_rating_due(agent)),
+            "one_on_ones": selectors.one_on_ones_of(agent, limit=5),
         },
     )
 
