@@ -7,6 +7,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -44,6 +45,9 @@ from .models import (
 )
 from .sanitize import html_to_text, sanitise_html, word_count
 
+if TYPE_CHECKING:
+    from .helpdesks.intercom import IntercomClient
+
 logger = logging.getLogger(__name__)
 
 # Conversations updated while a run pages through the search may sort onto pages it has
@@ -58,6 +62,23 @@ def _credential(name: str) -> str:
     if any(character.isspace() or not character.isprintable() for character in value):
         raise HelpdeskConfigError(f"{name} has a space or a line break inside it; set it again without one.")
     return value
+
+
+def intercom_publisher() -> IntercomClient:
+    """A client that writes to Intercom (internal articles): it never retries a request that
+    may have been carried out, so nothing is published twice; a rate limit is still waited out."""
+    from .helpdesks.intercom import IntercomClient
+
+    access_token = _credential("INTERCOM_ACCESS_TOKEN")
+    if not access_token:
+        raise HelpdeskConfigError("INTERCOM_ACCESS_TOKEN is not set, so Carousel cannot publish to Intercom.")
+    return IntercomClient(
+        access_token=access_token,
+        api_base=settings.INTERCOM_API_BASE,
+        api_version=settings.INTERCOM_API_VERSION,
+        timeout=settings.HELPDESK_TIMEOUT_SECONDS,
+        max_retries=0,
+    )
 
 
 def helpdesk_for_source(source: str) -> Helpdesk:

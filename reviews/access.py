@@ -315,6 +315,26 @@ def highlight_team_ids(user: Person) -> list[int] | None:
     return team_ids
 
 
+def get_visible_highlight(user: Person, review_id: int) -> Review:
+    """A highlight's knowledge-base draft: whoever may read the highlight."""
+    review = visible_reviews(user).highlights().with_people().with_ratings().filter(pk=review_id).first()
+    if review is None:
+        raise Http404("No such highlight.")
+    return review
+
+
+def can_publish_article(user: Person, review: Review) -> bool:
+    """Publishing a highlight to the helpdesk's knowledge base: the leads of the team it was
+    shared in."""
+    return leads_team(user, review.assignment.week.team_id)
+
+
+def highlight_teams(team_ids: list[int] | None) -> QuerySet[Team]:
+    """The teams of `highlight_team_ids`, by name."""
+    teams = Team.objects.all() if team_ids is None else Team.objects.filter(pk__in=team_ids)
+    return teams.order_by("name")
+
+
 def get_visible_conversation(user: Person, conversation_id: int) -> Conversation:
     conversation = visible_conversations(user).select_related("assignee", "team").filter(pk=conversation_id).first()
     if conversation is None:

@@ -29,7 +29,7 @@ from .models import (
 )
 from .scorecards import CriterionSpec, LevelSpec, RatingAnswer, ScorecardSpec, criterion_spec, default_levels
 from .search import Filters
-from .selectors import AgentName, Candidate
+from .selectors import AgentName, Candidate, HighlightFilters
 from .services.calibration import AgreedAnswer
 from .services.coaching import ActionAnswer
 
@@ -954,3 +954,36 @@ class OneOnOneForm(forms.Form):
             ActionAnswer(self.cleaned_data[f"action_{row}"], self.cleaned_data[f"due_{row}"])
             for row in range(1, ACTION_ROWS + 1)
         ]
+
+
+class HighlightFilterForm(forms.Form):
+    """The highlights library's filters (GET): team, a criterion (at a level) and a tag."""
+
+    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Team")
+    rated = forms.ChoiceField(required=False, label="Criterion and level")
+    tag = forms.CharField(required=False, max_length=100, label="Conversation tag")
+
+    def __init__(self, *args, teams: Iterable[Team], criteria: Iterable[CriterionSpec], **kwargs):
+        super().__init__(*args, **kwargs)
+        team = self.fields["team"]
+        rated = self.fields["rated"]
+        assert isinstance(team, forms.TypedChoiceField) and isinstance(rated, forms.ChoiceField)
+        team.choices = [("", "Every team"), *((each.pk, each.name) for each in teams)]
+        rated.choices = [("", "Any")] + [
+            (value, label)
+            for criterion in criteria
+            for value, label in [
+                (criterion.key, f"{criterion.name}: any level"),
+                *((f"{criterion.key}:{level.value}", f"{criterion.name}: {level.label}") for level in criterion.levels),
+            ]
+        ]
+
+    def filters(self) -> HighlightFilters:
+        """What was chosen, once valid."""
+        key, _, level = self.cleaned_data["rated"].partition(":")
+        return HighlightFilters(
+            team_id=self.cleaned_data["team"],
+            criterion=key,
+            level=int(level) if level else None,
+            tag=self.cleaned_data["tag"].strip(),
+        )

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from conversations.models import Agent, Conversation, Team
+from conversations.models import Agent, Conversation, Source, Team
 
 
 def validate_time_zone(value: str) -> None:
@@ -1210,3 +1210,17 @@ class ActionItem(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class PublishedArticle(models.Model):
+    """A highlight published to the helpdesk's knowledge base (an Intercom internal article)."""
+
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="published_article")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    external_id = models.CharField(max_length=100)
+    title = models.CharField(max_length=500)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    published_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_source_display()} {self.external_id})"

@@ -89,7 +89,7 @@ def _text_match(conversations: QuerySet[Conversation], text: str) -> QuerySet[Co
     return conversations
 
 
-def _with_tag(conversations: QuerySet[Conversation], tag: str) -> QuerySet[Conversation]:
+def with_tag(conversations: QuerySet[Conversation], tag: str) -> QuerySet[Conversation]:
     """Conversations carrying exactly this tag (as the helpdesk spells it)."""
     if connection.vendor == "postgresql":
         return conversations.filter(tags__contains=[tag])
@@ -140,7 +140,7 @@ def conversations_search(
         if reader.hidden is not None:
             conversations = conversations.exclude(reader.hidden)
     if filters.tag.strip():
-        conversations = _with_tag(conversations, filters.tag.strip())
+        conversations = with_tag(conversations, filters.tag.strip())
     if filters.csat in CSAT:
         conversations = conversations.filter(CSAT[filters.csat])
     if filters.closed_from is not None:

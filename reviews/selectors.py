@@ -64,7 +64,15 @@ from .models import (
     SelfReview,
     TeamSettings,
 )
-from .scorecards import SCORECARD_PREFETCH, CriterionSpec, ScorecardSpec, criterion_spec, scorecard_spec
+from .scorecards import (
+    DEFAULT_SPEC,
+    SCORECARD_PREFETCH,
+    CriterionSpec,
+    ScorecardSpec,
+    criterion_spec,
+    scorecard_spec,
+)
+from .search import with_tag
 from .spotlight import STRONGLY_NEGATIVE
 
 
@@ -388,12 +396,52 @@ def reviews_written_by(agent: Agent) -> ReviewQuerySet:
     )
 
 
-def team_highlights(visible: ReviewQuerySet, team_ids: list[int] | None) -> ReviewQuerySet:
-    """Of the reviews the reader may see (`access.visible_reviews`), the highlights of these teams."""
-    reviews = visible.highlights().with_people().with_ratings()
+@dataclass(frozen=True)
+class HighlightFilters:
+    team_id: int | None = None
+    criterion: str = ""  # a criterion key
+    level: int | None = None  # with `criterion`: rated at this level
+    tag: str = ""
+
+
+def team_highlights(
+    visible: ReviewQuerySet, team_ids: list[int] | None, filters: HighlightFilters = HighlightFilters()
+) -> ReviewQuerySet:
+    """Of the reviews the reader may see (`access.visible_reviews`), the highlights of these
+    teams, narrowed by team, a criterion rated at a level, and a conversation tag."""
+    reviews = visible.highlights().with_people().with_ratings().select_related("published_article")
     if team_ids is not None:
         reviews = reviews.filter(assignment__week__team__in=team_ids)
+    if filters.team_id is not None:
+        reviews = reviews.filter(assignment__week__team=filters.team_id)
+    if filters.criterion:
+        rated = Rating.objects.filter(review=OuterRef("pk"), criterion__key=filters.criterion)
+        if filters.level is not None:
+            rated = rated.filter(level=filters.level)
+        reviews = reviews.filter(Exists(rated))
+    if filters.tag:
+        reviews = reviews.filter(conversation__in=with_tag(Conversation.objects.all(), filters.tag).values("pk"))
     return reviews.order_by("-created_at", "-id")
+
+
+def highlight_criteria(team_ids: list[int] | None) -> list[CriterionSpec]:
+    """The criteria of these teams' scorecards now (the default's for a team without one yet),
+    each key once: what the highlights library filters by."""
+    scorecards = Scorecard.objects.all() if team_ids is None else Scorecard.objects.filter(team__in=team_ids)
+    newest = Scorecard.objects.filter(team=OuterRef("team")).order_by("-version").values("pk")[:1]
+    # Each team's newest version, in four queries however many teams.
+    latest = scorecards.filter(pk=Subquery(newest)).prefetch_related(*SCORECARD_PREFETCH).order_by("team__name")
+    criteria: dict[str, CriterionSpec] = {}
+    teams_with_one = 0
+    for scorecard in latest:
+        teams_with_one += 1
+        for criterion in sorted(scorecard.criteria.all(), key=lambda criterion: criterion.position):
+            criteria.setdefault(criterion.key, criterion_spec(criterion))
+    teams = Team.objects.count() if team_ids is None else len(team_ids)
+    if teams_with_one < teams:  # a team on the default scorecard still
+        for spec in DEFAULT_SPEC.criteria:
+            criteria.setdefault(spec.key, spec)
+    return list(criteria.values())
 
 
 def acknowledgement_rate(week: ReviewWeek) -> int | None:

@@ -47,6 +47,12 @@ urlpatterns = [
     path("reviews/<int:review_id>/comments/", feedback.review_comment, name="review_comment"),
     path("highlights/", feedback.highlights, name="highlights"),
     path("highlights/<int:review_id>/unshare/", feedback.highlight_unshare, name="highlight_unshare"),
+    path(
+        "highlights/<int:review_id>/article.<str:extension>",
+        feedback.highlight_article,
+        name="highlight_article",
+    ),
+    path("highlights/<int:review_id>/publish/", feedback.highlight_publish, name="highlight_publish"),
     # A lead's team pages (views/team.py)
     path("teams/", team.teams, name="teams"),
     path("teams/<int:team_id>/week/", team.team_week, name="team_week"),

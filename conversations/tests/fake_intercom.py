@@ -228,6 +228,8 @@ class FakeIntercom(LoopbackServer):
         # The Intercom-Version header of each request, in order ("" when absent).
         self.api_versions: list[str] = []
         self.search_bodies: list[dict] = []
+        # Internal articles created (POST /internal_articles), as the request sent them.
+        self.internal_articles: list[dict] = []
         self.too_many_requests = 0
         self._lock = threading.Lock()
         self._window_start = 0.0
@@ -332,6 +334,8 @@ class FakeIntercom(LoopbackServer):
             return self._send(handler, 200, {"type": "admin.list", "admins": self.admins}, headers)
         if method == "GET" and path == "/teams":
             return self._send(handler, 200, {"type": "team.list", "teams": self.teams}, headers)
+        if method == "POST" and path == "/internal_articles":
+            return self._internal_article(json.loads(raw_body or b"{}"), handler, headers)
         if method == "POST" and path == "/conversations/search":
             return self._send(handler, 200, self._search(json.loads(raw_body or b"{}"), fault), headers)
         if method == "GET" and path.startswith("/conversations/"):
@@ -345,6 +349,38 @@ class FakeIntercom(LoopbackServer):
                 )
             return self._send(handler, 200, found, headers)
         return self._send(handler, 404, {"type": "error.list", "errors": [{"code": "not_found"}]}, headers)
+
+    def _internal_article(self, body: dict, handler: BaseHTTPRequestHandler, headers: dict[str, str]) -> None:
+        """The 2.16 description's createInternalArticle: its 400 when the author is missing,
+        else the created article as its 200 example shows it."""
+        if not isinstance(body.get("author_id"), int) or not body.get("title"):
+            return self._send(
+                handler,
+                400,
+                {
+                    "type": "error.list",
+                    "request_id": "e522ca8a-cd15-404e-84b3-7f7536003d4a",
+                    "errors": [
+                        {
+                            "code": "parameter_not_found",
+                            "message": "author_id must be in the main body or default locale translated_content object",
+                        }
+                    ],
+                },
+                headers,
+            )
+        with self._lock:
+            self.internal_articles.append(body)
+            article_id = str(41 + len(self.internal_articles))
+        created = {
+            "id": article_id,
+            "title": body["title"],
+            "body": body.get("body", ""),
+            "owner_id": body.get("owner_id", body["author_id"]),
+            "author_id": body["author_id"],
+            "locale": "en",
+        }
+        return self._send(handler, 200, created, headers)
 
     def _search(self, body: dict, fault: Fault | None) -> dict:
         with self._lock:

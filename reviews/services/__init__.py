@@ -1,8 +1,9 @@
 """Review workflows: the weekly quota (quota.py), writing and reading reviews (reviewing.py),
 the team's scorecard versions (scorecards.py), disputes of reviews (disputes.py), calibration
 sessions (calibration.py), focus items (focus.py), 1:1 coaching (coaching.py), conversations a
-lead sends for review (lead_requests.py), what a lead does for a teammate's account
-(accounts.py), and the emails (notifications.py)."""
+lead sends for review (lead_requests.py), highlights published to the knowledge base
+(knowledge.py), what a lead does for a teammate's account (accounts.py), and the emails
+(notifications.py)."""
 
 from .accounts import (
     AccountError,
@@ -32,6 +33,7 @@ from .coaching import (
 )
 from .disputes import DisputeError, dispute_assign, dispute_deadline, dispute_open, dispute_resolve
 from .focus import FocusError, focus_record
+from .knowledge import KnowledgeError, article_publish
 from .lead_requests import RequestError, review_request
 from .notifications import nudges_send, weekly_emails_send
 from .quota import (
@@ -101,6 +103,8 @@ __all__ = [
     "dispute_deadline",
     "dispute_open",
     "dispute_resolve",
+    "KnowledgeError",
+    "article_publish",
     "FocusError",
     "focus_record",
     "QuotaError",

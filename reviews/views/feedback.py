@@ -3,20 +3,25 @@ team's highlights."""
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from carousel.requests import AuthenticatedRequest
+from conversations.helpdesks.errors import HelpdeskConfigError
+from conversations.models import Source
 
 from .. import access, selectors, services
-from ..forms import CommentForm, DisputeForm, ScorecardForm
+from ..forms import CommentForm, DisputeForm, HighlightFilterForm, ScorecardForm
+from ..knowledge import article_draft
 from ..models import Review, ReviewComment, ReviewWeek
 from .reviewing import transcript_of
 
@@ -189,19 +194,58 @@ def review_comment(request: AuthenticatedRequest, review_id: int) -> HttpRespons
 
 @login_required
 def highlights(request: AuthenticatedRequest) -> HttpResponse:
-    highlights = selectors.team_highlights(
-        access.visible_reviews(request.user), access.highlight_team_ids(request.user)
+    team_ids = access.highlight_team_ids(request.user)
+    form = HighlightFilterForm(
+        request.GET or None,
+        teams=access.highlight_teams(team_ids),
+        criteria=selectors.highlight_criteria(team_ids),
     )
+    filters = form.filters() if form.is_valid() else selectors.HighlightFilters()
+    highlights = selectors.team_highlights(access.visible_reviews(request.user), team_ids, filters)
     page = Paginator(highlights, 25).get_page(request.GET.get("page"))
     return render(
         request,
         "reviews/highlights.html",
         {
+            "form": form,
             "page": page,
+            "publishes": settings.HELPDESK == Source.INTERCOM,
             "unshareable": access.unshareable(request.user, page),
             "shown": access.review_shown(request.user, page),
         },
     )
+
+
+ARTICLE_TYPES = {"md": "text/markdown", "html": "text/html"}
+
+
+@login_required
+def highlight_article(request: AuthenticatedRequest, review_id: int, extension: str) -> HttpResponse:
+    """A highlight as a draft knowledge-base article, to download as Markdown or HTML."""
+    if extension not in ARTICLE_TYPES:
+        raise Http404("Drafts come as Markdown (.md) or HTML (.html).")
+    review = access.get_visible_highlight(request.user, review_id)
+    draft = article_draft(review, transcript_of(review.conversation))
+    body = draft.markdown if extension == "md" else draft.html
+    response = HttpResponse(body, content_type=f"{ARTICLE_TYPES[extension]}; charset=utf-8")
+    name = slugify(draft.title)[:60] or "article"
+    response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
+    return response
+
+
+@login_required
+@require_POST
+def highlight_publish(request: AuthenticatedRequest, review_id: int) -> HttpResponse:
+    review = access.get_visible_highlight(request.user, review_id)
+    if not access.can_publish_article(request.user, review) or not settings.HELPDESK == Source.INTERCOM:
+        raise PermissionDenied("Only the team's leads publish a highlight, to an Intercom workspace.")
+    try:
+        article = services.article_publish(review=review, by=request.user)
+    except (services.KnowledgeError, HelpdeskConfigError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Published as Intercom internal article {article.external_id}: “{article.title}”.")
+    return redirect("reviews:highlights")
 
 
 @login_required
