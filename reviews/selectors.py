@@ -68,6 +68,7 @@ from .scorecards import (
     DEFAULT_SPEC,
     SCORECARD_PREFETCH,
     CriterionSpec,
+    LevelSpec,
     ScorecardSpec,
     criterion_spec,
     scorecard_spec,
@@ -429,14 +430,16 @@ def highlight_criteria(team_ids: list[int] | None) -> list[CriterionSpec]:
     each key once: what the highlights library filters by."""
     scorecards = Scorecard.objects.all() if team_ids is None else Scorecard.objects.filter(team__in=team_ids)
     newest = Scorecard.objects.filter(team=OuterRef("team")).order_by("-version").values("pk")[:1]
-    # Each team's newest version, in four queries however many teams.
-    latest = scorecards.filter(pk=Subquery(newest)).prefetch_related(*SCORECARD_PREFETCH).order_by("team__name")
+    # Each team's newest version with its criteria and their levels, in three queries however
+    # many teams; the filter needs no more of them.
+    latest = scorecards.filter(pk=Subquery(newest)).prefetch_related("criteria__levels").order_by("team__name")
     criteria: dict[str, CriterionSpec] = {}
     teams_with_one = 0
     for scorecard in latest:
         teams_with_one += 1
         for criterion in sorted(scorecard.criteria.all(), key=lambda criterion: criterion.position):
-            criteria.setdefault(criterion.key, criterion_spec(criterion))
+            levels = tuple(LevelSpec(level.value, level.label) for level in criterion.levels.all())
+            criteria.setdefault(criterion.key, CriterionSpec(criterion.key, criterion.name, criterion.scale, levels))
     teams = Team.objects.count() if team_ids is None else len(team_ids)
     if teams_with_one < teams:  # a team on the default scorecard still
         for spec in DEFAULT_SPEC.criteria:

@@ -31,6 +31,7 @@ from reviews.models import (
     LevelExample,
     NotificationSettings,
     OneOnOne,
+    PublishedArticle,
     Rating,
     Review,
     ReviewComment,
@@ -95,6 +96,11 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
     "reviews:written": ({}, _only({"outsider": 200, "teammate": 200, "reviewer": 200, "reviewee": 200}, 404)),
     "reviews:review_detail": ({"review_id": "review"}, _only({"reviewer": 200, "reviewee": 200, **LEADS}, 404)),
     "reviews:highlights": ({}, _only({}, 200)),
+    # The team sees its highlights, and their drafts; the other team does not.
+    "reviews:highlight_article": (
+        {"review_id": "highlight", "extension": "markdown"},
+        _only({"outsider": 404, "other_lead": 404}, 200),
+    ),
     # Everyone here has conversations or a team: each searches their own (tests/test_search.py).
     "reviews:search": ({}, _only({}, 200)),
     "reviews:teams": ({}, _only({}, 200)),
@@ -153,7 +159,9 @@ QUERY_BOUNDS = {
     "reviews:export_completion": 7,
     "reviews:export_reviews": 11,  # two more a week with reviews: its ratings and root causes
     "reviews:feedback": 25,  # with the focus items and the 1:1s
-    "reviews:highlights": 17,
+    # With the teams and criteria to filter by (the teams' newest scorecards, their levels).
+    "reviews:highlights": 21,
+    "reviews:highlight_article": 12,
     "reviews:search": 11,
     "reviews:home": 6,
     "reviews:my_week": 15,
@@ -284,6 +292,7 @@ def world(team_of_five, build, monday):
     return {
         "objects": {
             "one_on_one": one_on_one.pk,
+            "markdown": "md",
             "action_item": one_on_one.action_items.get().pk,
             "team": builder.team.pk,
             "assignment": assignment.pk,
@@ -616,6 +625,14 @@ ACTIONS: dict[str, tuple[dict[str, str], dict[str, object], Callable[[Any], obje
         {"done": "yes"},
         lambda world: ActionItem.objects.get(pk=world["objects"]["action_item"]).done_at is not None,
         _only({"reviewee": 302, "lead": 302, "staff": 302}, 404),
+        set(),
+    ),
+    # The team's leads, to an Intercom workspace: this one is on the file import.
+    "reviews:highlight_publish": (
+        {"review_id": "highlight"},
+        {},
+        lambda world: PublishedArticle.objects.count(),
+        _only({"outsider": 404, "other_lead": 404}, 403),
         set(),
     ),
     "reviews:level_example_remove": (
