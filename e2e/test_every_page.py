@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from conversations.models import Agent, Conversation, SyncRun, Team
 from reviews import services
-from reviews.models import Assignment, CalibrationSession, Dispute, Review
+from reviews.models import Assignment, CalibrationSession, Dispute, OneOnOne, Review
 
 from .conftest import SCREENSHOTS
 
@@ -74,6 +74,7 @@ def demo(settings):
     rated = Review.objects.filter(reviewee__user=emma, conversation__self_reviews__isnull=False).first()
     waiting = Review.objects.filter(reviewee__user=emma, self_review_first=True, conversation__self_reviews=None)
     sent = Assignment.objects.get(reviewer__user=maya, kind=Assignment.Kind.REQUESTED)
+    one_on_one = OneOnOne.objects.get(agent=agent)
     marco = Agent.objects.get(name="Marco Bianchi")
     services.invitation_send(agent=marco, invited_by=users.get(email="lead@ledgerly.example"))
     invitation_path = urlsplit(re.search(r"http://\S+/accounts/invitation/\S+/", str(mail.outbox[-1].body))[0]).path
@@ -141,6 +142,14 @@ def demo(settings):
                 reverse("reviews:conversation", args=[sent.conversation_id]),
             ),
             Visit("review-sent", "maya@ledgerly.example", reverse("reviews:review", args=[sent.pk])),
+            Visit("one-on-one", "maya@ledgerly.example", reverse("reviews:one_on_one", args=[one_on_one.pk])),
+            Visit("one-on-one-lead", "lead@ledgerly.example", reverse("reviews:one_on_one", args=[one_on_one.pk])),
+            Visit(
+                "one-on-one-new",
+                "lead@ledgerly.example",
+                reverse("reviews:one_on_one_new", args=[team.pk, agent.pk]),
+            ),
+            Visit("highlights-filtered", "lead@ledgerly.example", reverse("reviews:highlights") + "?rated=tone:3"),
             Visit("search-agent", "maya@ledgerly.example", reverse("reviews:search")),
             Visit("search-lead", "lead@ledgerly.example", reverse("reviews:search") + "?q=refund&csat=low"),
             Visit("product-trends", "lead@ledgerly.example", reverse("reviews:trends", args=[product.pk])),

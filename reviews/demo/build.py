@@ -23,10 +23,12 @@ from conversations.helpdesks.files import FileHelpdesk
 from conversations.models import Agent, Conversation, Source, SyncRun, Team
 from conversations.services import conversations_sync
 
-from .. import services
+from .. import selectors, services
 from ..models import (
     LOW_CSAT_AT_MOST,
     Assignment,
+    FocusItem,
+    FocusOutcome,
     Review,
     ReviewWeek,
     Scale,
@@ -521,6 +523,48 @@ def _sent_for_review_add(team: Team, *, now: datetime) -> None:
     )
 
 
+def _focus_and_one_on_one_add(team: Team, *, now: datetime) -> None:
+    """Maya's focus chain (set, followed up by someone else, a newer one open) and the 1:1
+    Billing's lead held with her a fortnight ago, which she acknowledged."""
+    maya = Agent.objects.filter(team=team, email=content.DEMO_AGENT.email).first()
+    if maya is None:
+        return
+    received = list(
+        Review.objects.filter(reviewee=maya, assignment__week__ends_at__lte=now)
+        .select_related("assignment__week")
+        .order_by("created_at", "id")
+    )
+    two_weeks_ago = [review for review in received if review.created_at < now - timedelta(days=10)]
+    last_week = [review for review in received if review.created_at >= now - timedelta(days=10)]
+    if two_weeks_ago and last_week:
+        earlier = two_weeks_ago[-1]
+        services.focus_record(review=earlier, text=content.FOCUS_EARLIER, now=earlier.created_at)
+        follow = next((review for review in last_week if review.reviewer_id != earlier.reviewer_id), None)
+        if follow is not None:
+            focus = FocusItem.objects.get(review=earlier)
+            services.focus_record(
+                review=follow, text=content.FOCUS_NOW, follows=focus, outcome=FocusOutcome.PARTLY, now=follow.created_at
+            )
+    lead = User.objects.get(username=content.LEAD.email)
+    held_on = (now - timedelta(days=14)).date()
+    session = services.one_on_one_create(
+        team=team,
+        agent=maya,
+        lead=lead,
+        held_on=held_on,
+        agenda=selectors.one_on_one_agenda(maya, today=held_on),
+        notes=content.ONE_ON_ONE_NOTES,
+        actions=[
+            services.ActionAnswer(text, held_on + timedelta(days=days)) for text, days, _ in content.ONE_ON_ONE_ACTIONS
+        ],
+        now=now - timedelta(days=14),
+    )
+    for item, (_, days, done) in zip(session.action_items.order_by("due_on"), content.ONE_ON_ONE_ACTIONS, strict=True):
+        if done:
+            services.action_item_mark(item=item, done=True, now=now - timedelta(days=14) + timedelta(days=days - 1))
+    services.one_on_one_acknowledge(session=session, now=now - timedelta(days=13))
+
+
 def _own_rating_first(team: Team) -> None:
     settings = services.team_settings_get(team=team)
     settings.self_review_first = True
@@ -574,6 +618,7 @@ def demo_build(*, now: datetime | None = None) -> SyncRun:
     _disputes_add(teams["billing"])
     _calibrations_add(teams["billing"], now=now)
     _own_ratings_add(teams["onboarding"])
+    _focus_and_one_on_one_add(teams["billing"], now=now)
     _spotlight_on(teams["billing"])
     for week in services.due_weeks_assign(now=now):
         key = week.team.external_id

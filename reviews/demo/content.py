@@ -855,3 +855,16 @@ COMPLAINT_TOPICS = {
 COMPLAINT_TAGS = "complaint, double-charge"
 ESCALATION_TAGS = "urgent, escalation"
 SPOTLIGHT_PERCENT = 20  # Billing mixes the spotlight into its batches from this week on
+
+# Maya's focus items: set two weeks ago and followed up last week, and last week's, still open.
+FOCUS_EARLIER = "Say when the refund will land, with the date, not just that it is on its way."
+FOCUS_NOW = "Offer the duplicate-payment guard before closing a double charge."
+# A 1:1 Billing's lead held with Maya a fortnight ago.
+ONE_ON_ONE_NOTES = (
+    "Maya's tone is consistently warm; customers mention it in their CSAT remarks. We talked through the "
+    "refund-timing comments: she will say the date the money lands. She would like to shadow John on VAT questions."
+)
+ONE_ON_ONE_ACTIONS = [
+    ("Say the refund date in every refund reply", 7, True),
+    ("Shadow John on two VAT conversations", 21, False),
+]

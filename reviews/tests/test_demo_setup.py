@@ -85,6 +85,11 @@ def test_the_demo_agent_has_work_this_week_and_conversations_left_to_pull(demo, 
     # And one her lead sent her, apart from the five.
     assert "Sent to you by a lead" in page
     assert "the customer wrote three times before the refund was confirmed" in page
+    # Her focus chain and her last 1:1, on Feedback.
+    feedback = client.get(reverse("reviews:feedback")).content.decode()
+    assert "Now: <strong>“Offer the duplicate-payment guard before closing a double charge.”</strong>" in feedback
+    assert "Partly" in feedback
+    assert "1:1s with your lead" in feedback
 
     client.post(reverse("reviews:pull"), {"count": 3})
     assert mine.filter(kind=Assignment.Kind.PULLED).count() == 3
