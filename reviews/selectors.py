@@ -205,7 +205,8 @@ def team_completion_percent(rows: list[AgentCompletion]) -> int | None:
 
 def skip_counts(week: ReviewWeek) -> dict[str, int]:
     rows = (
-        Assignment.objects.filter(week=week, status=Assignment.Status.SKIPPED)
+        Assignment.objects.toward_quota()
+        .filter(week=week, status=Assignment.Status.SKIPPED)
         .values("skip_reason")
         .annotate(total=Count("id"))
         .order_by()
@@ -451,9 +452,13 @@ def acknowledgement_rate(week: ReviewWeek) -> int | None:
     # From the week's assignments, each looking up its review (one at most) on the index: a
     # join lets PostgreSQL read every review ever written instead.
     reviewed = Review.objects.filter(assignment=OuterRef("pk"))
-    counts = Assignment.objects.filter(week=week).aggregate(
-        total=Count("id", filter=Exists(reviewed)),
-        seen=Count("id", filter=Exists(reviewed.filter(seen_at__isnull=False))),
+    counts = (
+        Assignment.objects.toward_quota()
+        .filter(week=week)
+        .aggregate(
+            total=Count("id", filter=Exists(reviewed)),
+            seen=Count("id", filter=Exists(reviewed.filter(seen_at__isnull=False))),
+        )
     )
     return round(100 * counts["seen"] / counts["total"]) if counts["total"] else None
 
@@ -801,8 +806,11 @@ def _opinions(weeks: list[ReviewWeek], *, reviewer: Agent | None = None) -> _Opi
     if reviewer is not None:
         reviewed = Review.objects.filter(reviewer=reviewer, assignment__week__in=weeks).values("conversation")
         seconded = seconded.filter(conversation__in=reviewed)
+    # A lead may send the same conversation to a third reviewer: agreement is the two's.
     rows = Rating.objects.filter(
-        review__assignment__week__in=weeks, review__conversation__in=seconded.values("conversation")
+        review__assignment__week__in=weeks,
+        review__conversation__in=seconded.values("conversation"),
+        review__assignment__kind__in=[kind for kind in Assignment.Kind.values if kind != Assignment.Kind.REQUESTED],
     ).values_list(
         "review__assignment__week_id",
         "review__conversation_id",

@@ -1,6 +1,7 @@
 """A lead sends one conversation for review, to a teammate with a note or to themselves:
 outside the weekly batch, counted apart from the quota, waiting past its week."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -244,6 +245,9 @@ def test_handing_one_back_brings_no_replacement_and_the_lead_sees_why(client, te
     assert Assignment.objects.filter(reviewer=cleo, status="assigned").count() == batch_before - 1
     assert f"Sent to {cleo.name}" in page
     assert ": handed back (sensitive)" in page
+    # Not one of the batch's hand-backs, which tune the sync's thresholds.
+    week_page = client.get(reverse("reviews:team_week", args=[team["builder"].team.pk])).content.decode()
+    assert "<li>Sensitive: 0</li>" in week_page
 
 
 def test_the_teammate_sees_the_other_review_only_after_writing_theirs(team):
@@ -258,3 +262,38 @@ def test_the_teammate_sees_the_other_review_only_after_writing_theirs(team):
     assert not visible_reviews(other.user).filter(assignment=batch).exists()
     review_submit(assignment=sent, answers=answers(), actor=other.user)
     assert visible_reviews(other.user).filter(assignment=batch).exists()
+
+
+def test_a_third_review_a_lead_asked_for_leaves_the_agreement_figures_alone(
+    client, team_of_five, monday, django_user_model
+):
+    builder, agents = team_of_five
+    from reviews.models import TeamSettings
+
+    TeamSettings.objects.create(team=builder.team, second_opinion_percent=50)
+    week = week_assign(team=builder.team)
+    seconded = Assignment.objects.filter(week=week, role="second").select_related("conversation")
+    for second in seconded:
+        first = Assignment.objects.get(week=week, role="first", conversation=second.conversation)
+        review_submit(assignment=first, answers=answers(quality=1, tone=1))
+        review_submit(assignment=second, answers=answers(quality=1, tone=2))
+    lead = django_user_model.objects.create_user("lead@ledgerly.example", password="pw")
+    builder.team.leads.add(lead)
+    client.force_login(lead)
+    url = reverse("reviews:agreement", args=[builder.team.pk])
+
+    def figures():
+        # The page without its sign-out form's CSRF token, which changes per request.
+        return re.sub(r'name="csrfmiddlewaretoken" value="\w+"', "", client.get(url).content.decode())
+
+    before = figures()
+    conversation = seconded[0].conversation
+    busy = set(Assignment.objects.filter(conversation=conversation).values_list("reviewer_id", flat=True))
+    third = next(a for a in agents if a.pk not in busy | {conversation.assignee_id})
+
+    sent = review_request(conversation=conversation, reviewer=third, by=lead)
+    review_submit(assignment=sent, answers=answers(quality=3, tone=3, followed=False))
+
+    assert seconded.exists()
+    assert "Krippendorff" in before or "alpha" in before
+    assert figures() == before
