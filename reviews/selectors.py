@@ -762,7 +762,11 @@ def team_people(team: Team, *, today: date, now: datetime) -> TeamPeople:
     agents = (
         Agent.objects.filter(team=team, is_active=True)
         .select_related("user")
-        .annotate(last_one_on_one=Max("one_on_ones__held_on"))
+        .annotate(
+            last_one_on_one=Max(
+                "one_on_ones__held_on", filter=Q(one_on_ones__team=team, one_on_ones__held_on__lte=today)
+            )
+        )
         .prefetch_related(
             Prefetch(
                 "invitations",
@@ -1478,17 +1482,29 @@ def focus_of_review(review: Review | None) -> FocusItem | None:
     return FocusItem.objects.filter(review=review).first() if review is not None else None
 
 
-def focus_chain(agent: Agent, *, hidden: Q | None = None, limit: int = 26) -> list[FocusItem]:
+def focus_chain(agent: Agent, *, team: Team | None = None, hidden: Q | None = None, limit: int = 26) -> list[FocusItem]:
     """The agent's focus items, newest first, each with who set it and who followed it up;
-    `hidden`: the reviews the reader may not read yet, whose focus is left out."""
+    `team`: only those set in its reviews (a lead's rights follow the team); `hidden`: the
+    reviews the reader may not read yet, whose focus is left out and whose follow-up is not told."""
     items = FocusItem.objects.filter(agent=agent)
-    if hidden is not None:
-        items = items.exclude(review__in=Review.objects.filter(hidden))
-    return list(
-        items.select_related("review__reviewer", "review__assignment__week", "follow_up__reviewer").order_by(
-            "-created_at", "-pk"
-        )[:limit]
-    )
+    if team is not None:
+        items = items.filter(review__assignment__week__team=team)
+    if hidden is None:
+        return list(
+            items.select_related("review__reviewer", "review__assignment__week", "follow_up__reviewer").order_by(
+                "-created_at", "-pk"
+            )[:limit]
+        )
+    unread = set(Review.objects.filter(hidden).values_list("pk", flat=True))
+    shown = []
+    for item in items.select_related("review__assignment__week").order_by("-created_at", "-pk")[:limit]:
+        if item.review_id in unread:
+            continue
+        if item.follow_up_id in unread:
+            # Told once the agent may read the review that said it (not saved).
+            item.outcome, item.followed_at, item.follow_up = "", None, None
+        shown.append(item)
+    return shown
 
 
 # --- 1:1 coaching -------------------------------------------------------------------------------
@@ -1497,22 +1513,24 @@ AGENDA_REVIEWS = 5  # the lowest-scored reviews the agenda lists; it counts them
 AGENDA_WEEKS = 4  # how far back a first 1:1 looks
 
 
-def one_on_one_agenda(agent: Agent, *, today: date) -> str:
-    """The agenda a new 1:1 starts from, in plain text the lead edits: since the last 1:1 (or
-    four weeks), the agent's reviews (the lowest first), highlights, disputes, focus items and
-    the action items still open. It names no reviewer, since the agent reads it too, and leaves
-    out reviews the agent has to rate themselves first."""
-    last = OneOnOne.objects.filter(agent=agent).order_by("-held_on", "-pk").first()
-    since = last.held_on if last is not None else today - timedelta(weeks=AGENDA_WEEKS)
-    start = datetime.combine(since, datetime.min.time(), tzinfo=timezone.get_current_timezone())
+def one_on_one_agenda(agent: Agent, *, team: Team, today: date) -> str:
+    """The agenda a new 1:1 starts from, in plain text the lead edits: since the day after the
+    last 1:1 in the team (or four weeks), the agent's reviews made in the team (the lowest
+    first), highlights, disputes, focus items and the action items still open. It names no
+    reviewer, since the agent reads it too, and leaves out reviews the agent has to rate
+    themselves first."""
+    last = OneOnOne.objects.filter(agent=agent, team=team, held_on__lte=today).order_by("-held_on", "-pk").first()
+    since = last.held_on + timedelta(days=1) if last is not None else today - timedelta(weeks=AGENDA_WEEKS)
+    zone = services.team_settings_get(team=team).zone
+    start = datetime.combine(since, datetime.min.time(), tzinfo=zone)
     reviews = list(
-        Review.objects.filter(reviewee=agent, created_at__gte=start)
+        Review.objects.filter(reviewee=agent, assignment__week__team=team, created_at__gte=start)
         .exclude(own_rating_due(agent))
         .select_related("conversation", "assignment__week")
         .with_ratings()
         .order_by(F("score").asc(nulls_last=True), "-created_at")
     )
-    lines = [f"Since {since:%a %-d %b %Y}" + (" (the last 1:1)" if last else "") + "."]
+    lines = [f"Since {since:%a %-d %b %Y}" + (f" (the last 1:1 was on {last.held_on:%a %-d %b})" if last else "") + "."]
     scores = [review.score for review in reviews if review.score is not None]
     lines += ["", f"Reviews received: {len(reviews)}"]
     if scores:
@@ -1524,13 +1542,15 @@ def one_on_one_agenda(agent: Agent, *, today: date) -> str:
     if highlights:
         lines += ["", "Shared as examples for the team:"]
         lines += [f"- “{review.conversation}”" for review in highlights]
-    disputes = Dispute.objects.filter(review__reviewee=agent, opened_at__gte=start).select_related(
-        "review__conversation"
-    )
+    disputes = Dispute.objects.filter(
+        review__reviewee=agent, review__assignment__week__team=team, opened_at__gte=start
+    ).select_related("review__conversation")
     disputed = [f"- “{dispute.review.conversation}”: {dispute.get_status_display().lower()}" for dispute in disputes]
     if disputed:
         lines += ["", "Disputes:", *disputed]
-    focus = FocusItem.objects.filter(agent=agent).filter(Q(created_at__gte=start) | Q(followed_at__gte=start))
+    focus = FocusItem.objects.filter(agent=agent, review__assignment__week__team=team).filter(
+        Q(created_at__gte=start) | Q(followed_at__gte=start)
+    )
     focused = [
         f"- “{item.text}”: "
         + (item.get_outcome_display().lower() if item.outcome else "replaced" if item.replaced_at else "still open")
@@ -1538,12 +1558,18 @@ def one_on_one_agenda(agent: Agent, *, today: date) -> str:
     ]
     if focused:
         lines += ["", "Focus:", *focused]
-    actions = ActionItem.objects.filter(one_on_one__agent=agent, done_at__isnull=True).order_by("due_on", "pk")
+    actions = ActionItem.objects.filter(one_on_one__agent=agent, one_on_one__team=team, done_at__isnull=True).order_by(
+        "due_on", "pk"
+    )
     open_actions = [f"- {item.text}" + (f" (due {item.due_on:%-d %b})" if item.due_on else "") for item in actions]
     if open_actions:
         lines += ["", "Action items still open:", *open_actions]
     return "\n".join(lines)
 
 
-def one_on_ones_of(agent: Agent, *, limit: int = 12) -> list[OneOnOne]:
-    return list(OneOnOne.objects.filter(agent=agent).select_related("lead")[:limit])
+def one_on_ones_of(agent: Agent, *, team: Team | None = None, limit: int = 12) -> list[OneOnOne]:
+    """The agent's 1:1s, newest first; `team`: only that team's (a lead's rights follow it)."""
+    sessions = OneOnOne.objects.filter(agent=agent)
+    if team is not None:
+        sessions = sessions.filter(team=team)
+    return list(sessions.select_related("lead")[:limit])

@@ -552,7 +552,7 @@ def _focus_and_one_on_one_add(team: Team, *, now: datetime) -> None:
         agent=maya,
         lead=lead,
         held_on=held_on,
-        agenda=selectors.one_on_one_agenda(maya, today=held_on),
+        agenda=selectors.one_on_one_agenda(maya, team=team, today=held_on),
         notes=content.ONE_ON_ONE_NOTES,
         actions=[
             services.ActionAnswer(text, held_on + timedelta(days=days)) for text, days, _ in content.ONE_ON_ONE_ACTIONS

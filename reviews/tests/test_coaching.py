@@ -49,7 +49,7 @@ def test_the_agenda_starts_from_the_agents_reviews_lowest_first_and_names_no_rev
     client.force_login(coached["lead"])
 
     page = client.get(new_url(coached)).content.decode()
-    agenda = selectors.one_on_one_agenda(coached["ben"], today=date(2026, 11, 23))
+    agenda = selectors.one_on_one_agenda(coached["ben"], team=coached["team"], today=date(2026, 11, 23))
 
     assert "Reviews received: 3, quality score" in page  # the agenda, in the form's textarea
     lines = agenda.splitlines()
@@ -153,9 +153,9 @@ def test_the_next_agenda_starts_at_the_last_one_on_one_and_carries_its_open_acti
     )  # fmt: skip
     monday.shift(timedelta(days=7))
 
-    agenda = selectors.one_on_one_agenda(coached["ben"], today=date(2026, 11, 30))
+    agenda = selectors.one_on_one_agenda(coached["ben"], team=coached["team"], today=date(2026, 11, 30))
 
-    assert agenda.startswith("Since Tue 24 Nov 2026 (the last 1:1).")
+    assert agenda.startswith("Since Wed 25 Nov 2026 (the last 1:1 was on Tue 24 Nov).")
     assert "Reviews received: 0" in agenda
     assert "Action items still open:\n- Shadow Ana (due 4 Dec)" in agenda
 
@@ -163,7 +163,7 @@ def test_the_next_agenda_starts_at_the_last_one_on_one_and_carries_its_open_acti
 def test_a_review_waiting_for_the_agents_own_rating_stays_out_of_the_agenda(coached):
     Review.objects.filter(pk=coached["low"].pk).update(self_review_first=True)
 
-    agenda = selectors.one_on_one_agenda(coached["ben"], today=date(2026, 11, 23))
+    agenda = selectors.one_on_one_agenda(coached["ben"], team=coached["team"], today=date(2026, 11, 23))
 
     assert "Reviews received: 2" in agenda
     assert "Confirm the refund date." not in agenda
@@ -197,3 +197,38 @@ def test_only_the_agent_and_the_teams_leads_open_a_one_on_one(client, coached, b
     client.force_login(coached["ben"].user)
     assert client.post(url, {"agenda": "Mine now", "notes": ""}).status_code == 403
     assert OneOnOne.objects.get().agenda == "Private"
+
+
+def test_a_lead_of_the_agents_new_team_sees_nothing_from_the_old_one(client, coached, build, django_user_model):
+    one_on_one_create(
+        team=coached["team"], agent=coached["ben"], lead=coached["lead"], held_on=date(2026, 11, 20),
+        agenda="Old team's", notes="", actions=[ActionAnswer("Old team's action", None)],
+    )  # fmt: skip
+    new = build("New team")
+    coached["ben"].team = new.team
+    coached["ben"].save()
+    new_lead = django_user_model.objects.create_user("new@ledgerly.example", password="pw")
+    new.team.leads.add(new_lead)
+    client.force_login(new_lead)
+
+    page = client.get(reverse("reviews:agent_detail", args=[new.team.pk, coached["ben"].pk])).content.decode()
+    agenda = selectors.one_on_one_agenda(coached["ben"], team=new.team, today=date(2026, 11, 23))
+
+    assert "Confirm the refund date." not in page
+    assert "No 1:1 yet." in page
+    assert "Reviews received: 0" in agenda
+    assert "Old team's action" not in agenda and "Confirm the refund date." not in agenda
+
+
+def test_a_one_on_one_planned_for_later_is_not_the_last_one(client, coached):
+    one_on_one_create(
+        team=coached["team"], agent=coached["ben"], lead=coached["lead"], held_on=date(2026, 12, 7),
+        agenda="", notes="", actions=[],
+    )  # fmt: skip
+    client.force_login(coached["lead"])
+
+    page = client.get(reverse("reviews:team_people", args=[coached["team"].pk])).content.decode()
+    agenda = selectors.one_on_one_agenda(coached["ben"], team=coached["team"], today=date(2026, 11, 23))
+
+    assert "weeks ago" not in page and page.count("Never") == len(coached["agents"])
+    assert agenda.startswith("Since Mon 26 Oct 2026.")

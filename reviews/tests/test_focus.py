@@ -182,3 +182,24 @@ def test_a_focus_too_long_is_refused_in_words_and_the_form_keeps_it(client, two_
     assert not FocusItem.objects.exists()
     with pytest.raises(FocusError, match="^Keep the thing to try under 300 characters; it has 301.$"):
         focus_record(review=review_submit(assignment=two_weeks["first"], answers=answers()), text="y" * 301)
+
+
+def test_a_follow_up_in_a_review_the_agent_must_rate_first_is_not_told_yet(client, two_weeks, monday):
+    review = review_submit(assignment=two_weeks["first"], answers=answers())
+    focus_record(review=review, text=TRY)
+    focus = FocusItem.objects.get()
+    week = next_week(two_weeks, monday)
+    later = next(
+        a for a in Assignment.objects.filter(week=week, reviewee=two_weeks["ben"]) if selectors.focus_to_follow(a)
+    )
+    follow = review_submit(assignment=later, answers=answers())
+    focus_record(review=follow, text="", follows=focus, outcome="happened")
+    from reviews.models import Review
+
+    Review.objects.filter(pk=follow.pk).update(self_review_first=True)
+    client.force_login(two_weeks["ben"].user)
+
+    feedback = client.get(reverse("reviews:feedback")).content.decode()
+
+    assert f"Now: <strong>“{TRY}”</strong>" in feedback
+    assert "Yes, it happened" not in feedback

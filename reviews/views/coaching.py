@@ -24,7 +24,7 @@ def one_on_one_new(request: AuthenticatedRequest, team_id: int, agent_id: int) -
     form = OneOnOneForm(
         request.POST or None,
         new=True,
-        initial={"held_on": today, "agenda": selectors.one_on_one_agenda(agent, today=today)},
+        initial={"held_on": today, "agenda": selectors.one_on_one_agenda(agent, team=team, today=today)},
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -243,8 +243,8 @@ def agent_detail(request: AuthenticatedRequest, team_id: int, agent_id: int) -> 
             "team": team,
             "agent": agent,
             "coaching": coaching,
-            "focus_items": selectors.focus_chain(agent),
-            "one_on_ones": selectors.one_on_ones_of(agent),
+            "focus_items": selectors.focus_chain(agent, team=team),
+            "one_on_ones": selectors.one_on_ones_of(agent, team=team),
             "scorecard": scorecard,
             "shown": access.Shown(scores=ids, reviewers=ids),  # a team the user leads: everything
             "week_count": _week_count(request),
