@@ -1217,7 +1217,7 @@ class PublishedArticle(models.Model):
 
     review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="published_article")
     source = models.CharField(max_length=20, choices=Source.choices)
-    external_id = models.CharField(max_length=100)
+    external_id = models.CharField(max_length=100, blank=True, help_text="Empty while it is being published.")
     title = models.CharField(max_length=500)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     published_at = models.DateTimeField(default=timezone.now)

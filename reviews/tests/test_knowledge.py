@@ -195,6 +195,7 @@ def test_a_server_error_is_not_retried_so_nothing_is_published_twice(client, lib
 
     assert intercom.log.count(("POST", "/internal_articles")) == 1
     assert "Not published: Intercom did not answer properly (HTTP 500)" in page
+    assert "Intercom may have created the article all the same: look among its internal articles" in page
     assert not PublishedArticle.objects.exists()
 
 
@@ -221,3 +222,29 @@ def test_agents_and_workspaces_not_on_intercom_do_not_publish(client, library, i
     assert response.status_code == 403
     assert "Publish to Intercom" not in lead_page
     assert intercom.internal_articles == []
+
+
+def test_a_timeout_is_not_retried_and_the_lead_is_told_to_look_in_intercom(client, library, intercom, settings):
+    settings.HELPDESK_TIMEOUT_SECONDS = 0.3
+    intercom.hang_seconds = 1.0
+    intercom.fail("POST", "/internal_articles", "timeout")
+
+    _, page = publish(client, library)
+
+    assert intercom.log.count(("POST", "/internal_articles")) == 1
+    assert "Not published: Intercom did not answer properly (ReadTimeout after 0.3s)" in page
+    assert "look among its internal articles before publishing it again" in page
+    assert not PublishedArticle.objects.exists()
+
+
+def test_a_publication_under_way_blocks_a_second_until_it_is_stale(client, library, intercom, monday):
+    PublishedArticle.objects.create(review=library["shared"], source="intercom", title="Being published")
+
+    _, page = publish(client, library)
+    assert "Another lead is publishing it at this moment." in page
+    assert "being published to Intercom" in page
+    assert intercom.internal_articles == []
+
+    monday.shift(timedelta(minutes=6))  # that one never finished
+    publish(client, library)
+    assert PublishedArticle.objects.get().external_id == "42"
