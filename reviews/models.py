@@ -44,6 +44,9 @@ def _all_signals() -> list[str]:
     return list(Signal.values)
 
 
+COMPLAINT_TOPIC_MAX = 100  # what a review stores of its topic
+
+
 def _tag_list(value: str) -> list[str]:
     return [tag.strip().lower() for tag in value.split(",") if tag.strip()]
 
@@ -222,6 +225,11 @@ class TeamSettings(models.Model):
         elif shares + (self.spotlight_percent or 0) > 100:
             errors["spotlight_percent"] = (
                 f"With the CSAT shares ({shares}%) the spotlight can be at most {100 - shares}%."
+            )
+        too_long = [topic for topic in self.complaint_topic_list if len(topic) > COMPLAINT_TOPIC_MAX]
+        if too_long:
+            errors["complaint_topics"] = (
+                f"Keep each topic under {COMPLAINT_TOPIC_MAX} characters; “{too_long[0][:40]}…” has {len(too_long[0])}."
             )
         unknown = set(self.spotlight_signals or []) - set(Signal.values)
         if unknown:
@@ -663,7 +671,7 @@ class Review(models.Model):
     share_as_example = models.BooleanField(default=False)
     # What the customer complained about, from the team's list (TeamSettings.complaint_topics):
     # counted on the recurring complaints page.
-    complaint_topic = models.CharField(max_length=100, blank=True)
+    complaint_topic = models.CharField(max_length=COMPLAINT_TOPIC_MAX, blank=True)
     # The team's settings when it was written: a reviewer promised anonymity keeps it, and a
     # review written to be read after the agent's own rating stays so.
     anonymous = models.BooleanField(default=False)

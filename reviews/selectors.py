@@ -1361,6 +1361,11 @@ def own_ratings_due(agent: Agent) -> QuerySet[Conversation]:
 # --- Conversations a lead sent for review -----------------------------------------------------
 
 
+def assignment_of(agent: Agent, conversation: Conversation) -> Assignment | None:
+    """The agent's own active assignment of the conversation, if they have one."""
+    return Assignment.objects.active().filter(conversation=conversation, reviewer=agent).first()
+
+
 def request_reviewers(conversation: Conversation) -> QuerySet[Agent]:
     """Who a lead may send the conversation to: its team's active teammates but its handler."""
     return (

@@ -35,6 +35,9 @@ def review_request(
         )
     if reviewer.pk == conversation.assignee_id:
         raise RequestError(f"{reviewer.name} handled this conversation; choose someone else to review it.")
+    # A teammate of the conversation's team, or the lead themselves, whatever team they answer in.
+    if reviewer.team_id != conversation.team_id and reviewer.user_id != by.pk:
+        raise RequestError(f"{reviewer.name} is not in the team this conversation belongs to.")
     if not reviewer.is_active:
         raise RequestError(f"{reviewer.name} is no longer active in the helpdesk.")
     now = now or timezone.now()

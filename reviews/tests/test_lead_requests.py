@@ -297,3 +297,13 @@ def test_a_third_review_a_lead_asked_for_leaves_the_agreement_figures_alone(
     assert seconded.exists()
     assert "Krippendorff" in before or "alpha" in before
     assert figures() == before
+
+
+def test_a_teammate_of_another_team_is_refused_but_a_lead_answering_elsewhere_reviews_it(team, build):
+    elsewhere = build("Elsewhere").agent("Edda")
+
+    with pytest.raises(RequestError, match="^Edda is not in the team this conversation belongs to.$"):
+        review_request(conversation=team["loose"], reviewer=elsewhere, by=team["lead"])
+    team["builder"].team.leads.add(elsewhere.user)
+    mine = review_request(conversation=team["loose"], reviewer=elsewhere, by=elsewhere.user)
+    assert mine.reviewer == elsewhere

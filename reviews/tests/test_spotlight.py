@@ -270,3 +270,16 @@ def test_a_team_without_topics_asks_none_but_shows_a_reviews_own(client, complai
     assert "Complaint topic" not in fresh
     assert '<option value="Refund delays" selected>Refund delays</option>' in own
     assert Review.objects.get(assignment=assignment).complaint_topic == ""  # cleared by choosing "Not a complaint"
+
+
+def test_a_complaint_topic_longer_than_a_review_keeps_is_refused_in_words(client, complaints):
+    url = reverse("reviews:team_settings", args=[complaints["builder"].team.pk])
+    client.force_login(complaints["lead"])
+    form = client.get(url).content.decode()
+    data = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form))
+    data.update({"midweek_joiners": "pro_rata", "time_zone": "UTC", "complaint_topics": "Short one\n" + "x" * 101})
+
+    response = client.post(url, data)
+
+    assert f"Keep each topic under 100 characters; “{'x' * 40}…” has 101." in response.content.decode()
+    assert TeamSettings.objects.get(team=complaints["builder"].team).complaint_topics == "Refund delays\nApp crashes"

@@ -210,7 +210,7 @@ def conversation_review_myself(request: AuthenticatedRequest, conversation_id: i
     agent = access.lead_as_reviewer(request.user, conversation)
     if agent is None:
         raise PermissionDenied("Only a lead linked to an active teammate, who did not handle it, reviews it.")
-    mine = Assignment.objects.active().filter(conversation=conversation, reviewer=agent).first()
+    mine = selectors.assignment_of(agent, conversation)
     if mine is not None:
         return redirect("reviews:review", assignment_id=mine.pk)  # in their batch already, or sent before
     try:
