@@ -143,3 +143,31 @@ def test_an_import_file_gives_reopens_and_refuses_a_negative_one_with_a_warning(
     assert list(run.problems.values_list("external_id", "message")) == [
         ("b", "Its 'reopens' was left out: a number (-1) is not a count.")
     ]
+
+
+def test_recent_conversations_stored_before_are_measured_by_the_upgrade(transactional_db):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("conversations", "0009_conversation_newest_closed")])
+    apps = executor.loader.project_state([("conversations", "0009_conversation_newest_closed")]).apps
+    try:
+        when = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
+        old = apps.get_model("conversations", "Conversation").objects.create(
+            source="file", external_id="old-1", created_at=when, updated_at=when, closed_at=when
+        )
+        Message = apps.get_model("conversations", "Message")
+        for number, (kind, text) in enumerate(
+            [("customer", "Charged twice again. Terrible, I am furious!"), ("agent", "Refunded."), ("customer", "No.")]
+        ):
+            Message.objects.create(
+                conversation=old, external_id=str(number), author_kind=kind, created_at=when, body_text=text
+            )
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    stored = Conversation.objects.get(external_id="old-1")
+    assert stored.customer_sentiment <= -0.5
+    assert stored.back_and_forths == 1
