@@ -1162,12 +1162,10 @@ class FocusItem(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(
-                fields=["agent"], condition=Q(outcome="", replaced_at__isnull=True), name="focusitem_open_per_agent"
-            )
-        ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["agent"], condition=Q(outcome="", replaced_at__isnull=True), name="focusitem_one_open_per_agent"
+            ),
             models.CheckConstraint(condition=~Q(text=""), name="focusitem_has_text"),
             models.CheckConstraint(
                 condition=Q(follow_up__isnull=True) | (~Q(outcome="") & Q(followed_at__isnull=False)),

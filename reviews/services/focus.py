@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -31,25 +31,38 @@ def focus_record(
         raise FocusError("Choose whether the earlier focus happened from the list.")
     now = now or timezone.now()
     with transaction.atomic():
+        if follows is not None:
+            _follow_up(review, follows, outcome, now)
         own = FocusItem.objects.select_for_update().filter(review=review).first()
+        if own is not None and own.outcome and text != own.text:
+            raise FocusError("Its next reviewer has already said whether this focus happened: it stays as it was.")
         if own is None and text:
-            # One open focus per agent: the newest.
+            # One open focus per agent (a constraint): the newest.
             FocusItem.objects.filter(agent_id=review.reviewee_id, outcome="", replaced_at__isnull=True).update(
                 replaced_at=now
             )
-            FocusItem.objects.create(review=review, agent_id=review.reviewee_id, text=text, created_at=now)
-        elif own is not None and text and own.text != text:
+            try:
+                with transaction.atomic():
+                    FocusItem.objects.create(review=review, agent_id=review.reviewee_id, text=text, created_at=now)
+            except IntegrityError:
+                raise FocusError(
+                    "Another review set a focus for this agent a moment ago; save again to replace it."
+                ) from None
+        elif own is not None and text:
             own.text = text
             own.save(update_fields=["text"])
-        elif own is not None and not text:
-            if own.outcome:
-                raise FocusError("Its next reviewer has already said whether this focus happened: it stays.")
+        elif own is not None:
             own.delete()
-        if follows is None:
-            return
-        # Only this review's follow-up is changed: another's, a moment ago, stays.
-        mine = FocusItem.objects.filter(Q(follow_up__isnull=True) | Q(follow_up=review), pk=follows.pk)
-        if outcome:
-            mine.update(follow_up=review, outcome=outcome, followed_at=now)
-        else:
-            mine.filter(follow_up=review).update(follow_up=None, outcome="", followed_at=None)
+
+
+def _follow_up(review: Review, follows: FocusItem, outcome: str, now: datetime) -> None:
+    # Only this review's follow-up is changed: another's, a moment ago, stays.
+    mine = FocusItem.objects.filter(Q(follow_up__isnull=True) | Q(follow_up=review), pk=follows.pk)
+    if outcome:
+        mine.update(follow_up=review, outcome=outcome, followed_at=now)
+        return
+    # Withdrawn: open again, unless a newer focus is open by now.
+    newer = FocusItem.objects.filter(agent_id=follows.agent_id, outcome="", replaced_at__isnull=True)
+    mine.filter(follow_up=review).update(
+        follow_up=None, outcome="", followed_at=None, replaced_at=now if newer.exists() else None
+    )

@@ -113,8 +113,12 @@ def test_the_focus_can_be_changed_or_taken_back_until_it_is_followed_up(client, 
     )
     focus_record(review=review_submit(assignment=later, answers=answers()), text="", follows=focus, outcome="happened")
 
-    with pytest.raises(FocusError, match="^Its next reviewer has already said whether this focus happened: it stays.$"):
+    stays = "^Its next reviewer has already said whether this focus happened: it stays as it was.$"
+    with pytest.raises(FocusError, match=stays):
         focus_record(review=focus.review, text="")
+    with pytest.raises(FocusError, match=stays):
+        focus_record(review=focus.review, text="Something else entirely.")
+    assert FocusItem.objects.get(pk=focus.pk).text == TRY
 
 
 def test_a_follow_up_can_be_changed_or_withdrawn_by_its_reviewer(two_weeks, monday):
@@ -135,6 +139,13 @@ def test_a_follow_up_can_be_changed_or_withdrawn_by_its_reviewer(two_weeks, mond
     focus_record(review=follow, text="", follows=focus, outcome="")
     focus.refresh_from_db()
     assert (focus.outcome, focus.follow_up, focus.is_open) == ("", None, True)
+
+    # Followed up again and a newer focus set: withdrawing leaves the newer one the only open one.
+    focus_record(review=follow, text="Greet by name.", follows=focus, outcome="partly")
+    focus_record(review=follow, text="Greet by name.", follows=focus, outcome="")
+    focus.refresh_from_db()
+    assert (focus.outcome, focus.is_open) == ("", False)
+    assert [item.text for item in FocusItem.objects.all() if item.is_open] == ["Greet by name."]
 
 
 def test_the_chain_shows_on_feedback_and_on_the_agents_page(client, two_weeks, monday):
