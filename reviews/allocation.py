@@ -107,13 +107,16 @@ def _pick_by_mix(
         buckets: dict[str, list[Candidate]] = {LOW: [], HIGH: [], SPOTLIGHT: [], OTHER: []}
         for candidate in shuffled:
             buckets[candidate.category].append(candidate)
+            if candidate.category == SPOTLIGHT:
+                # A random pick may be a flagged one too: the spotlight share is a floor.
+                buckets[OTHER].append(candidate)
         # The extremes first: the lowest ratings at the front of LOW, the highest of HIGH.
         buckets[LOW].sort(key=lambda c: cast(int, c.csat_rating))  # LOW holds rated ones only
         by_category[reviewee] = {category: deque(bucket) for category, bucket in buckets.items()}
     shares = mix.shares()
     # A team without the spotlight draws exactly as before it existed.
-    spotlit = shares[SPOTLIGHT] > 0 or any(buckets[SPOTLIGHT] for buckets in by_category.values())
-    categories = (LOW, HIGH, SPOTLIGHT, OTHER) if spotlit else (LOW, HIGH, OTHER)
+    categories = (LOW, HIGH, SPOTLIGHT, OTHER) if shares[SPOTLIGHT] > 0 else (LOW, HIGH, OTHER)
+    taken: set[int] = set()
     chosen_counts: Counter = Counter()
     picks: dict[int, list[Candidate]] = defaultdict(list)
     # Round-robin across reviewees so no one reviewee soaks up all the low ratings.
@@ -131,8 +134,13 @@ def _pick_by_mix(
             (chosen_counts[category] - shares[category] * step, rng.random(), category) for category in categories
         )
         for _, _, category in deficits:
-            if left[category]:
-                picks[reviewee].append(left[category].popleft())
+            bucket = left[category]
+            while bucket and bucket[0].conversation_id in taken:
+                bucket.popleft()  # drawn from the other bucket it is in
+            if bucket:
+                candidate = bucket.popleft()
+                taken.add(candidate.conversation_id)
+                picks[reviewee].append(candidate)
                 chosen_counts[category] += 1
                 break
     return picks
