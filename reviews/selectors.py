@@ -1425,7 +1425,9 @@ class ComplaintRow:
 def recurring_complaints(team: Team, *, weeks: list[ReviewWeek], settings: TeamSettings) -> list[ComplaintRow]:
     """Complaint topics per week, most frequent first: the team's complaint tags on the
     conversations closed in each week, the topics its reviewers picked in each week's reviews,
-    and customers strongly negative without a complaint tag. Three queries whatever the span."""
+    and customers strongly negative without a complaint tag; a conversation several reviewers
+    gave one topic counts once. Two queries whatever the span. A conversation closed between two
+    weeks (a week with no batch) is in no column."""
     if not weeks:
         return []
     complaint_tags = settings.complaint_tag_list
@@ -1437,7 +1439,10 @@ def recurring_complaints(team: Team, *, weeks: list[ReviewWeek], settings: TeamS
         team=team, closed_at__gte=weeks[0].starts_at, closed_at__lt=weeks[-1].ends_at
     ).values_list("closed_at", "tags", "customer_sentiment")
     for closed_at, tags, sentiment in conversations.order_by():
-        position = bisect_right(starts, cast(datetime, closed_at)) - 1  # closed in the span: never None
+        closed = cast(datetime, closed_at)  # closed in the span: never None
+        position = bisect_right(starts, closed) - 1
+        if closed >= weeks[position].ends_at:
+            continue
         lowered = {tag.lower() for tag in tags or ()}
         matched = [tag for tag in complaint_tags if tag in lowered]
         for tag in matched:
@@ -1449,7 +1454,7 @@ def recurring_complaints(team: Team, *, weeks: list[ReviewWeek], settings: TeamS
         Review.objects.filter(assignment__week__in=weeks)
         .exclude(complaint_topic="")
         .values_list("assignment__week_id", "complaint_topic")
-        .annotate(total=Count("pk"))
+        .annotate(total=Count("conversation", distinct=True))
         .order_by()
     )
     for week_id, topic, total in chosen:

@@ -293,3 +293,25 @@ def test_a_complaint_topic_longer_than_a_review_keeps_is_refused_in_words(client
 
     assert f"Keep each topic under 100 characters; “{'x' * 40}…” has 101." in response.content.decode()
     assert TeamSettings.objects.get(team=complaints["builder"].team).complaint_topics == "Refund delays\nApp crashes"
+
+
+def test_a_topic_two_reviewers_gave_one_conversation_counts_once_and_a_gap_week_counts_nowhere(client, complaints):
+    from reviews.models import Review, ReviewWeek
+    from reviews.services import review_request, review_submit
+    from reviews.tests.factories import answers
+
+    first = Assignment.objects.filter(week=complaints["week"], role="first").select_related("conversation").first()
+    review_submit(assignment=first, answers=answers(complaint_topic="App crashes"))
+    busy = {first.reviewer_id, first.conversation.assignee_id}
+    other = next(agent for agent in complaints["agents"] if agent.pk not in busy)
+    sent = review_request(conversation=first.conversation, reviewer=other, by=complaints["lead"])
+    review_submit(assignment=sent, answers=answers(complaint_topic="App crashes"))
+    # Last week never had a batch: its conversations fall between the weeks shown.
+    ReviewWeek.objects.filter(pk=complaints["last"].pk).delete()
+    client.force_login(complaints["lead"])
+
+    page = client.get(reverse("reviews:complaints", args=[complaints["builder"].team.pk])).content.decode()
+
+    assert Review.objects.filter(complaint_topic="App crashes").count() == 2
+    assert re.search(r"<td>App crashes</td>\s*<td>reviewers' topic</td>\s*<td>1</td><td><strong>1</strong>", page)
+    assert re.search(r"<td>tagged “complaint”</td>\s*<td>helpdesk tag</td>\s*<td>0</td><td><strong>0</strong>", page)
