@@ -329,6 +329,18 @@ def can_publish_article(user: Person, review: Review) -> bool:
     return leads_team(user, review.assignment.week.team_id)
 
 
+def publishable(user: Person, reviews: Iterable[Review]) -> set[int]:
+    """Of these highlights, the ids `user` may publish (`can_publish_article`), in one query."""
+    led = set(led_teams(user).values_list("pk", flat=True))
+    return {review.pk for review in reviews if review.assignment.week.team_id in led}
+
+
+def sees_focus(user: Person, review: Review) -> bool:
+    """The focus a review set is coaching between its reviewer, the agent and the team's leads,
+    not for teammates reading a highlight."""
+    return can_reply(user, review)
+
+
 def highlight_teams(team_ids: list[int] | None) -> QuerySet[Team]:
     """The teams of `highlight_team_ids`, by name."""
     teams = Team.objects.all() if team_ids is None else Team.objects.filter(pk__in=team_ids)

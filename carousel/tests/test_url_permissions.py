@@ -149,8 +149,9 @@ QUERY_BOUNDS = {
     "password_change": 2,
     "password_change_done": 2,
     "reviews:agent_detail": 22,  # and their 1:1s
-    # The agenda: the last 1:1, reviews (five with their ratings), disputes, focus, open actions.
-    "reviews:one_on_one_new": 16,
+    # The agenda: the last 1:1, the team's time zone, reviews (five with their ratings),
+    # disputes, focus, open actions.
+    "reviews:one_on_one_new": 17,
     "reviews:one_on_one": 11,
     # Whether it is shown only as an example of a level; for its leads, who it was sent to,
     # who they may send it to and whether they may review it themselves.
@@ -158,7 +159,7 @@ QUERY_BOUNDS = {
     "reviews:export": 6,
     "reviews:export_completion": 7,
     "reviews:export_reviews": 11,  # two more a week with reviews: its ratings and root causes
-    "reviews:feedback": 25,  # with the focus items and the 1:1s
+    "reviews:feedback": 26,  # with the focus items (and the reviews still to rate first) and the 1:1s
     # With the teams and criteria to filter by (the teams' newest scorecards, their levels).
     "reviews:highlights": 21,
     "reviews:highlight_article": 12,
@@ -167,8 +168,9 @@ QUERY_BOUNDS = {
     "reviews:my_week": 15,
     "reviews:notifications": 6,
     "reviews:review": 24,  # with the earlier focus to follow up and the review's own
-    # The reviewee: the dispute window (from their own rating) and form; the focus it set.
-    "reviews:review_detail": 25,
+    # The reviewee: the dispute window (from their own rating) and form; the focus it set, and
+    # whether the reader may see it.
+    "reviews:review_detail": 26,
     "reviews:scorecard": 11,
     "reviews:criterion_new": 9,
     "reviews:criterion_edit": 9,

@@ -214,3 +214,19 @@ def test_a_follow_up_in_a_review_the_agent_must_rate_first_is_not_told_yet(clien
 
     assert f"Now: <strong>“{TRY}”</strong>" in feedback
     assert "Yes, it happened" not in feedback
+
+
+def test_a_teammate_reading_a_highlight_does_not_see_its_focus(client, two_weeks):
+    review = review_submit(assignment=two_weeks["first"], answers=answers(quality_note="Model.", share_as_example=True))
+    focus_record(review=review, text=TRY)
+    teammate = next(a for a in two_weeks["agents"] if a.pk not in (review.reviewer_id, review.reviewee_id))
+    url = reverse("reviews:review_detail", args=[review.pk])
+
+    client.force_login(teammate.user)
+    highlight = client.get(url)
+    client.force_login(two_weeks["ben"].user)
+    own = client.get(url).content.decode()
+
+    assert highlight.status_code == 200
+    assert TRY not in highlight.content.decode()
+    assert f"One thing to try: <strong>“{TRY}”</strong>" in own

@@ -84,7 +84,7 @@ def _review_page(request: AuthenticatedRequest, review: Review, comment_form: Co
         "reviews/review_detail.html",
         {
             "review": review,
-            "focus": selectors.focus_of_review(review),
+            "focus": selectors.focus_of_review(review) if access.sees_focus(request.user, review) else None,
             "comments": ReviewComment.objects.filter(review=review).select_related("author"),
             "comment_form": comment_form,
             "can_reply": access.can_reply(request.user, review),
@@ -209,7 +209,7 @@ def highlights(request: AuthenticatedRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "publishes": settings.HELPDESK == Source.INTERCOM,
+            "publishable": access.publishable(request.user, page) if settings.HELPDESK == Source.INTERCOM else set(),
             "unshareable": access.unshareable(request.user, page),
             "shown": access.review_shown(request.user, page),
         },
