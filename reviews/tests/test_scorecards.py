@@ -388,7 +388,9 @@ def test_a_teammate_sees_a_highlight_but_not_its_score_and_a_lead_sees_both(clie
     client.force_login(shaped["ana"].user)
     post_review(client, shaped["assignment"], quality="3", quality_note="Textbook.", share_as_example="on")
     review = Review.objects.get()
-    teammate = next(a for a in shaped["agents"] if a.pk not in (review.reviewer_id, review.reviewee_id))
+    # Not one still to give it a second opinion: they see it only once theirs is in.
+    busy = set(Assignment.objects.filter(conversation=review.conversation).values_list("reviewer_id", flat=True))
+    teammate = next(a for a in shaped["agents"] if a.pk not in busy | {review.reviewee_id})
 
     client.force_login(teammate.user)
     shown = client.get(reverse("reviews:highlights")).content.decode()
