@@ -12,7 +12,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 # Older conversations are outside any team's look-back: no batch will read their measures.
 BACKFILL_DAYS = 90
 # What conversations.spotlight measures, as it stood when this migration was made.
-SENTIMENT_TEXT_MAX = 1_500
+SENTIMENT_TEXT_MAX = 600
 
 
 def customer_sentiment(analyzer, bodies):
