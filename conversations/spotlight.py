@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
+from itertools import islice
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from .models import AuthorKind
 
-# How a customer opens says how they felt; scoring more costs the sync more than it tells
-# (bench/sync.py: 1,500 characters added a quarter to the sync's time above its floor).
-SENTIMENT_TEXT_MAX = 600
+# The customer's opening message and first answer say how they felt. Scoring more costs the
+# sync more than it tells: VADER's time grows with the square of a text's words, and one
+# joined transcript cost a quarter of the sync's time above its floor (bench/sync.py).
+SENTIMENT_MESSAGES = 2
+SENTIMENT_MESSAGE_MAX = 400  # characters of each
 
 
 @cache
@@ -26,11 +29,11 @@ def _analyzer() -> SentimentIntensityAnalyzer:
 
 
 def customer_sentiment(bodies: Iterable[str]) -> float | None:
-    """VADER's compound score of what the customer wrote, or None if they wrote nothing."""
-    text = "\n".join(body for body in bodies if body.strip())[:SENTIMENT_TEXT_MAX]
-    if not text:
-        return None
-    return round(_analyzer().polarity_scores(text)["compound"], 3)
+    """VADER's compound score of the more negative of the customer's first two messages, or
+    None if they wrote nothing."""
+    said = islice((body for body in bodies if body.strip()), SENTIMENT_MESSAGES)
+    scores = [_analyzer().polarity_scores(body[:SENTIMENT_MESSAGE_MAX])["compound"] for body in said]
+    return round(min(scores), 3) if scores else None
 
 
 def back_and_forths(author_kinds: Iterable[str]) -> int:

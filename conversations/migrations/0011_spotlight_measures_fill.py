@@ -12,12 +12,13 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 # Older conversations are outside any team's look-back: no batch will read their measures.
 BACKFILL_DAYS = 90
 # What conversations.spotlight measures, as it stood when this migration was made.
-SENTIMENT_TEXT_MAX = 600
+SENTIMENT_MESSAGES, SENTIMENT_MESSAGE_MAX = 2, 400
 
 
 def customer_sentiment(analyzer, bodies):
-    text = "\n".join(body for body in bodies if body.strip())[:SENTIMENT_TEXT_MAX]
-    return round(analyzer.polarity_scores(text)["compound"], 3) if text else None
+    said = [body for body in bodies if body.strip()][:SENTIMENT_MESSAGES]
+    scores = [analyzer.polarity_scores(body[:SENTIMENT_MESSAGE_MAX])["compound"] for body in said]
+    return round(min(scores), 3) if scores else None
 
 
 def back_and_forths(kinds):
