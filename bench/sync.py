@@ -14,7 +14,8 @@ Two targets are measured:
    takes at most 1.3x the floor. The sync is also run at N/4 to show its peak memory
    does not grow with the number of conversations. The sync is run once more without the
    spotlight measures (the customer's sentiment and the back-and-forths; conversations/
-   spotlight.py): target, they add at most 10% to the sync's time.
+   spotlight.py), and their own time inside the sync is summed: target, at most 10% of the
+   sync's time above its floor.
 2. Rate-limited (5,000 conversations, 50 ms per request, 500 requests per 10 s window).
    The floor is requests / 50 per second. Target: at most 1.1x that, with a handful of 429s.
    It takes about two minutes per database; --skip-rate-limited leaves it out.
@@ -72,7 +73,7 @@ POSTGRES_DB = "carousel_bench"
 RESULT_PREFIX = "BENCH-RESULT "
 
 OVERHEAD_TARGET = 1.3
-SPOTLIGHT_TARGET = 1.1  # the sync with its spotlight measures, over the sync without them
+SPOTLIGHT_TARGET = 1.1  # the sync's overhead with its spotlight measures, over the overhead without
 RATE_LIMITED_TARGET = 1.1
 RATE_LIMITED_CONVERSATIONS = 5000
 RATE_LIMITED_LATENCY = 0.05
@@ -420,16 +421,33 @@ def worker(args: argparse.Namespace) -> None:
 
 
 @contextlib.contextmanager
-def spotlight_measures(*, on: bool) -> Iterator[None]:
-    """With `on` false, the sync stores no sentiment and no back-and-forths: what they cost."""
+def spotlight_measures(*, on: bool) -> Iterator[list[float]]:
+    """With `on` false, the sync stores no sentiment and no back-and-forths: what they cost.
+    With it, yields the CPU seconds spent in them (summed over the sync's threads), the cost
+    measured directly rather than as the difference of two noisy runs."""
     from conversations import spotlight
 
     measures = spotlight.customer_sentiment, spotlight.back_and_forths
-    if not on:
+    spent = [0.0]
+
+    def timed(measure):
+        def run(values):
+            values = list(values)  # the message rows are read inside the timing, as the sync does
+            started = time.thread_time()  # this thread's CPU: waits for the GIL are not its cost
+            try:
+                return measure(values)
+            finally:
+                spent[0] += time.thread_time() - started
+
+        return run
+
+    if on:
+        spotlight.customer_sentiment, spotlight.back_and_forths = map(timed, measures)
+    else:
         spotlight.customer_sentiment = lambda bodies: None  # type: ignore[assignment]
         spotlight.back_and_forths = lambda kinds: 0  # type: ignore[assignment]
     try:
-        yield
+        yield spent
     finally:
         spotlight.customer_sentiment, spotlight.back_and_forths = measures
 
@@ -450,8 +468,9 @@ def measured(kind: str, count: int, args: argparse.Namespace) -> dict:
         concurrency = args.concurrency or settings.HELPDESK_CONCURRENCY
         rss_before, cpu_before = rss_mb(), cpu_seconds()
         run = run_floor if kind == "floor" else run_sync
-        with spotlight_measures(on=kind != "sync-unmeasured"):
+        with spotlight_measures(on=kind != "sync-unmeasured") as spent:
             result = run(server, count, concurrency)
+        result["spotlight_seconds"] = spent[0]
         result.update(
             database=args.database,
             run=kind,
@@ -571,17 +590,18 @@ def overhead_verdicts(overhead: dict[str, dict]) -> bool:
                 f"{big['peak_rss_mb']:.0f} MB at {big['conversations']:,} conversations"
             )
         print(line)
-        unmeasured = runs["sync-unmeasured"]["seconds"]
-        spotlight = runs["sync"]["seconds"] / unmeasured
-        spotlight_met = spotlight <= SPOTLIGHT_TARGET
+        # Measured inside the sync: the seconds spent computing them, against the sync's
+        # overhead (its time above the floor). The runs without them are shown as a check.
+        spent = runs["sync"]["spotlight_seconds"]
+        overhead_seconds = runs["sync"]["seconds"] - runs["floor"]["seconds"]
+        share = spent / overhead_seconds if overhead_seconds > 0 else math.inf
+        spotlight_met = share <= SPOTLIGHT_TARGET - 1
         all_met &= spotlight_met
-        above_floor = unmeasured - runs["floor"]["seconds"]
-        share = f"{(runs['sync']['seconds'] - unmeasured) / above_floor:.0%}" if above_floor > 0 else "n/a"
         print(
-            f"{database}: the spotlight measures make the sync {spotlight:.3f}x as long, "
-            f"{'meets' if spotlight_met else 'MISSES'} the {SPOTLIGHT_TARGET}x target ({share} of the time "
-            f"the sync without them spends above its floor; CPU seconds "
-            f"{runs['sync']['cpu_seconds']:.1f} with them, {runs['sync-unmeasured']['cpu_seconds']:.1f} without)"
+            f"{database}: the spotlight measures took {spent:.2f} s of the sync's {overhead_seconds:.2f} s above "
+            f"its floor ({share:.1%}; {spent / runs['sync']['seconds']:.1%} of the whole sync), "
+            f"{'meets' if spotlight_met else 'MISSES'} the {SPOTLIGHT_TARGET - 1:.0%} target; the fastest sync "
+            f"without them took {runs['sync-unmeasured']['seconds']:.2f} s, with them {runs['sync']['seconds']:.2f} s"
         )
     return all_met
 
