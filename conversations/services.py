@@ -7,7 +7,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -64,21 +64,24 @@ def _credential(name: str) -> str:
     return value
 
 
-def intercom_publisher() -> IntercomClient:
-    """A client that writes to Intercom (internal articles): it never retries a request that
-    may have been carried out, so nothing is published twice; a rate limit is still waited out."""
+def _intercom_client(*, purpose: str, **http_options: Any) -> IntercomClient:
     from .helpdesks.intercom import IntercomClient
 
     access_token = _credential("INTERCOM_ACCESS_TOKEN")
     if not access_token:
-        raise HelpdeskConfigError("INTERCOM_ACCESS_TOKEN is not set, so Carousel cannot publish to Intercom.")
+        raise HelpdeskConfigError(f"INTERCOM_ACCESS_TOKEN is not set, so Carousel cannot {purpose} Intercom.")
     return IntercomClient(
         access_token=access_token,
         api_base=settings.INTERCOM_API_BASE,
         api_version=settings.INTERCOM_API_VERSION,
-        timeout=settings.HELPDESK_TIMEOUT_SECONDS,
-        max_retries=0,
+        **http_options,
     )
+
+
+def intercom_publisher() -> IntercomClient:
+    """A client that writes to Intercom (internal articles): it never retries a request that
+    may have been carried out, so nothing is published twice; a rate limit is still waited out."""
+    return _intercom_client(purpose="publish to", timeout=settings.HELPDESK_TIMEOUT_SECONDS, max_retries=0)
 
 
 def helpdesk_for_source(source: str) -> Helpdesk:
@@ -89,17 +92,7 @@ def helpdesk_for_source(source: str) -> Helpdesk:
         "concurrency": settings.HELPDESK_CONCURRENCY,
     }
     if source == Source.INTERCOM:
-        from .helpdesks.intercom import IntercomClient
-
-        access_token = _credential("INTERCOM_ACCESS_TOKEN")
-        if not access_token:
-            raise HelpdeskConfigError("INTERCOM_ACCESS_TOKEN is not set, so Carousel cannot read Intercom.")
-        return IntercomClient(
-            access_token=access_token,
-            api_base=settings.INTERCOM_API_BASE,
-            api_version=settings.INTERCOM_API_VERSION,
-            **http_options,
-        )
+        return _intercom_client(purpose="read", **http_options)
     if source == Source.ZENDESK:
         from .helpdesks.zendesk import ZendeskClient
 

@@ -39,6 +39,8 @@ def article_publish(
         )
     now = now or timezone.now()
     draft = article_draft(review, review.conversation.messages.order_by("created_at", "id"))
+    # Built before the claim: a token that is not set leaves nothing claimed.
+    client = client or intercom_publisher()
     PublishedArticle.objects.filter(review=review, external_id="", published_at__lt=now - PENDING_FOR).delete()
     try:
         with transaction.atomic():
@@ -46,11 +48,11 @@ def article_publish(
                 review=review, source=Source.INTERCOM, title=draft.title, published_by=by, published_at=now
             )
     except IntegrityError:
+        client.close()
         existing = PublishedArticle.objects.get(review=review)
         if existing.external_id:
             raise KnowledgeError(f"Already published as Intercom internal article {existing.external_id}.") from None
         raise KnowledgeError("Another lead is publishing it at this moment.") from None
-    client = client or intercom_publisher()
     try:
         article_id = client.internal_article_create(
             title=draft.title, body=draft.html, author_id=int(author.external_id)

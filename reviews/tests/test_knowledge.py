@@ -248,3 +248,12 @@ def test_a_publication_under_way_blocks_a_second_until_it_is_stale(client, libra
     monday.shift(timedelta(minutes=6))  # that one never finished
     publish(client, library)
     assert PublishedArticle.objects.get().external_id == "42"
+
+
+def test_a_workspace_without_a_token_is_told_it_cannot_publish(client, library, intercom, settings):
+    settings.INTERCOM_ACCESS_TOKEN = ""
+
+    _, page = publish(client, library)
+
+    assert "INTERCOM_ACCESS_TOKEN is not set, so Carousel cannot publish to Intercom." in page
+    assert not PublishedArticle.objects.exists() and intercom.internal_articles == []
